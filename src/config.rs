@@ -1,0 +1,90 @@
+//! The Worker's configuration, read once per isolate from its vars and secrets.
+
+use crate::domain::jwt::JwtVerifier;
+use std::cell::RefCell;
+use std::rc::Rc;
+use worker::Env;
+
+/// Default lifetime of an invitation: 7 days.
+pub const DEFAULT_INVITE_TTL_SECONDS: i64 = 604_800;
+
+pub struct Config {
+    /// Where Roster itself is reachable, without a trailing slash (invitation links).
+    pub public_url: String,
+    /// The product's app, without a trailing slash (where invitees sign in to accept).
+    pub app_url: String,
+    /// The verifier, or why the JWT configuration is unusable (then every authenticated
+    /// request answers 500 and the log says why).
+    pub jwt: Result<JwtVerifier, String>,
+    pub email: EmailConfig,
+    pub invite_ttl_seconds: i64,
+    pub allow_http_webhooks: bool,
+}
+
+pub struct EmailConfig {
+    /// The provider's base URL; unset means emails are written to the log.
+    pub api_url: Option<String>,
+    pub api_key: Option<String>,
+    pub from: String,
+}
+
+thread_local! {
+    static CACHED: RefCell<Option<Rc<Config>>> = const { RefCell::new(None) };
+}
+
+impl Config {
+    /// The configuration of this isolate (vars cannot change while it lives).
+    pub fn get(env: &Env) -> Rc<Config> {
+        CACHED.with(|cached| {
+            cached
+                .borrow_mut()
+                .get_or_insert_with(|| Rc::new(Config::read(env)))
+                .clone()
+        })
+    }
+
+    fn read(env: &Env) -> Config {
+        let var = |name: &str| {
+            env.var(name)
+                .ok()
+                .map(|v| v.to_string().trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let public_url = var("PUBLIC_URL").unwrap_or_else(|| "http://localhost:8787".into());
+        let jwt = JwtVerifier::new(
+            &var("JWT_ISSUER").unwrap_or_default(),
+            &var("JWT_AUDIENCE").unwrap_or_default(),
+            var("JWT_HS256_SECRET").as_deref(),
+            var("JWT_JWKS").as_deref(),
+        );
+        if let Err(e) = &jwt {
+            worker::console_error!("configuration: {e}");
+        }
+        Config {
+            app_url: var("APP_URL")
+                .unwrap_or_else(|| public_url.clone())
+                .trim_end_matches('/')
+                .to_owned(),
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            jwt,
+            email: EmailConfig {
+                api_url: var("EMAIL_API_URL").map(|u| u.trim_end_matches('/').to_owned()),
+                api_key: var("EMAIL_API_KEY"),
+                from: var("EMAIL_FROM").unwrap_or_else(|| "Roster <roster@localhost>".into()),
+            },
+            invite_ttl_seconds: var("INVITE_TTL_SECONDS")
+                .and_then(|v| v.parse::<i64>().ok())
+                .filter(|v| *v > 0)
+                .unwrap_or(DEFAULT_INVITE_TTL_SECONDS),
+            allow_http_webhooks: var("ALLOW_HTTP_WEBHOOKS").as_deref() == Some("true"),
+        }
+    }
+
+    /// The origin of `APP_URL`, the one browser origin allowed to call the API (CORS).
+    pub fn app_origin(&self) -> Option<String> {
+        url::Url::parse(&self.app_url)
+            .ok()
+            .map(|u| u.origin().ascii_serialization())
+            .filter(|o| o != "null")
+    }
+}

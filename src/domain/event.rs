@@ -1,0 +1,154 @@
+//! What happened: the actions the audit log records, and which of them webhooks deliver.
+
+use std::fmt;
+
+/// Every change Roster records. The webhook event names of the contract are used where one
+/// fits; the rest are audit-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventType {
+    OrganizationCreated,
+    OrganizationUpdated,
+    OrganizationDeleted,
+    OwnershipTransferred,
+    MemberAdded,
+    MemberRemoved,
+    MemberRoleChanged,
+    InvitationCreated,
+    InvitationResent,
+    InvitationAccepted,
+    InvitationDeclined,
+    InvitationExpired,
+    InvitationCanceled,
+    SeatsChanged,
+    PlanChanged,
+    UsageRecorded,
+    ResourceCreated,
+    ResourceUpdated,
+    ResourceDeleted,
+    GrantSet,
+    GrantRemoved,
+    ApiKeyCreated,
+    ApiKeyRevoked,
+    WebhookCreated,
+    WebhookDeleted,
+    WebhookDisabled,
+}
+
+impl EventType {
+    pub const ALL: [EventType; 26] = [
+        EventType::OrganizationCreated,
+        EventType::OrganizationUpdated,
+        EventType::OrganizationDeleted,
+        EventType::OwnershipTransferred,
+        EventType::MemberAdded,
+        EventType::MemberRemoved,
+        EventType::MemberRoleChanged,
+        EventType::InvitationCreated,
+        EventType::InvitationResent,
+        EventType::InvitationAccepted,
+        EventType::InvitationDeclined,
+        EventType::InvitationExpired,
+        EventType::InvitationCanceled,
+        EventType::SeatsChanged,
+        EventType::PlanChanged,
+        EventType::UsageRecorded,
+        EventType::ResourceCreated,
+        EventType::ResourceUpdated,
+        EventType::ResourceDeleted,
+        EventType::GrantSet,
+        EventType::GrantRemoved,
+        EventType::ApiKeyCreated,
+        EventType::ApiKeyRevoked,
+        EventType::WebhookCreated,
+        EventType::WebhookDeleted,
+        EventType::WebhookDisabled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::OrganizationCreated => "organization.created",
+            EventType::OrganizationUpdated => "organization.updated",
+            EventType::OrganizationDeleted => "organization.deleted",
+            EventType::OwnershipTransferred => "organization.ownership_transferred",
+            EventType::MemberAdded => "member.added",
+            EventType::MemberRemoved => "member.removed",
+            EventType::MemberRoleChanged => "member.role_changed",
+            EventType::InvitationCreated => "invitation.created",
+            EventType::InvitationResent => "invitation.resent",
+            EventType::InvitationAccepted => "invitation.accepted",
+            EventType::InvitationDeclined => "invitation.declined",
+            EventType::InvitationExpired => "invitation.expired",
+            EventType::InvitationCanceled => "invitation.canceled",
+            EventType::SeatsChanged => "seats.changed",
+            EventType::PlanChanged => "billing.plan_changed",
+            EventType::UsageRecorded => "usage.recorded",
+            EventType::ResourceCreated => "resource.created",
+            EventType::ResourceUpdated => "resource.updated",
+            EventType::ResourceDeleted => "resource.deleted",
+            EventType::GrantSet => "grant.set",
+            EventType::GrantRemoved => "grant.removed",
+            EventType::ApiKeyCreated => "api_key.created",
+            EventType::ApiKeyRevoked => "api_key.revoked",
+            EventType::WebhookCreated => "webhook.created",
+            EventType::WebhookDeleted => "webhook.deleted",
+            EventType::WebhookDisabled => "webhook.disabled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EventType> {
+        EventType::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    /// Whether webhooks deliver this action (the contract's event list).
+    pub fn is_webhook_event(self) -> bool {
+        WEBHOOK_EVENTS.contains(&self)
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The events a webhook endpoint can subscribe to.
+pub const WEBHOOK_EVENTS: [EventType; 10] = [
+    EventType::MemberAdded,
+    EventType::MemberRemoved,
+    EventType::MemberRoleChanged,
+    EventType::InvitationCreated,
+    EventType::InvitationAccepted,
+    EventType::InvitationDeclined,
+    EventType::InvitationExpired,
+    EventType::InvitationCanceled,
+    EventType::SeatsChanged,
+    EventType::OrganizationUpdated,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_webhook_events_match_the_contract() {
+        for a in EventType::ALL {
+            assert_eq!(EventType::parse(a.as_str()), Some(a));
+        }
+        let names: Vec<_> = WEBHOOK_EVENTS.iter().map(|a| a.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "member.added",
+                "member.removed",
+                "member.role_changed",
+                "invitation.created",
+                "invitation.accepted",
+                "invitation.declined",
+                "invitation.expired",
+                "invitation.canceled",
+                "seats.changed",
+                "organization.updated",
+            ]
+        );
+    }
+}

@@ -1,0 +1,14 @@
+//! Roster's rules as pure Rust: no `worker` types, no I/O, no clock. Everything here
+//! compiles and is tested natively with `cargo test`.
+
+pub mod event;
+pub mod jwt;
+pub mod plan;
+pub mod policy;
+pub mod problem;
+pub mod secret;
+pub mod time;
+pub mod values;
+
+pub use problem::{Code, FieldError, Problem};
+pub use time::Timestamp;

@@ -1,0 +1,406 @@
+//! Plans, seats, billing periods and proration: all the arithmetic of what an organization
+//! pays for, in one place.
+
+use super::problem::{Code, Problem};
+use super::time::Timestamp;
+use super::values::Role;
+use chrono::{DateTime, Datelike, Months, Utc};
+use std::fmt;
+
+/// A subscription plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Plan {
+    Free,
+    Pro,
+    Business,
+}
+
+/// What a plan includes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanSpec {
+    pub included_seats: i64,
+    pub roles: &'static [Role],
+    /// Whether extra seats can be bought on top of the included ones.
+    pub extra_seats: bool,
+    /// Credits shared by the organization in each billing period.
+    pub credits: i64,
+}
+
+/// The price of one extra seat for one whole billing period.
+pub const SEAT_PRICE_CENTS: i64 = 500;
+
+const FREE: PlanSpec = PlanSpec {
+    included_seats: 1,
+    roles: &[Role::Owner, Role::Member],
+    extra_seats: false,
+    credits: 100,
+};
+const PRO: PlanSpec = PlanSpec {
+    included_seats: 5,
+    roles: &[Role::Owner, Role::Member],
+    extra_seats: true,
+    credits: 2_000,
+};
+const BUSINESS: PlanSpec = PlanSpec {
+    included_seats: 20,
+    roles: &[Role::Owner, Role::Admin, Role::Member, Role::Viewer],
+    extra_seats: true,
+    credits: 10_000,
+};
+
+impl Plan {
+    pub const ALL: [Plan; 3] = [Plan::Free, Plan::Pro, Plan::Business];
+
+    pub fn spec(self) -> &'static PlanSpec {
+        match self {
+            Plan::Free => &FREE,
+            Plan::Pro => &PRO,
+            Plan::Business => &BUSINESS,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Plan::Free => "free",
+            Plan::Pro => "pro",
+            Plan::Business => "business",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Plan> {
+        Plan::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    pub fn has_role(self, role: Role) -> bool {
+        self.spec().roles.contains(&role)
+    }
+
+    /// Refuses a role this plan does not offer.
+    pub fn require_role(self, role: Role) -> Result<(), Problem> {
+        if self.has_role(role) {
+            Ok(())
+        } else {
+            Err(Problem::new(
+                Code::RoleNotAvailable,
+                format!(
+                    "The {} plan has no `{role}` role; it offers {}.",
+                    self.as_str(),
+                    role_list(self.spec().roles)
+                ),
+            ))
+        }
+    }
+
+    /// The role a former owner takes when ownership moves: admin where the plan has it.
+    pub fn demoted_owner_role(self) -> Role {
+        if self.has_role(Role::Admin) {
+            Role::Admin
+        } else {
+            Role::Member
+        }
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+fn role_list(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Seat usage of an organization, as `GET billing` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Seats {
+    pub included: i64,
+    pub extra: i64,
+    pub total: i64,
+    pub used: i64,
+    pub available: i64,
+    pub pending_invitations: i64,
+}
+
+impl Seats {
+    pub fn new(plan: Plan, extra: i64, used: i64, pending_invitations: i64) -> Seats {
+        let included = plan.spec().included_seats;
+        let total = included + extra;
+        Seats {
+            included,
+            extra,
+            total,
+            used,
+            available: (total - used).max(0),
+            pending_invitations,
+        }
+    }
+
+    /// Refuses a new invitation or an acceptance when no seat is free.
+    pub fn require_free_seat(&self) -> Result<(), Problem> {
+        if self.used < self.total {
+            Ok(())
+        } else {
+            Err(seat_limit_reached(self.total))
+        }
+    }
+}
+
+pub fn seat_limit_reached(total: i64) -> Problem {
+    Problem::new(
+        Code::SeatLimitReached,
+        format!(
+            "All {total} seats are taken. Remove a member, buy extra seats or upgrade the plan."
+        ),
+    )
+}
+
+/// Whether an organization may move to `to`: refused while its members exceed the new
+/// plan's seats or hold a role the new plan lacks.
+pub fn check_plan_change(
+    to: Plan,
+    extra_seats: i64,
+    members: i64,
+    roles_held: &[Role],
+) -> Result<(), Problem> {
+    let spec = to.spec();
+    let seats = spec.included_seats + if spec.extra_seats { extra_seats } else { 0 };
+    if members > seats {
+        return Err(Problem::new(
+            Code::PlanDowngradeBlocked,
+            format!(
+                "The {to} plan has {seats} seats but the organization has {members} members; \
+                 remove members first."
+            ),
+        ));
+    }
+    if let Some(role) = roles_held.iter().find(|r| !to.has_role(**r)) {
+        return Err(Problem::new(
+            Code::PlanDowngradeBlocked,
+            format!("The {to} plan has no `{role}` role; change those members' roles first."),
+        ));
+    }
+    Ok(())
+}
+
+/// What buying `n` extra seats costs for the rest of the current period:
+/// `ceil(500 * n * (period_end - now) / (period_end - period_start))` cents.
+pub fn proration_cents(
+    n: i64,
+    now: Timestamp,
+    period_start: Timestamp,
+    period_end: Timestamp,
+) -> i64 {
+    let length = (period_end.0 - period_start.0) as i128;
+    if n <= 0 || length <= 0 {
+        return 0;
+    }
+    let left = (period_end.0 - now.0).clamp(0, period_end.0 - period_start.0) as i128;
+    let numerator = SEAT_PRICE_CENTS as i128 * n as i128 * left;
+    ((numerator + length - 1) / length) as i64
+}
+
+/// A billing period: `[start, end)`, one calendar month long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub start: Timestamp,
+    pub end: Timestamp,
+}
+
+/// The billing period that contains `now`, for periods of one calendar month counted from
+/// `anchor`. A day that a month lacks (the 31st, February 29th) falls on its last day; each
+/// boundary is counted from the anchor itself, so a short month never shifts later ones.
+pub fn period_at(anchor: Timestamp, now: Timestamp) -> Period {
+    let anchor_dt = anchor.to_datetime();
+    let now_dt = now.to_datetime();
+    let mut k =
+        (now_dt.year() - anchor_dt.year()) * 12 + now_dt.month() as i32 - anchor_dt.month() as i32;
+    k = k.max(0);
+    while k > 0 && add_months(anchor_dt, k) > now_dt {
+        k -= 1;
+    }
+    while add_months(anchor_dt, k + 1) <= now_dt {
+        k += 1;
+    }
+    Period {
+        start: Timestamp::from_datetime(add_months(anchor_dt, k)),
+        end: Timestamp::from_datetime(add_months(anchor_dt, k + 1)),
+    }
+}
+
+fn add_months(dt: DateTime<Utc>, k: i32) -> DateTime<Utc> {
+    dt.checked_add_months(Months::new(k.max(0) as u32))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ts(s: &str) -> Timestamp {
+        Timestamp::parse_rfc3339(s).unwrap()
+    }
+
+    #[test]
+    fn catalogue_matches_the_contract() {
+        let rows = [
+            (Plan::Free, 1, vec![Role::Owner, Role::Member], false, 100),
+            (Plan::Pro, 5, vec![Role::Owner, Role::Member], true, 2_000),
+            (
+                Plan::Business,
+                20,
+                vec![Role::Owner, Role::Admin, Role::Member, Role::Viewer],
+                true,
+                10_000,
+            ),
+        ];
+        for (plan, seats, roles, extra, credits) in rows {
+            let spec = plan.spec();
+            assert_eq!(spec.included_seats, seats, "{plan}");
+            assert_eq!(spec.roles, roles.as_slice(), "{plan}");
+            assert_eq!(spec.extra_seats, extra, "{plan}");
+            assert_eq!(spec.credits, credits, "{plan}");
+            assert_eq!(Plan::parse(plan.as_str()), Some(plan));
+        }
+        assert_eq!(SEAT_PRICE_CENTS, 500);
+    }
+
+    #[test]
+    fn roles_by_plan() {
+        assert_eq!(
+            Plan::Pro.require_role(Role::Admin).unwrap_err().code,
+            Code::RoleNotAvailable
+        );
+        assert!(Plan::Business.require_role(Role::Viewer).is_ok());
+        assert_eq!(Plan::Free.demoted_owner_role(), Role::Member);
+        assert_eq!(Plan::Business.demoted_owner_role(), Role::Admin);
+    }
+
+    #[test]
+    fn seats_arithmetic() {
+        let s = Seats::new(Plan::Pro, 2, 7, 3);
+        assert_eq!((s.included, s.extra, s.total, s.available), (5, 2, 7, 0));
+        assert_eq!(
+            s.require_free_seat().unwrap_err().code,
+            Code::SeatLimitReached
+        );
+        assert!(Seats::new(Plan::Pro, 2, 6, 0).require_free_seat().is_ok());
+    }
+
+    #[test]
+    fn plan_changes() {
+        assert!(check_plan_change(Plan::Free, 0, 1, &[Role::Owner]).is_ok());
+        let err = check_plan_change(Plan::Free, 0, 2, &[Role::Owner, Role::Member]).unwrap_err();
+        assert_eq!(err.code, Code::PlanDowngradeBlocked);
+        let err = check_plan_change(Plan::Pro, 0, 3, &[Role::Owner, Role::Admin]).unwrap_err();
+        assert_eq!(err.code, Code::PlanDowngradeBlocked);
+        assert!(check_plan_change(Plan::Pro, 3, 8, &[Role::Owner, Role::Member]).is_ok());
+        // Extra seats do not carry over to a plan that has none.
+        assert!(check_plan_change(Plan::Free, 5, 2, &[Role::Owner, Role::Member]).is_err());
+    }
+
+    #[test]
+    fn proration_examples_checked_by_hand() {
+        let start = ts("2026-11-01T00:00:00Z");
+        let end = ts("2026-12-01T00:00:00Z"); // 30 days
+                                              // Whole period: full price.
+        assert_eq!(proration_cents(1, start, start, end), 500);
+        assert_eq!(proration_cents(3, start, start, end), 1_500);
+        // Half-way: half price.
+        assert_eq!(
+            proration_cents(1, ts("2026-11-16T00:00:00Z"), start, end),
+            250
+        );
+        // 10 days left of 30: 500 * 2 * 10 / 30 = 333.33 → 334.
+        assert_eq!(
+            proration_cents(2, ts("2026-11-21T00:00:00Z"), start, end),
+            334
+        );
+        // One second left: rounds up to one cent.
+        assert_eq!(
+            proration_cents(1, ts("2026-11-30T23:59:59Z"), start, end),
+            1
+        );
+        // At the end: nothing.
+        assert_eq!(proration_cents(4, end, start, end), 0);
+        // February 2028 (leap, 29 days), 7 days left: 500 * 1 * 7 / 29 = 120.69 → 121.
+        let (fs, fe) = (ts("2028-02-01T00:00:00Z"), ts("2028-03-01T00:00:00Z"));
+        assert_eq!(proration_cents(1, ts("2028-02-23T00:00:00Z"), fs, fe), 121);
+    }
+
+    #[test]
+    fn periods_across_month_ends() {
+        let anchor = ts("2026-01-31T09:30:00Z");
+        let p = period_at(anchor, ts("2026-02-15T00:00:00Z"));
+        assert_eq!(p.start, anchor);
+        assert_eq!(p.end, ts("2026-02-28T09:30:00Z"));
+        let p = period_at(anchor, ts("2026-03-01T00:00:00Z"));
+        assert_eq!(
+            (p.start, p.end),
+            (ts("2026-02-28T09:30:00Z"), ts("2026-03-31T09:30:00Z"))
+        );
+        let p = period_at(anchor, ts("2026-04-30T09:30:00Z"));
+        assert_eq!(
+            (p.start, p.end),
+            (ts("2026-04-30T09:30:00Z"), ts("2026-05-31T09:30:00Z"))
+        );
+        // Leap year: the anchor's 29th exists in 2028 only.
+        let leap = ts("2028-01-29T00:00:00Z");
+        let p = period_at(leap, ts("2028-02-29T12:00:00Z"));
+        assert_eq!(
+            (p.start, p.end),
+            (ts("2028-02-29T00:00:00Z"), ts("2028-03-29T00:00:00Z"))
+        );
+        let p = period_at(leap, ts("2029-02-28T12:00:00Z"));
+        assert_eq!(
+            (p.start, p.end),
+            (ts("2029-02-28T00:00:00Z"), ts("2029-03-29T00:00:00Z"))
+        );
+        // Across a year end, exactly at a boundary.
+        let p = period_at(ts("2026-12-15T00:00:00Z"), ts("2027-01-15T00:00:00Z"));
+        assert_eq!(
+            (p.start, p.end),
+            (ts("2027-01-15T00:00:00Z"), ts("2027-02-15T00:00:00Z"))
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn proration_is_bounded_and_matches_the_formula(
+            n in 1i64..1_000,
+            length in 1i64..(62 * 86_400),
+            offset in 0i64..(62 * 86_400),
+        ) {
+            let start = Timestamp(1_800_000_000);
+            let end = Timestamp(start.0 + length);
+            let now = Timestamp(start.0 + offset.min(length));
+            let cents = proration_cents(n, now, start, end);
+            prop_assert!(cents >= 0);
+            prop_assert!(cents <= SEAT_PRICE_CENTS * n);
+            let exact = (SEAT_PRICE_CENTS * n) as f64 * (end.0 - now.0) as f64 / length as f64;
+            prop_assert!((cents as f64) >= exact - 1e-6 && (cents as f64) < exact + 1.0);
+            prop_assert_eq!(proration_cents(n, start, start, end), SEAT_PRICE_CENTS * n);
+            prop_assert_eq!(proration_cents(n, end, start, end), 0);
+        }
+
+        #[test]
+        fn periods_contain_now_and_are_one_month(
+            anchor in 1_600_000_000i64..2_000_000_000,
+            later in 0i64..(5 * 365 * 86_400),
+        ) {
+            let anchor = Timestamp(anchor);
+            let now = Timestamp(anchor.0 + later);
+            let p = period_at(anchor, now);
+            prop_assert!(p.start <= now && now < p.end);
+            let days = (p.end.0 - p.start.0) / 86_400;
+            prop_assert!((28..=31).contains(&days), "{} days", days);
+            // The next period starts where this one ends.
+            prop_assert_eq!(period_at(anchor, p.end).start, p.end);
+        }
+    }
+}

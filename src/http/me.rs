@@ -1,0 +1,33 @@
+//! `/v1/me`: the signed-in user and the organizations they belong to.
+
+use super::{auth, json, Answer, Ctx};
+use crate::domain::values::Role;
+use crate::store::{self, Batch};
+use serde_json::json;
+
+/// How many organizations `/v1/me` lists; `GET /v1/orgs` pages through all of them.
+const ME_ORGS_LIMIT: i64 = 100;
+
+/// `GET /v1/me`
+pub async fn get(ctx: &Ctx) -> Answer {
+    let identity = auth::user(ctx).await?;
+    let mut batch = Batch::new();
+    store::principal::upsert_user(&mut batch, &identity, ctx.now);
+    let orgs = store::orgs::list_for_user(&mut batch, &identity.user_id, 0, ME_ORGS_LIMIT);
+    let results = batch.run(&ctx.db).await?;
+    let organizations: Vec<_> = results
+        .all(orgs)?
+        .iter()
+        .map(|r| json!({"slug": r.org.slug, "name": r.org.name, "role": Role::parse(&r.role)}))
+        .collect();
+    json(
+        200,
+        &json!({
+            "user_id": identity.user_id,
+            "email": identity.email,
+            "email_verified": identity.email_verified,
+            "name": identity.name,
+            "organizations": organizations,
+        }),
+    )
+}

@@ -1,0 +1,23 @@
+//! The HTTP edge: turns a request into typed inputs, asks the policy and the store, and
+//! renders JSON or `application/problem+json`.
+//!
+//! `body` and `paging` are pure and tested natively; the rest runs only in the Worker.
+
+pub mod body;
+pub mod paging;
+
+#[cfg(target_arch = "wasm32")]
+mod ctx;
+#[cfg(target_arch = "wasm32")]
+pub use ctx::*;
+
+#[cfg(target_arch = "wasm32")]
+pub mod auth;
+#[cfg(target_arch = "wasm32")]
+pub mod me;
+#[cfg(target_arch = "wasm32")]
+pub mod ops;
+#[cfg(target_arch = "wasm32")]
+pub mod orgs;
+#[cfg(target_arch = "wasm32")]
+pub mod router;

@@ -1,0 +1,125 @@
+//! `/v1/orgs`: create, list (the organization switcher), read, update and delete.
+
+use super::auth;
+use super::body::{one_of, string, Fields};
+use super::{json, no_content, Answer, Ctx};
+use crate::domain::plan::Plan;
+use crate::domain::policy::{authorize, Action};
+use crate::domain::values::{LogoUrl, Name, Role, Slug};
+use crate::domain::{Code, Problem, Timestamp};
+use crate::store::principal::OrgRow;
+use crate::store::{self, orgs::SettingsChange, Batch};
+use serde_json::{json, Value};
+
+/// The Org object: the organization and the caller's role in it (`null` for API keys).
+pub fn org_json(org: &OrgRow, role: Option<Role>) -> Value {
+    json!({
+        "id": org.id,
+        "slug": org.slug,
+        "name": org.name,
+        "logo_url": org.logo_url,
+        "plan": org.plan,
+        "created_at": Timestamp(org.created_at),
+        "role": role,
+    })
+}
+
+const PLAN_NAMES: &[&str] = &["free", "pro", "business"];
+
+fn slug_taken(slug: &str) -> Problem {
+    Problem::new(
+        Code::SlugTaken,
+        format!("The slug `{slug}` is taken; choose another."),
+    )
+}
+
+/// `POST /v1/orgs` — the caller becomes the owner.
+pub async fn create(ctx: &Ctx) -> Answer {
+    let identity = auth::user(ctx).await?;
+    let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
+    let name = body.required("name", string(Name::parse));
+    let slug = body.optional("slug", string(Slug::parse));
+    let plan = body.optional("plan", one_of(Plan::parse, PLAN_NAMES));
+    let (name, slug, plan) = body.finish((name, slug, plan))?;
+    let slug = match slug {
+        Some(slug) => slug,
+        None => Slug::derive(name.as_str()).ok_or_else(|| {
+            Problem::invalid_field(
+                "slug",
+                "cannot be derived from this name; choose one (3–48 characters of a-z, 0-9 and -)",
+            )
+        })?,
+    };
+    let mut batch = Batch::new();
+    store::principal::upsert_user(&mut batch, &identity, ctx.now);
+    let org = store::orgs::create(
+        &ctx.db,
+        batch,
+        &identity.user_id,
+        &name,
+        &slug,
+        plan.unwrap_or(Plan::Free),
+        ctx.now,
+    )
+    .await
+    .map_err(|p| match p.code {
+        Code::SlugTaken => slug_taken(slug.as_str()),
+        _ => p,
+    })?;
+    json(201, &org_json(&org, Some(Role::Owner)))
+}
+
+/// `GET /v1/orgs` — the caller's organizations with their role, in the order they joined.
+pub async fn list(ctx: &Ctx) -> Answer {
+    let identity = auth::user(ctx).await?;
+    let page = ctx.page()?;
+    let mut batch = Batch::new();
+    store::principal::upsert_user(&mut batch, &identity, ctx.now);
+    let rows = store::orgs::list_for_user(&mut batch, &identity.user_id, page.after, page.fetch());
+    let results = batch.run(&ctx.db).await?;
+    let rows = results.all(rows)?;
+    json(
+        200,
+        &page.envelope(rows, |r| r.seq, |r| org_json(&r.org, Role::parse(&r.role))),
+    )
+}
+
+/// `GET /v1/orgs/{slug}`
+pub async fn get(ctx: &Ctx) -> Answer {
+    let caller = auth::caller(ctx).await?;
+    authorize(&caller.actor, Action::ViewOrg)?;
+    json(200, &org_json(&caller.org, caller.actor.role()))
+}
+
+/// `PATCH /v1/orgs/{slug}` `{name?, slug?, logo_url?}`
+pub async fn update(ctx: &Ctx) -> Answer {
+    let caller = auth::caller(ctx).await?;
+    authorize(&caller.actor, Action::UpdateOrg)?;
+    let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
+    let name = body.optional("name", string(Name::parse));
+    let slug = body.optional("slug", string(Slug::parse));
+    let logo_url = body.patch("logo_url", string(LogoUrl::parse));
+    let (name, slug, logo_url) = body.finish((name, slug, logo_url))?;
+    let change = SettingsChange {
+        name,
+        slug: slug.filter(|s| s.as_str() != caller.org.slug),
+        logo_url,
+    };
+    let org = store::orgs::update(&ctx.db, &caller, &change, ctx.now)
+        .await
+        .map_err(|p| match (&p.code, &change.slug) {
+            (Code::SlugTaken, Some(slug)) => slug_taken(slug.as_str()),
+            _ => p,
+        })?;
+    json(200, &org_json(&org, caller.actor.role()))
+}
+
+/// `DELETE /v1/orgs/{slug}` — owner only. Access ends at once; pending invitations are
+/// canceled and their links stop working.
+pub async fn delete(ctx: &Ctx) -> Answer {
+    let caller = auth::caller(ctx).await?;
+    authorize(&caller.actor, Action::DeleteOrg)?;
+    let digests = store::orgs::delete(&ctx.db, &caller, ctx.now).await?;
+    store::kv::forget_invitations(&ctx.env, &digests).await;
+    no_content()
+}

@@ -1,0 +1,197 @@
+//! The request pipeline: resolve the route, read the body, run the handler, and dress every
+//! answer the same way (`x-request-id`, `Server-Timing`, CORS, caching and problem bodies).
+
+use super::{me, ops, orgs, problem_response, Answer, Ctx, MAX_BODY_BYTES};
+use crate::config::Config;
+use crate::domain::values::new_id;
+use crate::domain::{Code, Problem, Timestamp};
+use crate::routes::{resolve, Resolved, RouteId};
+use crate::store::Db;
+use worker::{Date, Env, Method, Request, Response};
+
+/// Runs the handler of `route`.
+async fn dispatch(ctx: &Ctx, route: RouteId) -> Answer {
+    use RouteId::*;
+    match route {
+        Health => ops::health(ctx).await,
+        OpenApi => ops::openapi(),
+        Me => me::get(ctx).await,
+        ListOrgs => orgs::list(ctx).await,
+        CreateOrg => orgs::create(ctx).await,
+        GetOrg => orgs::get(ctx).await,
+        UpdateOrg => orgs::update(ctx).await,
+        DeleteOrg => orgs::delete(ctx).await,
+    }
+}
+
+/// Headers a browser app may send, and those it may read, under CORS.
+const CORS_ALLOW_HEADERS: &str = "authorization, content-type, idempotency-key, x-request-id";
+const CORS_EXPOSE_HEADERS: &str = "x-request-id, retry-after, server-timing, www-authenticate";
+
+/// Answers one request. Never fails for the client's sake: every problem becomes a
+/// problem response.
+pub async fn handle(
+    req: Request,
+    env: Env,
+    background: worker::Context,
+) -> worker::Result<Response> {
+    let request_id = req
+        .headers()
+        .get("x-request-id")?
+        .filter(|id| valid_request_id(id))
+        .unwrap_or_else(new_id);
+    let origin = req.headers().get("origin")?;
+    let cfg = Config::get(&env);
+    let allowed_origin = origin.filter(|o| cfg.app_origin().as_deref() == Some(o.as_str()));
+
+    let (answer, round_trips) = if req.method() == Method::Options {
+        (preflight(&req, allowed_origin.is_some()), 0)
+    } else {
+        answer(req, env, background, cfg).await
+    };
+    let mut response = match answer {
+        Ok(response) => response,
+        Err(problem) => problem_response(&problem)?,
+    };
+    let headers = response.headers_mut();
+    headers.set("x-request-id", &request_id)?;
+    headers.set("server-timing", &server_timing(round_trips))?;
+    headers.set("x-content-type-options", "nosniff")?;
+    if !headers.has("cache-control")? {
+        headers.set("cache-control", "no-store")?;
+    }
+    if let Some(origin) = allowed_origin {
+        headers.set("access-control-allow-origin", &origin)?;
+        headers.set("access-control-expose-headers", CORS_EXPOSE_HEADERS)?;
+        headers.append("vary", "origin")?;
+    }
+    Ok(response)
+}
+
+async fn answer(
+    mut req: Request,
+    env: Env,
+    background: worker::Context,
+    cfg: std::rc::Rc<Config>,
+) -> (Answer, u32) {
+    let path = req.path();
+    let method = req.method().to_string();
+    let (route, params) = match resolve(&method, &path) {
+        Resolved::Found(route, params) => (route, params),
+        Resolved::MethodNotAllowed(allow) => return (Err(Problem::method_not_allowed(allow)), 0),
+        Resolved::NotFound => {
+            return (
+                Err(Problem::new(
+                    Code::NotFound,
+                    "No such path; see /openapi.json for the API.",
+                )),
+                0,
+            )
+        }
+    };
+    let body = match read_body(&mut req).await {
+        Ok(body) => body,
+        Err(problem) => return (Err(problem), 0),
+    };
+    let db = match env.d1("DB") {
+        Ok(d1) => Db::new(d1),
+        Err(e) => {
+            worker::console_error!("d1 binding: {e}");
+            return (Err(Problem::internal()), 0);
+        }
+    };
+    let query = req
+        .url()
+        .map(|u| u.query_pairs().into_owned().collect())
+        .unwrap_or_default();
+    let ctx = Ctx {
+        now: Timestamp::from_millis(Date::now().as_millis()),
+        headers: req.headers().clone(),
+        env,
+        cfg,
+        db,
+        params,
+        query,
+        body,
+        background,
+    };
+    let answer = dispatch(&ctx, route).await;
+    if let Err(problem) = &answer {
+        if problem.code == Code::Internal {
+            worker::console_error!("{method} {path}: answered 500");
+        }
+    }
+    (answer, ctx.db.round_trips())
+}
+
+/// Reads the body of a POST, PUT or PATCH, refusing more than [`MAX_BODY_BYTES`] (first by
+/// `Content-Length`, then by what actually arrived).
+async fn read_body(req: &mut Request) -> Result<Vec<u8>, Problem> {
+    if !matches!(req.method(), Method::Post | Method::Put | Method::Patch) {
+        return Ok(Vec::new());
+    }
+    let too_large = || {
+        Problem::new(
+            Code::PayloadTooLarge,
+            format!(
+                "Request bodies are limited to {} KiB.",
+                MAX_BODY_BYTES / 1024
+            ),
+        )
+    };
+    let declared = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(too_large());
+    }
+    let body = req
+        .bytes()
+        .await
+        .map_err(|_| Problem::new(Code::InvalidRequest, "The request body could not be read."))?;
+    if body.len() > MAX_BODY_BYTES {
+        return Err(too_large());
+    }
+    Ok(body)
+}
+
+/// `OPTIONS`: a CORS preflight for a known path.
+fn preflight(req: &Request, origin_allowed: bool) -> Answer {
+    let allow = match resolve("OPTIONS", &req.path()) {
+        Resolved::MethodNotAllowed(allow) => allow,
+        _ => {
+            return Err(Problem::new(
+                Code::NotFound,
+                "No such path; see /openapi.json for the API.",
+            ))
+        }
+    };
+    let response = Response::empty()
+        .map_err(|_| Problem::internal())?
+        .with_status(204);
+    let headers = response.headers();
+    let set = |name: &str, value: &str| headers.set(name, value).map_err(|_| Problem::internal());
+    set("allow", &allow.join(", "))?;
+    if origin_allowed {
+        set("access-control-allow-methods", &allow.join(", "))?;
+        set("access-control-allow-headers", CORS_ALLOW_HEADERS)?;
+        set("access-control-max-age", "600")?;
+    }
+    Ok(response)
+}
+
+/// `Server-Timing` naming the D1 round trips the request cost.
+fn server_timing(round_trips: u32) -> String {
+    format!(
+        "d1;desc=\"{round_trips} round trip{}\"",
+        if round_trips == 1 { "" } else { "s" }
+    )
+}
+
+/// A client's request id is echoed if it is short, visible ASCII.
+fn valid_request_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic())
+}

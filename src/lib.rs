@@ -1,0 +1,40 @@
+//! Roster: organizations, members, roles, invitations by email, seats, shared credits and
+//! per-resource permissions, as one Cloudflare Worker.
+//!
+//! `domain` holds the rules as plain Rust and `routes` the route table; both, with the pure
+//! parts of `http`, compile and are tested natively. Everything that touches the platform
+//! (the rest of `http`, `store`, `jobs`, `config`) exists only in the wasm32 build.
+
+pub mod domain;
+pub mod http;
+/// Built into the served JSON by `build.rs`; compiled natively for the tests that check it.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod openapi;
+pub mod routes;
+
+#[cfg(target_arch = "wasm32")]
+mod config;
+#[cfg(target_arch = "wasm32")]
+mod jobs;
+#[cfg(target_arch = "wasm32")]
+mod store;
+
+#[cfg(target_arch = "wasm32")]
+#[worker::event(fetch)]
+async fn fetch(
+    req: worker::Request,
+    env: worker::Env,
+    ctx: worker::Context,
+) -> worker::Result<worker::Response> {
+    http::router::handle(req, env, ctx).await
+}
+
+#[cfg(target_arch = "wasm32")]
+#[worker::event(scheduled)]
+async fn scheduled(
+    _event: worker::ScheduledEvent,
+    env: worker::Env,
+    _ctx: worker::ScheduleContext,
+) {
+    jobs::run(&env).await;
+}

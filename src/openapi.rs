@@ -1,0 +1,373 @@
+//! The OpenAPI 3.1 document of Roster's API, built at compile time by `build.rs` and served
+//! at `/openapi.json`. Tests check that it lists exactly the routes of `routes.rs`.
+//!
+//! Operations are declared compactly; the builder adds what every operation of a kind
+//! shares (path parameters, security, the problems of authentication, bodies and lists),
+//! and renders every error response from the contract's code table.
+
+use super::domain::problem::Code;
+use serde_json::{json, Map, Value};
+
+/// One operation being described.
+pub struct Op {
+    id: &'static str,
+    summary: &'static str,
+    description: Option<&'static str>,
+    public: bool,
+    body: Option<Value>,
+    responses: Vec<(u16, &'static str, Option<Value>)>,
+    errors: Vec<Code>,
+    query: Vec<Value>,
+    headers: Vec<Value>,
+    list: bool,
+}
+
+/// `{"$ref": "#/components/schemas/<name>"}`
+pub fn schema(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+/// A list envelope of `item` schemas.
+pub fn list_of(item: &str) -> Value {
+    json!({
+        "type": "object",
+        "required": ["data", "next_cursor"],
+        "properties": {
+            "data": {"type": "array", "items": schema(item)},
+            "next_cursor": {"type": ["string", "null"], "description": "Pass as `cursor` for the next page; null on the last."}
+        }
+    })
+}
+
+impl Op {
+    pub fn new(id: &'static str, summary: &'static str) -> Op {
+        Op {
+            id,
+            summary,
+            description: None,
+            public: false,
+            body: None,
+            responses: Vec::new(),
+            errors: Vec::new(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            list: false,
+        }
+    }
+
+    pub fn describe(mut self, text: &'static str) -> Op {
+        self.description = Some(text);
+        self
+    }
+
+    /// No authentication.
+    pub fn public(mut self) -> Op {
+        self.public = true;
+        self
+    }
+
+    /// A JSON request body of schema `name`.
+    pub fn body(mut self, name: &str) -> Op {
+        self.body = Some(schema(name));
+        self
+    }
+
+    /// A success response (`schema` = `None` for an empty body).
+    pub fn ok(mut self, status: u16, description: &'static str, schema: Option<Value>) -> Op {
+        self.responses.push((status, description, schema));
+        self
+    }
+
+    /// Problems this operation can answer with, besides the ones the builder adds.
+    pub fn errors(mut self, codes: &[Code]) -> Op {
+        self.errors.extend_from_slice(codes);
+        self
+    }
+
+    /// A cursor-paginated list of `item`.
+    pub fn list(mut self, item: &str, description: &'static str) -> Op {
+        self.list = true;
+        self.responses.push((200, description, Some(list_of(item))));
+        self
+    }
+
+    pub fn query(mut self, name: &str, description: &str, schema: Value) -> Op {
+        self.query.push(json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema}));
+        self
+    }
+
+    pub fn header(mut self, name: &str, required: bool, description: &str) -> Op {
+        self.headers.push(json!({"name": name, "in": "header", "required": required, "description": description, "schema": {"type": "string"}}));
+        self
+    }
+}
+
+/// Descriptions of the path parameters used across the API.
+fn path_parameter(name: &str) -> Value {
+    let description = match name {
+        "slug" => "The organization's slug.",
+        "user_id" => "A user's id (the `sub` of their JWT).",
+        "token" => "The invitation token from the email link.",
+        _ => "An id Roster returned.",
+    };
+    json!({"name": name, "in": "path", "required": true, "description": description, "schema": {"type": "string"}})
+}
+
+fn render(path: &str, op: Op) -> Value {
+    let mut errors = op.errors.clone();
+    if !op.public {
+        errors.push(Code::Unauthenticated);
+    }
+    if path.contains("{slug}") {
+        errors.push(Code::NotFound);
+    }
+    if op.body.is_some() {
+        errors.extend([
+            Code::InvalidRequest,
+            Code::PayloadTooLarge,
+            Code::UnsupportedMediaType,
+        ]);
+    }
+    if op.list || !op.query.is_empty() {
+        errors.push(Code::InvalidRequest);
+    }
+    errors.push(Code::Internal);
+
+    let mut responses = Map::new();
+    for (status, description, body) in &op.responses {
+        let mut response = json!({"description": description});
+        if let Some(body) = body {
+            response["content"] = json!({"application/json": {"schema": body}});
+        }
+        responses.insert(status.to_string(), response);
+    }
+    let mut by_status: Vec<(u16, Vec<Code>)> = Vec::new();
+    for code in errors {
+        match by_status.iter_mut().find(|(s, _)| *s == code.status()) {
+            Some((_, codes)) if !codes.contains(&code) => codes.push(code),
+            Some(_) => {}
+            None => by_status.push((code.status(), vec![code])),
+        }
+    }
+    by_status.sort_by_key(|(s, _)| *s);
+    for (status, codes) in by_status {
+        let names: Vec<_> = codes.iter().map(|c| format!("`{}`", c.as_str())).collect();
+        let examples: Map<String, Value> = codes
+            .iter()
+            .map(|c| {
+                (
+                    c.as_str().to_string(),
+                    json!({"summary": c.title(), "value": {
+                        "type": format!("https://roster.dev/problems/{}", c.as_str()),
+                        "title": c.title(), "status": status, "detail": c.title(), "code": c.as_str()
+                    }}),
+                )
+            })
+            .collect();
+        let mut response = json!({
+            "description": format!("Problem: {}.", names.join(", ")),
+            "content": {"application/problem+json": {"schema": schema("Problem"), "examples": examples}}
+        });
+        let mut headers = Map::new();
+        if status == 401 {
+            headers.insert(
+                "WWW-Authenticate".into(),
+                json!({"schema": {"type": "string"}}),
+            );
+        }
+        if codes.contains(&Code::RateLimited) {
+            headers.insert(
+                "Retry-After".into(),
+                json!({"description": "Seconds to wait.", "schema": {"type": "integer"}}),
+            );
+        }
+        if !headers.is_empty() {
+            response["headers"] = headers.into();
+        }
+        responses.insert(status.to_string(), response);
+    }
+
+    let mut parameters: Vec<Value> = path
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(path_parameter)
+        .collect();
+    if op.list {
+        parameters.push(json!({"name": "limit", "in": "query", "required": false, "description": "Page size.", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}}));
+        parameters.push(json!({"name": "cursor", "in": "query", "required": false, "description": "`next_cursor` of the previous page.", "schema": {"type": "string"}}));
+    }
+    parameters.extend(op.query);
+    parameters.extend(op.headers);
+
+    let mut out = json!({
+        "operationId": op.id,
+        "summary": op.summary,
+        "responses": responses,
+    });
+    if let Some(d) = op.description {
+        out["description"] = json!(d);
+    }
+    if !parameters.is_empty() {
+        out["parameters"] = parameters.into();
+    }
+    if let Some(body) = op.body {
+        out["requestBody"] =
+            json!({"required": true, "content": {"application/json": {"schema": body}}});
+    }
+    if op.public {
+        out["security"] = json!([]);
+    }
+    out
+}
+
+/// Every operation: `(method, path, description)`.
+fn operations() -> Vec<(&'static str, &'static str, Op)> {
+    use Code::*;
+    vec![
+        ("get", "/health", Op::new("health", "Health of Roster and its stores")
+            .public()
+            .ok(200, "D1 and KV answer.", Some(schema("Health")))
+            .ok(503, "A store does not answer.", Some(schema("Health")))),
+        ("get", "/openapi.json", Op::new("openapi", "This document").public()
+            .ok(200, "The OpenAPI 3.1 document.", Some(json!({"type": "object"})))),
+        ("get", "/v1/me", Op::new("getMe", "The signed-in user and their organizations")
+            .describe("Lists the first 100 organizations; `GET /v1/orgs` pages through all. API keys get 404 here.")
+            .ok(200, "The user.", Some(schema("Me")))
+            .errors(&[NotFound])),
+        ("get", "/v1/orgs", Op::new("listOrgs", "The caller's organizations, with their role (the organization switcher)")
+            .list("Org", "The organizations, in the order the caller joined them.")
+            .errors(&[NotFound])),
+        ("post", "/v1/orgs", Op::new("createOrg", "Create an organization; the caller becomes its owner")
+            .describe("`slug` is derived from `name` when omitted (ASCII letters and digits, other runs of characters become `-`). `plan` defaults to `free`.")
+            .body("CreateOrg")
+            .ok(201, "The organization.", Some(schema("Org")))
+            .errors(&[SlugTaken, NotFound])),
+        ("get", "/v1/orgs/{slug}", Op::new("getOrg", "An organization")
+            .ok(200, "The organization.", Some(schema("Org")))),
+        ("patch", "/v1/orgs/{slug}", Op::new("updateOrg", "Change an organization's name, slug or logo")
+            .describe("Owner and admin. `logo_url: null` removes the logo.")
+            .body("UpdateOrg")
+            .ok(200, "The organization.", Some(schema("Org")))
+            .errors(&[Forbidden, SlugTaken, Conflict])),
+        ("delete", "/v1/orgs/{slug}", Op::new("deleteOrg", "Delete an organization")
+            .describe("Owner only. Access ends at once for every member and API key; pending invitations are canceled and their links stop working; the slug becomes free.")
+            .ok(204, "Deleted.", None)
+            .errors(&[Forbidden, Conflict])),
+    ]
+}
+
+fn components() -> Value {
+    let role = json!({"type": "string", "enum": ["owner", "admin", "member", "viewer"]});
+    let time =
+        json!({"type": "string", "format": "date-time", "examples": ["2026-11-23T10:00:00Z"]});
+    json!({
+        "securitySchemes": {
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A JWT from the product's identity provider (HS256, EdDSA, ES256 or RS256; `iss`, `aud` and `exp` checked with 60 s leeway), or an organization API key `rk_…`, which acts only under its own organization's paths and within its scopes."
+            }
+        },
+        "schemas": {
+            "Problem": {
+                "type": "object",
+                "description": "RFC 9457 problem details.",
+                "required": ["type", "title", "status", "detail", "code"],
+                "properties": {
+                    "type": {"type": "string", "format": "uri"},
+                    "title": {"type": "string"},
+                    "status": {"type": "integer"},
+                    "detail": {"type": "string"},
+                    "code": {"type": "string", "enum": Code::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>()},
+                    "errors": {
+                        "type": "array",
+                        "description": "The invalid fields (`invalid_request` only).",
+                        "items": {"type": "object", "required": ["field", "message"], "properties": {
+                            "field": {"type": "string"}, "message": {"type": "string"}
+                        }}
+                    }
+                }
+            },
+            "Health": {
+                "type": "object",
+                "properties": {
+                    "status": {"type": "string", "enum": ["ok", "error"]},
+                    "d1": {"type": "string", "enum": ["ok", "error"]},
+                    "kv": {"type": "string", "enum": ["ok", "error"]}
+                }
+            },
+            "Role": role,
+            "Org": {
+                "type": "object",
+                "required": ["id", "slug", "name", "logo_url", "plan", "created_at", "role"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "slug": {"type": "string"},
+                    "name": {"type": "string"},
+                    "logo_url": {"type": ["string", "null"], "format": "uri"},
+                    "plan": {"type": "string", "enum": ["free", "pro", "business"]},
+                    "created_at": time,
+                    "role": {"description": "The caller's role; null for an API key.", "oneOf": [schema("Role"), {"type": "null"}]}
+                }
+            },
+            "CreateOrg": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["name"],
+                "properties": {
+                    "name": {"type": "string", "minLength": 1, "maxLength": 100},
+                    "slug": {"$ref": "#/components/schemas/Slug"},
+                    "plan": {"type": "string", "enum": ["free", "pro", "business"], "default": "free"}
+                }
+            },
+            "UpdateOrg": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "name": {"type": "string", "minLength": 1, "maxLength": 100},
+                    "slug": {"$ref": "#/components/schemas/Slug"},
+                    "logo_url": {"type": ["string", "null"], "format": "uri", "description": "An https URL of at most 2,048 characters."}
+                }
+            },
+            "Slug": {
+                "type": "string",
+                "pattern": "^[a-z0-9][a-z0-9-]{1,46}[a-z0-9]$",
+                "description": "3–48 characters of a-z, 0-9 and -, not starting or ending with -; some words (admin, api, settings, …) are reserved."
+            },
+            "Me": {
+                "type": "object",
+                "required": ["user_id", "email", "email_verified", "name", "organizations"],
+                "properties": {
+                    "user_id": {"type": "string"},
+                    "email": {"type": ["string", "null"]},
+                    "email_verified": {"type": "boolean"},
+                    "name": {"type": ["string", "null"]},
+                    "organizations": {"type": "array", "items": {"type": "object", "properties": {
+                        "slug": {"type": "string"}, "name": {"type": "string"}, "role": schema("Role")
+                    }}}
+                }
+            }
+        }
+    })
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for (method, path, op) in operations() {
+        let item = paths.entry(path.to_string()).or_insert_with(|| json!({}));
+        item[method] = render(path, op);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Roster",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Organizations, members, roles, invitations by email, seats, shared credits and per-resource permissions for multi-tenant SaaS products. Errors are RFC 9457 problem details with a stable `code`. Lists are cursor-paginated (`limit` ≤ 100, `cursor`) and in creation order. Every response carries `x-request-id` and a `Server-Timing` entry naming its D1 round trips.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": components(),
+    })
+}

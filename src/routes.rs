@@ -1,0 +1,254 @@
+//! The route table: every path and method Roster answers, in one list.
+//!
+//! This is the first file to read. Resolution is pure (tested natively, and checked against
+//! `openapi.json` so that the document cannot drift from the code); `http::router`
+//! dispatches each [`RouteId`] to its handler with an exhaustive `match`.
+
+/// HTTP methods Roster routes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Method> {
+        [
+            Method::Get,
+            Method::Post,
+            Method::Put,
+            Method::Patch,
+            Method::Delete,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == s)
+    }
+}
+
+macro_rules! routes {
+    ($($id:ident => $method:ident $pattern:literal,)*) => {
+        /// One route: a method on a path pattern.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum RouteId { $($id,)* }
+
+        /// `(method, pattern, id)`; `{name}` segments are parameters.
+        pub const ROUTES: &[(Method, &str, RouteId)] = &[
+            $((Method::$method, $pattern, RouteId::$id),)*
+        ];
+    };
+}
+
+routes! {
+    Health => Get "/health",
+    OpenApi => Get "/openapi.json",
+
+    Me => Get "/v1/me",
+
+    ListOrgs => Get "/v1/orgs",
+    CreateOrg => Post "/v1/orgs",
+    GetOrg => Get "/v1/orgs/{slug}",
+    UpdateOrg => Patch "/v1/orgs/{slug}",
+    DeleteOrg => Delete "/v1/orgs/{slug}",
+}
+
+/// Path parameters of a resolved route, in pattern order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Params(Vec<(&'static str, String)>);
+
+impl Params {
+    /// The value of `{name}`; empty when the pattern has no such parameter.
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+}
+
+/// The outcome of looking a request up in [`ROUTES`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    Found(RouteId, Params),
+    /// The path exists but not with this method: these are the ones it has.
+    MethodNotAllowed(Vec<&'static str>),
+    NotFound,
+}
+
+/// Matches `path` against `pattern`, capturing `{name}` segments (percent-decoded).
+fn matches(pattern: &'static str, path: &str) -> Option<Params> {
+    let mut params = Vec::new();
+    let mut pattern_segments = pattern.split('/');
+    let mut path_segments = path.split('/');
+    loop {
+        match (pattern_segments.next(), path_segments.next()) {
+            (None, None) => return Some(Params(params)),
+            (Some(p), Some(s)) => {
+                if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                    if s.is_empty() {
+                        return None;
+                    }
+                    params.push((name, percent_decode(s)?));
+                } else if p != s {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// Decodes `%XX` escapes; `None` for a malformed escape or invalid UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    if !s.contains('%') {
+        return Some(s.to_owned());
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Literal segments count for more than parameters, so `/invitations/bulk` wins over
+/// `/invitations/{id}`.
+fn specificity(pattern: &str) -> usize {
+    pattern.split('/').filter(|s| !s.starts_with('{')).count()
+}
+
+/// Finds the route for `method` on `path`.
+pub fn resolve(method: &str, path: &str) -> Resolved {
+    let candidates: Vec<_> = ROUTES
+        .iter()
+        .filter_map(|(m, pattern, id)| matches(pattern, path).map(|p| (*m, *pattern, *id, p)))
+        .collect();
+    let Some(best) = candidates.iter().map(|c| specificity(c.1)).max() else {
+        return Resolved::NotFound;
+    };
+    let mut allow = Vec::new();
+    for (m, pattern, id, params) in candidates {
+        if specificity(pattern) != best {
+            continue;
+        }
+        if Some(m) == Method::parse(method) {
+            return Resolved::Found(id, params);
+        }
+        allow.push(m.as_str());
+    }
+    Resolved::MethodNotAllowed(allow)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn resolves_with_params() {
+        match resolve("GET", "/v1/orgs/acme") {
+            Resolved::Found(RouteId::GetOrg, params) => assert_eq!(params.get("slug"), "acme"),
+            other => panic!("{other:?}"),
+        }
+        match resolve("GET", "/v1/orgs/ac%2Dme") {
+            Resolved::Found(_, params) => assert_eq!(params.get("slug"), "ac-me"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn wrong_method_lists_the_allowed_ones() {
+        assert_eq!(
+            resolve("PUT", "/v1/orgs"),
+            Resolved::MethodNotAllowed(vec!["GET", "POST"])
+        );
+        assert_eq!(
+            resolve("POST", "/health"),
+            Resolved::MethodNotAllowed(vec!["GET"])
+        );
+    }
+
+    #[test]
+    fn unknown_paths() {
+        for path in [
+            "/",
+            "/v1",
+            "/v1/orgs/",
+            "/v1/orgs/acme/nope",
+            "/health/x",
+            "/v1/orgs/%zz",
+        ] {
+            assert_eq!(resolve("GET", path), Resolved::NotFound, "{path}");
+        }
+    }
+
+    #[test]
+    fn every_route_is_reachable_and_unique() {
+        let mut seen = BTreeSet::new();
+        for (method, pattern, id) in ROUTES {
+            assert!(
+                seen.insert((method.as_str(), *pattern)),
+                "duplicate {pattern}"
+            );
+            let concrete = pattern
+                .split('/')
+                .map(|s| if s.starts_with('{') { "x1" } else { s })
+                .collect::<Vec<_>>()
+                .join("/");
+            match resolve(method.as_str(), &concrete) {
+                Resolved::Found(found, _) => assert_eq!(found, *id, "{pattern}"),
+                other => panic!("{pattern}: {other:?}"),
+            }
+        }
+    }
+
+    /// The OpenAPI document lists exactly the routes of this table.
+    #[test]
+    fn openapi_document_matches_the_routes() {
+        let doc: Value = crate::openapi::document();
+        assert_eq!(doc["openapi"].as_str().map(|v| &v[..4]), Some("3.1."));
+        let mut documented = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                    documented.insert((method.to_uppercase(), path.clone()));
+                }
+            }
+        }
+        let routed: BTreeSet<_> = ROUTES
+            .iter()
+            .map(|(m, p, _)| (m.as_str().to_string(), p.to_string()))
+            .collect();
+        let missing: Vec<_> = routed.difference(&documented).collect();
+        let extra: Vec<_> = documented.difference(&routed).collect();
+        assert!(
+            missing.is_empty(),
+            "routes missing from openapi.json: {missing:?}"
+        );
+        assert!(
+            extra.is_empty(),
+            "openapi.json documents routes that do not exist: {extra:?}"
+        );
+    }
+}

@@ -1,0 +1,83 @@
+//! The audit log and the webhook outbox, written in the same batch as the change they
+//! describe: a change and its record commit together or not at all.
+
+use super::Batch;
+use crate::domain::event::EventType;
+use crate::domain::policy::Actor;
+use crate::domain::values::new_id;
+use crate::domain::Timestamp;
+use crate::sql;
+use serde_json::{json, Value};
+
+/// Who made a change.
+#[derive(Clone, Copy)]
+pub enum By<'a> {
+    Actor(&'a Actor),
+}
+
+impl By<'_> {
+    fn kind_and_id(&self) -> (&'static str, Option<&str>) {
+        match self {
+            By::Actor(actor) => {
+                let (kind, id) = actor.kind_and_id();
+                (kind, Some(id))
+            }
+        }
+    }
+}
+
+/// One change to record.
+pub struct Change<'a> {
+    pub org_id: &'a str,
+    pub org_slug: &'a str,
+    pub by: By<'a>,
+    pub event: EventType,
+    /// `(type, id)` of what changed: `("member", user_id)`, `("invitation", id)`, …
+    pub target: (&'a str, &'a str),
+    pub data: Value,
+}
+
+/// Adds the audit entry for `change` and, for webhook events, one outbox delivery per
+/// endpoint of the organization subscribed to it. Returns the event id.
+pub fn record(batch: &mut Batch, change: Change<'_>, now: Timestamp) -> String {
+    let id = new_id();
+    let (actor_type, actor_id) = change.by.kind_and_id();
+    let data = change.data.to_string();
+    batch.push(sql!(
+        "INSERT INTO audit_log (id, org_id, at, actor_type, actor_id, action, target_type,
+                                target_id, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        &id,
+        change.org_id,
+        now.0,
+        actor_type,
+        actor_id,
+        change.event.as_str(),
+        change.target.0,
+        change.target.1,
+        &data,
+    ));
+    if change.event.is_webhook_event() {
+        let payload = json!({
+            "id": id,
+            "type": change.event.as_str(),
+            "created_at": now,
+            "organization": {"id": change.org_id, "slug": change.org_slug},
+            "data": change.data,
+        });
+        batch.push(sql!(
+            "INSERT INTO outbox (id, kind, org_id, subject_id, event_id, payload, status,
+                                 next_attempt_at, created_at)
+             SELECT lower(hex(randomblob(16))), 'webhook', ?1, w.id, ?2, ?3, 'pending', ?4, ?4
+               FROM webhooks w
+              WHERE w.org_id = ?1 AND w.deleted_at IS NULL AND w.disabled_at IS NULL
+                AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = ?5)",
+            change.org_id,
+            &id,
+            payload.to_string(),
+            now.0,
+            change.event.as_str(),
+        ));
+    }
+    id
+}

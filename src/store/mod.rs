@@ -1,0 +1,254 @@
+//! Every SQL statement and KV key lives under `store`.
+//!
+//! A request builds one [`Batch`]: the statements it needs, in order, sent to D1 in a single
+//! round trip and run as one transaction. Writes carry their own conditions as *guards*:
+//! `INSERT INTO guard (code) SELECT '<code>' WHERE <violation>`. The `guard` table's CHECK
+//! constraints refuse every such row, so a violated condition aborts the whole batch — no
+//! statement of it takes effect — and the constraint's name is the contract error code.
+//! Because D1 runs each batch alone, a condition checked by a guard still holds when the
+//! statements after it run: races and retries cannot slip between them.
+
+pub mod audit;
+pub mod kv;
+pub mod orgs;
+pub mod principal;
+
+use crate::domain::{Code, Problem};
+use serde::de::DeserializeOwned;
+use std::cell::Cell;
+use std::marker::PhantomData;
+use worker::wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement, D1Result};
+
+/// A value bound to a `?` of a statement.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Int(i64),
+    Text(String),
+    Null,
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Int(v as i64)
+    }
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_owned())
+    }
+}
+
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(v.clone())
+    }
+}
+
+impl<T: Into<Arg>> From<Option<T>> for Arg {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Arg::Null, Into::into)
+    }
+}
+
+impl Arg {
+    fn to_js(&self) -> JsValue {
+        match self {
+            // D1 numbers are JS numbers: exact up to 2^53, far beyond any value stored here.
+            Arg::Int(i) => JsValue::from_f64(*i as f64),
+            Arg::Text(s) => JsValue::from_str(s),
+            Arg::Null => JsValue::NULL,
+        }
+    }
+}
+
+/// Builds a statement with its arguments: `sql!("… ?1 … ?2", a, b)`.
+#[macro_export]
+macro_rules! sql {
+    ($text:expr $(, $arg:expr)* $(,)?) => {
+        $crate::store::Stmt::new($text, vec![$($crate::store::Arg::from($arg)),*])
+    };
+}
+
+/// A statement not yet bound to a database.
+#[derive(Debug, Clone)]
+pub struct Stmt {
+    sql: &'static str,
+    args: Vec<Arg>,
+}
+
+impl Stmt {
+    pub fn new(sql: &'static str, args: Vec<Arg>) -> Stmt {
+        Stmt { sql, args }
+    }
+}
+
+/// The D1 database of one request, counting its round trips (for `Server-Timing`).
+pub struct Db {
+    d1: D1Database,
+    round_trips: Cell<u32>,
+}
+
+impl Db {
+    pub fn new(d1: D1Database) -> Db {
+        Db {
+            d1,
+            round_trips: Cell::new(0),
+        }
+    }
+
+    pub fn round_trips(&self) -> u32 {
+        self.round_trips.get()
+    }
+
+    fn prepare(&self, stmt: &Stmt) -> Result<D1PreparedStatement, Problem> {
+        let args: Vec<JsValue> = stmt.args.iter().map(Arg::to_js).collect();
+        self.d1.prepare(stmt.sql).bind(&args).map_err(|e| {
+            worker::console_error!("d1 bind failed: {e}");
+            Problem::internal()
+        })
+    }
+
+    /// Sends statements as one batch. A guard's refusal becomes the problem its code names
+    /// (handlers may refine the detail); any other database error is logged and becomes a
+    /// plain 500.
+    async fn send(&self, stmts: &[Stmt]) -> Result<Vec<D1Result>, Problem> {
+        let prepared = stmts
+            .iter()
+            .map(|s| self.prepare(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.round_trips.set(self.round_trips.get() + 1);
+        self.d1.batch(prepared).await.map_err(|e| {
+            let message = e.to_string();
+            match guard_code(&message) {
+                Some(code) => Problem::from(code),
+                None => {
+                    worker::console_error!("d1 batch failed: {message}");
+                    Problem::internal()
+                }
+            }
+        })
+    }
+
+    /// Runs one statement and returns its rows.
+    pub async fn all<T: DeserializeOwned>(&self, stmt: Stmt) -> Result<Vec<T>, Problem> {
+        let mut batch = Batch::new();
+        let rows = batch.query(stmt);
+        let results = batch.run(self).await?;
+        results.all(rows)
+    }
+}
+
+/// The contract code a guard's CHECK constraint failure names, if the error is one.
+fn guard_code(message: &str) -> Option<Code> {
+    const MARKER: &str = "CHECK constraint failed: ";
+    let start = message.find(MARKER)? + MARKER.len();
+    let name: String = message[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+        .collect();
+    Code::parse(&name)
+}
+
+/// A handle on the rows one statement of a batch returns.
+pub struct Rows<T> {
+    index: usize,
+    _type: PhantomData<T>,
+}
+
+/// Statements to run together, in order, as one transaction and one round trip.
+#[derive(Default)]
+pub struct Batch {
+    stmts: Vec<Stmt>,
+}
+
+impl Batch {
+    pub fn new() -> Batch {
+        Batch::default()
+    }
+
+    /// Adds a statement whose rows are not needed.
+    pub fn push(&mut self, stmt: Stmt) {
+        self.stmts.push(stmt);
+    }
+
+    /// Adds a statement and returns a handle on its rows.
+    pub fn query<T: DeserializeOwned>(&mut self, stmt: Stmt) -> Rows<T> {
+        self.stmts.push(stmt);
+        Rows {
+            index: self.stmts.len() - 1,
+            _type: PhantomData,
+        }
+    }
+
+    /// Aborts the batch with `code` when `violation` (a `WHERE` condition over `args`) holds.
+    pub fn guard(&mut self, code: Code, violation: &'static str, args: Vec<Arg>) {
+        // The statement text must be static for D1's statement cache; the code is a
+        // bound parameter and the condition is spliced at build time by `guard!`.
+        let mut all = vec![Arg::from(code.as_str())];
+        all.extend(args);
+        self.stmts.push(Stmt::new(violation, all));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.stmts.is_empty()
+    }
+
+    /// Sends the batch. Empty batches cost nothing.
+    pub async fn run(self, db: &Db) -> Result<Results, Problem> {
+        if self.stmts.is_empty() {
+            return Ok(Results(Vec::new()));
+        }
+        db.send(&self.stmts).await.map(Results)
+    }
+}
+
+/// Adds a guard: `guard!(batch, Code::X, "<condition with ?2, ?3…>", args…)`. The code is
+/// bound as `?1`, so conditions number their own parameters from `?2`.
+#[macro_export]
+macro_rules! guard {
+    ($batch:expr, $code:expr, $violation:literal $(, $arg:expr)* $(,)?) => {
+        $batch.guard(
+            $code,
+            concat!("INSERT INTO guard (code) SELECT ?1 WHERE ", $violation),
+            vec![$($crate::store::Arg::from($arg)),*],
+        )
+    };
+}
+
+/// The results of a batch, read through the handles its statements returned.
+pub struct Results(Vec<D1Result>);
+
+impl Results {
+    pub fn all<T: DeserializeOwned>(&self, rows: Rows<T>) -> Result<Vec<T>, Problem> {
+        let result = self.0.get(rows.index).ok_or_else(Problem::internal)?;
+        result.results::<T>().map_err(|e| {
+            worker::console_error!("d1 row does not deserialize: {e}");
+            Problem::internal()
+        })
+    }
+
+    pub fn first<T: DeserializeOwned>(&self, rows: Rows<T>) -> Result<Option<T>, Problem> {
+        Ok(self.all(rows)?.into_iter().next())
+    }
+}
+
+/// Whether D1 answers a trivial query (for `/health`).
+pub async fn ping(db: &Db) -> bool {
+    db.all::<serde::de::IgnoredAny>(crate::sql!("SELECT 1 AS ok"))
+        .await
+        .is_ok()
+}

@@ -1,0 +1,233 @@
+//! Organizations: creation with their owner, the caller's list, settings and deletion.
+
+use super::audit::{self, By, Change};
+use super::principal::{self, Caller, OrgRow};
+use super::{Batch, Db, Rows};
+use crate::domain::event::EventType;
+use crate::domain::plan::{period_at, Plan};
+use crate::domain::values::{new_id, LogoUrl, Name, Slug};
+use crate::domain::{Code, Problem, Timestamp};
+use crate::{guard, sql};
+use serde::Deserialize;
+use serde_json::json;
+
+/// An organization in a caller's list, with their role there.
+#[derive(Debug, Deserialize)]
+pub struct OrgWithRole {
+    #[serde(flatten)]
+    pub org: OrgRow,
+    pub role: String,
+    pub seq: i64,
+}
+
+/// Creates an organization owned by `owner` (a user already added to `batch`).
+/// Fails with `slug_taken` when the slug is in use.
+pub async fn create(
+    db: &Db,
+    mut batch: Batch,
+    owner_id: &str,
+    name: &Name,
+    slug: &Slug,
+    plan: Plan,
+    now: Timestamp,
+) -> Result<OrgRow, Problem> {
+    let id = new_id();
+    guard!(
+        batch,
+        Code::SlugTaken,
+        "EXISTS (SELECT 1 FROM orgs WHERE slug = ?2 AND deleted_at IS NULL)",
+        slug.as_str(),
+    );
+    let period = period_at(now, now);
+    batch.push(sql!(
+        "INSERT INTO orgs (id, slug, name, plan, period_anchor, period_start, period_end,
+                           created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?5, ?5)",
+        &id,
+        slug.as_str(),
+        name.as_str(),
+        plan.as_str(),
+        now.0,
+        period.end.0,
+    ));
+    batch.push(sql!(
+        "INSERT INTO memberships (org_id, user_id, role, joined_at) VALUES (?1, ?2, 'owner', ?3)",
+        &id,
+        owner_id,
+        now.0,
+    ));
+    let actor = crate::domain::policy::Actor::User {
+        id: owner_id.to_owned(),
+        role: crate::domain::values::Role::Owner,
+    };
+    audit::record(
+        &mut batch,
+        Change {
+            org_id: &id,
+            org_slug: slug.as_str(),
+            by: By::Actor(&actor),
+            event: EventType::OrganizationCreated,
+            target: ("organization", &id),
+            data: json!({"name": name.as_str(), "slug": slug.as_str(), "plan": plan.as_str()}),
+        },
+        now,
+    );
+    let row = fetch(&mut batch, &id);
+    let results = batch.run(db).await?;
+    results.first(row)?.ok_or_else(Problem::internal)
+}
+
+/// Adds a read of one organization by id.
+fn fetch(batch: &mut Batch, org_id: &str) -> Rows<OrgRow> {
+    batch.query(sql!(
+        "SELECT o.id, o.slug, o.name, o.logo_url, o.plan, o.extra_seats, o.extra_seats_next,
+                o.period_anchor, o.period_start, o.period_end, o.credits_used, o.created_at
+           FROM orgs o WHERE o.id = ?1",
+        org_id,
+    ))
+}
+
+/// Adds a page of the organizations `user_id` belongs to, in the order they joined.
+pub fn list_for_user(
+    batch: &mut Batch,
+    user_id: &str,
+    after_seq: i64,
+    limit: i64,
+) -> Rows<OrgWithRole> {
+    batch.query(sql!(
+        "SELECT o.id, o.slug, o.name, o.logo_url, o.plan, o.extra_seats, o.extra_seats_next,
+                o.period_anchor, o.period_start, o.period_end, o.credits_used, o.created_at,
+                m.role, m.seq
+           FROM memberships m JOIN orgs o ON o.id = m.org_id
+          WHERE m.user_id = ?1 AND o.deleted_at IS NULL AND m.seq > ?2
+          ORDER BY m.seq LIMIT ?3",
+        user_id,
+        after_seq,
+        limit,
+    ))
+}
+
+/// A change of settings; `None` leaves a field as it is.
+pub struct SettingsChange {
+    pub name: Option<Name>,
+    pub slug: Option<Slug>,
+    /// `Some(None)` removes the logo.
+    pub logo_url: Option<Option<LogoUrl>>,
+}
+
+pub async fn update(
+    db: &Db,
+    caller: &Caller,
+    change: &SettingsChange,
+    now: Timestamp,
+) -> Result<OrgRow, Problem> {
+    let mut batch = Batch::new();
+    principal::guard_actor(&mut batch, caller);
+    if let Some(slug) = &change.slug {
+        guard!(
+            batch,
+            Code::SlugTaken,
+            "EXISTS (SELECT 1 FROM orgs WHERE slug = ?2 AND id <> ?3 AND deleted_at IS NULL)",
+            slug.as_str(),
+            &caller.org.id,
+        );
+    }
+    let logo = change
+        .logo_url
+        .as_ref()
+        .map(|l| l.as_ref().map(LogoUrl::as_str));
+    batch.push(sql!(
+        "UPDATE orgs SET name = coalesce(?2, name), slug = coalesce(?3, slug),
+                logo_url = CASE WHEN ?4 THEN ?5 ELSE logo_url END, updated_at = ?6
+          WHERE id = ?1",
+        &caller.org.id,
+        change.name.as_ref().map(Name::as_str),
+        change.slug.as_ref().map(Slug::as_str),
+        logo.is_some(),
+        logo.flatten(),
+        now.0,
+    ));
+    let mut data = serde_json::Map::new();
+    if let Some(name) = &change.name {
+        data.insert("name".into(), json!(name.as_str()));
+    }
+    if let Some(slug) = &change.slug {
+        data.insert("slug".into(), json!(slug.as_str()));
+    }
+    if let Some(logo) = logo {
+        data.insert("logo_url".into(), json!(logo));
+    }
+    let slug = change
+        .slug
+        .as_ref()
+        .map_or(caller.org.slug.as_str(), Slug::as_str);
+    audit::record(
+        &mut batch,
+        Change {
+            org_id: &caller.org.id,
+            org_slug: slug,
+            by: By::Actor(&caller.actor),
+            event: EventType::OrganizationUpdated,
+            target: ("organization", &caller.org.id),
+            data: data.into(),
+        },
+        now,
+    );
+    let row = fetch(&mut batch, &caller.org.id);
+    let results = batch.run(db).await?;
+    results.first(row)?.ok_or_else(Problem::internal)
+}
+
+/// Deletes an organization: access ends at once (memberships, grants and API keys go),
+/// pending invitations are canceled and queued deliveries dropped. Returns the token
+/// digests of the canceled invitations, whose KV entries must go too.
+pub async fn delete(db: &Db, caller: &Caller, now: Timestamp) -> Result<Vec<String>, Problem> {
+    #[derive(Deserialize)]
+    struct Canceled {
+        token_hash: String,
+    }
+    let org = &caller.org.id;
+    let mut batch = Batch::new();
+    principal::guard_actor(&mut batch, caller);
+    batch.push(sql!(
+        "UPDATE orgs SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1",
+        org,
+        now.0
+    ));
+    let canceled: Rows<Canceled> = batch.query(sql!(
+        "UPDATE invitations SET status = 'canceled', ended_at = ?2
+          WHERE org_id = ?1 AND status = 'pending' RETURNING token_hash",
+        org,
+        now.0,
+    ));
+    batch.push(sql!("DELETE FROM grants WHERE org_id = ?1", org));
+    batch.push(sql!("DELETE FROM memberships WHERE org_id = ?1", org));
+    batch.push(sql!(
+        "UPDATE api_keys SET revoked_at = ?2 WHERE org_id = ?1 AND revoked_at IS NULL",
+        org,
+        now.0,
+    ));
+    batch.push(sql!(
+        "UPDATE outbox SET status = 'dropped', done_at = ?2 WHERE org_id = ?1 AND status = 'pending'",
+        org,
+        now.0,
+    ));
+    audit::record(
+        &mut batch,
+        Change {
+            org_id: org,
+            org_slug: &caller.org.slug,
+            by: By::Actor(&caller.actor),
+            event: EventType::OrganizationDeleted,
+            target: ("organization", org),
+            data: json!({}),
+        },
+        now,
+    );
+    let results = batch.run(db).await?;
+    Ok(results
+        .all(canceled)?
+        .into_iter()
+        .map(|c| c.token_hash)
+        .collect())
+}

@@ -1,0 +1,278 @@
+//! The conventions every endpoint shares: authentication, problem details, body limits,
+//! methods, request ids, CORS, `/health` and `/openapi.json`.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::*;
+
+#[test]
+fn health_reports_both_stores() {
+    let reply = get("/health").send();
+    assert_eq!(
+        reply.ok(200),
+        json!({"status": "ok", "d1": "ok", "kv": "ok"})
+    );
+}
+
+#[test]
+fn every_response_carries_a_request_id_and_echoes_the_callers() {
+    let reply = get("/health").send();
+    let generated = reply.header("x-request-id").expect("x-request-id");
+    assert!(!generated.is_empty());
+    let reply = get("/health").header("x-request-id", "req-abc-123").send();
+    assert_eq!(reply.header("x-request-id"), Some("req-abc-123"));
+    // Also on problems.
+    let reply = get("/nope").header("x-request-id", "req-404").send();
+    assert_eq!(reply.header("x-request-id"), Some("req-404"));
+    // A request id that is not short visible ASCII is replaced.
+    let reply = get("/health")
+        .header("x-request-id", &"x".repeat(300))
+        .send();
+    assert_ne!(reply.header("x-request-id"), Some("x".repeat(300).as_str()));
+}
+
+#[test]
+fn unknown_paths_are_404_problems() {
+    for path in ["/", "/nope", "/v1", "/v1/orgs/acme/nonsense"] {
+        get(path).send().expect(404, "not_found");
+    }
+}
+
+#[test]
+fn wrong_methods_are_405_with_allow() {
+    let reply = Request::new("PUT", "/v1/orgs")
+        .send()
+        .expect(405, "method_not_allowed");
+    assert_eq!(reply.header("allow"), Some("GET, POST"));
+    let reply = post("/health").send().expect(405, "method_not_allowed");
+    assert_eq!(reply.header("allow"), Some("GET"));
+    let reply = post("/v1/orgs/some-org")
+        .send()
+        .expect(405, "method_not_allowed");
+    assert_eq!(reply.header("allow"), Some("GET, PATCH, DELETE"));
+}
+
+#[test]
+fn missing_or_invalid_credentials_are_401_with_www_authenticate() {
+    let user = User::new("auth");
+    let mut claims = user.claims();
+    let expired = {
+        claims["exp"] = json!(now() - 120);
+        mint(&claims)
+    };
+    let cases: Vec<(&str, Option<String>)> = vec![
+        ("no header", None),
+        ("not bearer", Some(format!("Basic {}", user.token()))),
+        ("empty bearer", Some("Bearer ".into())),
+        ("garbage", Some("Bearer not.a.jwt".into())),
+        ("expired", Some(format!("Bearer {expired}"))),
+        (
+            "wrong secret",
+            Some(format!(
+                "Bearer {}",
+                mint_with(&user.claims(), "another-secret-0123456789abcdefghijkl")
+            )),
+        ),
+        (
+            "wrong issuer",
+            Some(format!(
+                "Bearer {}",
+                mint(&with(&user, "iss", json!("https://evil")))
+            )),
+        ),
+        (
+            "wrong audience",
+            Some(format!(
+                "Bearer {}",
+                mint(&with(&user, "aud", json!("other")))
+            )),
+        ),
+        (
+            "alg none",
+            Some(format!("Bearer {}", unsigned(&user.claims()))),
+        ),
+        ("malformed api key", Some("Bearer rk_short".into())),
+        (
+            "unknown api key",
+            Some("Bearer rk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into()),
+        ),
+    ];
+    for (case, header) in cases {
+        let mut request = get("/v1/me");
+        if let Some(header) = &header {
+            request = request.header("authorization", header);
+        }
+        let reply = request.send();
+        assert_eq!(reply.status, 401, "{case}: {}", reply.text);
+        assert_eq!(reply.code(), "unauthenticated", "{case}");
+        assert!(
+            reply
+                .header("www-authenticate")
+                .is_some_and(|v| v.starts_with("Bearer")),
+            "{case}"
+        );
+        // The detail never echoes the token.
+        if let Some(header) = header {
+            let token = header.split(' ').nth(1).unwrap_or("");
+            assert!(
+                token.len() < 8 || !reply.text.contains(token),
+                "{case} leaks the token"
+            );
+        }
+    }
+}
+
+fn with(user: &User, claim: &str, value: Value) -> Value {
+    let mut claims = user.claims();
+    claims[claim] = value;
+    claims
+}
+
+fn unsigned(claims: &Value) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    )
+}
+
+#[test]
+fn bodies_must_be_json_objects_within_64_kib() {
+    let user = User::new("bodies");
+    post("/v1/orgs")
+        .auth(&user)
+        .raw("text/plain", b"name=x".to_vec())
+        .send()
+        .expect(415, "unsupported_media_type");
+    post("/v1/orgs")
+        .auth(&user)
+        .raw("application/json", b"{\"name\": ".to_vec())
+        .send()
+        .expect(400, "invalid_request");
+    post("/v1/orgs")
+        .auth(&user)
+        .raw("application/json", b"[1, 2]".to_vec())
+        .send()
+        .expect(400, "invalid_request");
+    let big = json!({"name": "x".repeat(70 * 1024)});
+    post("/v1/orgs")
+        .auth(&user)
+        .json(&big)
+        .send()
+        .expect(413, "payload_too_large");
+}
+
+#[test]
+fn validation_names_every_offending_field() {
+    let user = User::new("fields");
+    let reply = post("/v1/orgs")
+        .auth(&user)
+        .json(&json!({"name": 42, "slug": "-bad-", "plan": "gold", "colour": "red"}))
+        .send()
+        .expect(400, "invalid_request");
+    let mut fields = reply.error_fields();
+    fields.sort();
+    assert_eq!(fields, ["colour", "name", "plan", "slug"]);
+    let reply = post("/v1/orgs")
+        .auth(&user)
+        .json(&json!({}))
+        .send()
+        .expect(400, "invalid_request");
+    assert_eq!(reply.error_fields(), ["name"]);
+}
+
+#[test]
+fn list_parameters_are_validated() {
+    let user = User::new("lists");
+    for query in ["limit=0", "limit=101", "limit=abc", "cursor=not-a-cursor"] {
+        let reply = get(&format!("/v1/orgs?{query}"))
+            .auth(&user)
+            .send()
+            .expect(400, "invalid_request");
+        assert_eq!(reply.error_fields().len(), 1, "{query}");
+    }
+}
+
+#[test]
+fn server_timing_counts_d1_round_trips() {
+    let reply = get("/health").send();
+    assert_eq!(reply.round_trips(), 1);
+    let reply = get("/nope").send();
+    assert_eq!(reply.round_trips(), 0);
+    let user = User::new("timing");
+    let slug = create_org(&user, "free");
+    let reply = get(&format!("/v1/orgs/{slug}")).auth(&user).send();
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.round_trips(),
+        1,
+        "an authenticated read is one round trip"
+    );
+}
+
+#[test]
+fn cors_is_open_to_the_app_origin_only() {
+    let reply = Request::new("OPTIONS", "/v1/orgs")
+        .header("origin", "https://app.test.roster")
+        .header("access-control-request-method", "POST")
+        .send();
+    assert_eq!(reply.status, 204);
+    assert_eq!(
+        reply.header("access-control-allow-origin"),
+        Some("https://app.test.roster")
+    );
+    assert!(reply
+        .header("access-control-allow-headers")
+        .is_some_and(|h| h.contains("authorization")));
+    let reply = Request::new("OPTIONS", "/v1/orgs")
+        .header("origin", "https://evil.example")
+        .send();
+    assert_eq!(reply.header("access-control-allow-origin"), None);
+    let reply = get("/health")
+        .header("origin", "https://app.test.roster")
+        .send();
+    assert_eq!(
+        reply.header("access-control-allow-origin"),
+        Some("https://app.test.roster")
+    );
+}
+
+#[test]
+fn openapi_document_is_served_and_lists_the_api() {
+    let doc = get("/openapi.json").send().ok(200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in ["/health", "/v1/me", "/v1/orgs", "/v1/orgs/{slug}"] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is documented");
+    }
+}
+
+/// Every documented operation answers with its route (not a 404 for the path or a 405),
+/// whatever the credentials: the document and the router agree.
+#[test]
+fn every_documented_operation_is_routed() {
+    let doc = get("/openapi.json").send().ok(200);
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let concrete = path
+                .split('/')
+                .map(|s| {
+                    if s.starts_with('{') {
+                        "zzz-not-there"
+                    } else {
+                        s
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            let reply = Request::new(&method.to_uppercase(), &concrete).send();
+            assert_ne!(reply.status, 405, "{method} {path}");
+            assert!(
+                !reply.text.contains("No such path"),
+                "{method} {path} is not routed"
+            );
+        }
+    }
+}
