@@ -2,10 +2,12 @@
 //! compiles and is tested natively with `cargo test`.
 
 pub mod event;
+pub mod invitation;
 pub mod jwt;
 pub mod plan;
 pub mod policy;
 pub mod problem;
+pub mod retry;
 pub mod secret;
 pub mod time;
 pub mod values;

@@ -1,0 +1,228 @@
+//! The invitation email: rendered here (text and HTML, every value escaped), sent through
+//! the HTTP provider in Resend's wire format, or written to the log when no provider is set.
+
+use crate::domain::time::Timestamp;
+use crate::pages::{escape, human_time, with_article};
+
+/// The invitation link: `{PUBLIC_URL}/invite/{token}`.
+pub fn invitation_link(public_url: &str, token: &str) -> String {
+    format!("{public_url}/invite/{token}")
+}
+
+/// What an invitation email says.
+pub struct Invite<'a> {
+    pub org_name: &'a str,
+    pub org_logo_url: Option<&'a str>,
+    pub inviter_name: Option<&'a str>,
+    pub role: &'a str,
+    /// `{PUBLIC_URL}/invite/{token}`.
+    pub link: &'a str,
+    pub expires_at: Timestamp,
+}
+
+/// An email ready to hand to the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Strips what could break out of a header line (the provider puts the subject in one).
+fn one_line(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).collect()
+}
+
+pub fn render(invite: &Invite<'_>) -> Message {
+    let inviter = invite.inviter_name.unwrap_or("Someone");
+    let expires = human_time(invite.expires_at);
+    let role = with_article(invite.role);
+    let subject = one_line(&format!(
+        "{inviter} invited you to join {}",
+        invite.org_name
+    ));
+    // The link stands alone on its line so that any mail client makes it clickable.
+    let text = format!(
+        "{inviter} invited you to join {org} as {role}.\n\
+         \n\
+         Open this link to accept the invitation:\n\
+         {link}\n\
+         \n\
+         The invitation expires on {expires}. If you were not expecting it, you can ignore \
+         this email.\n",
+        org = invite.org_name,
+        link = invite.link,
+    );
+    let logo = invite
+        .org_logo_url
+        .map(|url| {
+            format!(
+                r#"<p><img src="{}" alt="" style="max-height:48px"></p>"#,
+                escape(url)
+            )
+        })
+        .unwrap_or_default();
+    let html = format!(
+        r#"<!doctype html>
+<html><body style="font-family:system-ui,sans-serif;color:#1f2328">
+{logo}<p><strong>{inviter}</strong> invited you to join <strong>{org}</strong> as {role}.</p>
+<p><a href="{link}" style="display:inline-block;background:#1f6feb;color:#fff;padding:10px 16px;border-radius:8px;text-decoration:none">Accept the invitation</a></p>
+<p style="color:#59636e;font-size:14px">Or open this link: {link}<br>
+The invitation expires on {expires}. If you were not expecting it, you can ignore this email.</p>
+</body></html>"#,
+        inviter = escape(inviter),
+        org = escape(invite.org_name),
+        role = escape(&role),
+        link = escape(invite.link),
+        expires = escape(&expires),
+    );
+    Message {
+        subject,
+        text,
+        html,
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+pub use provider::{send, Delivery};
+
+#[cfg(target_arch = "wasm32")]
+mod provider {
+    use super::Message;
+    use crate::config::EmailConfig;
+    use futures_util::future::{select, Either};
+    use serde_json::json;
+    use std::time::Duration;
+    use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
+
+    /// How long the provider may take before the attempt counts as failed.
+    const TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// The outcome of one attempt.
+    #[derive(Debug)]
+    pub enum Delivery {
+        /// The provider accepted the email.
+        Sent,
+        /// No provider is configured: the email went to the log.
+        Logged,
+        /// The provider refused or did not answer; the reason is for the log.
+        Failed(String),
+    }
+
+    /// Sends `message` to `to`. The idempotency key lets the provider drop a duplicate of
+    /// the same attempt.
+    pub async fn send(
+        config: &EmailConfig,
+        to: &str,
+        message: &Message,
+        idempotency_key: &str,
+    ) -> Delivery {
+        let Some(api_url) = &config.api_url else {
+            worker::console_log!(
+                "email (no EMAIL_API_URL set, so printed here)\nto: {to}\nsubject: {}\n\n{}",
+                message.subject,
+                message.text
+            );
+            return Delivery::Logged;
+        };
+        match post(config, api_url, to, message, idempotency_key).await {
+            Ok(()) => Delivery::Sent,
+            Err(reason) => Delivery::Failed(reason),
+        }
+    }
+
+    async fn post(
+        config: &EmailConfig,
+        api_url: &str,
+        to: &str,
+        message: &Message,
+        idempotency_key: &str,
+    ) -> Result<(), String> {
+        let body = json!({
+            "from": config.from,
+            "to": [to],
+            "subject": message.subject,
+            "html": message.html,
+            "text": message.text,
+        });
+        let headers = Headers::new();
+        let set = |name: &str, value: &str| headers.set(name, value).map_err(|e| e.to_string());
+        set("content-type", "application/json")?;
+        set("idempotency-key", idempotency_key)?;
+        if let Some(key) = &config.api_key {
+            set("authorization", &format!("Bearer {key}"))?;
+        }
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_headers(headers)
+            .with_body(Some(body.to_string().into()));
+        let request = Request::new_with_init(&format!("{api_url}/emails"), &init)
+            .map_err(|e| format!("building the request: {e}"))?;
+        let controller = AbortController::default();
+        let signal = controller.signal();
+        let fetch = Fetch::Request(request);
+        let sending = fetch.send_with_signal(&signal);
+        let timeout = Delay::from(TIMEOUT);
+        futures_util::pin_mut!(sending);
+        futures_util::pin_mut!(timeout);
+        match select(sending, timeout).await {
+            Either::Left((Ok(response), _)) if (200..300).contains(&response.status_code()) => {
+                Ok(())
+            }
+            Either::Left((Ok(response), _)) => {
+                Err(format!("the provider answered {}", response.status_code()))
+            }
+            Either::Left((Err(e), _)) => Err(format!("the provider is unreachable: {e}")),
+            Either::Right(((), _)) => {
+                controller.abort();
+                Err(format!("the provider did not answer within {TIMEOUT:?}"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invite<'a>(org: &'a str, inviter: Option<&'a str>) -> Invite<'a> {
+        Invite {
+            org_name: org,
+            org_logo_url: Some("https://cdn.example.com/logo.png"),
+            inviter_name: inviter,
+            role: "admin",
+            link: "https://roster.example.com/invite/abc_DEF-123",
+            expires_at: Timestamp(1_795_428_000),
+        }
+    }
+
+    #[test]
+    fn the_link_is_on_its_own_line_of_the_text_part() {
+        let m = render(&invite("Acme", Some("Alice")));
+        assert!(m
+            .text
+            .lines()
+            .any(|l| l == "https://roster.example.com/invite/abc_DEF-123"));
+        assert_eq!(m.subject, "Alice invited you to join Acme");
+        assert!(m.text.contains("as an admin"));
+        assert!(m.text.contains("2026-11-23 10:00 UTC"));
+        assert!(m
+            .html
+            .contains("https://roster.example.com/invite/abc_DEF-123"));
+    }
+
+    #[test]
+    fn html_is_escaped_and_the_subject_is_one_line() {
+        let m = render(&invite(
+            "<b>Acme</b>\r\nBcc: eve@example.com",
+            Some("<script>x</script>"),
+        ));
+        assert!(!m.html.contains("<script>x"));
+        assert!(!m.html.contains("<b>Acme"));
+        assert!(!m.subject.contains('\n') && !m.subject.contains('\r'));
+        assert_eq!(
+            render(&invite("Acme", None)).subject,
+            "Someone invited you to join Acme"
+        );
+    }
+}
