@@ -17,6 +17,6 @@ fn main() {
     println!("cargo:rerun-if-changed=src/openapi.rs");
     println!("cargo:rerun-if-changed=src/domain/problem.rs");
     let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let json = serde_json::to_string_pretty(&openapi::document()).expect("the document serializes");
+    let json = serde_json::to_string(&openapi::document()).expect("the document serializes");
     std::fs::write(out.join("openapi.json"), json).expect("OUT_DIR is writable");
 }

@@ -7,6 +7,8 @@ use worker::Env;
 
 /// Default lifetime of an invitation: 7 days.
 pub const DEFAULT_INVITE_TTL_SECONDS: i64 = 604_800;
+/// KV refuses expirations closer than 60 seconds.
+pub const KV_MIN_TTL_SECONDS: i64 = 60;
 
 pub struct Config {
     /// Where Roster itself is reachable, without a trailing slash (invitation links).
@@ -18,6 +20,8 @@ pub struct Config {
     pub jwt: Result<JwtVerifier, String>,
     pub email: EmailConfig,
     pub invite_ttl_seconds: i64,
+    /// Attempts at an invitation email before it is marked `failed`.
+    pub email_max_attempts: i64,
     pub allow_http_webhooks: bool,
 }
 
@@ -76,6 +80,10 @@ impl Config {
                 .and_then(|v| v.parse::<i64>().ok())
                 .filter(|v| *v > 0)
                 .unwrap_or(DEFAULT_INVITE_TTL_SECONDS),
+            email_max_attempts: var("EMAIL_MAX_ATTEMPTS")
+                .and_then(|v| v.parse::<i64>().ok())
+                .filter(|v| *v >= 1)
+                .unwrap_or(crate::domain::retry::DEFAULT_EMAIL_MAX_ATTEMPTS),
             allow_http_webhooks: var("ALLOW_HTTP_WEBHOOKS").as_deref() == Some("true"),
         }
     }

@@ -1,11 +1,135 @@
-//! The scheduled job (cron, every 15 minutes): expire invitations, drain the outbox, roll
-//! billing periods. Every step is idempotent: running it twice changes nothing more.
+//! The scheduled job (cron, every 15 minutes): expire invitations, retry invitation emails.
+//! Every step is idempotent — guarded or claimed in SQL — so running it twice, or two runs
+//! overlapping, changes nothing more than one run.
 
-use crate::domain::Timestamp;
+use crate::config::Config;
+use crate::domain::invitation::Status;
+use crate::domain::retry::email_retry_delay;
+use crate::domain::secret::InviteToken;
+use crate::domain::{Code, Problem, Timestamp};
+use crate::email::{self, Delivery};
+use crate::store::kv::{self, Preview, PreviewOrg};
+use crate::store::outbox::{self, ClaimedEmail};
+use crate::store::{invitations, Batch, Db};
 use worker::{Date, Env};
+
+/// Most invitations expired, and emails retried, in one run; the rest wait for the next.
+const BATCH_LIMIT: i64 = 200;
 
 pub async fn run(env: &Env) {
     let now = Timestamp::from_millis(Date::now().as_millis());
-    worker::console_log!("scheduled job at {now}");
-    let _ = env;
+    let cfg = Config::get(env);
+    let db = match env.d1("DB") {
+        Ok(d1) => Db::new(d1),
+        Err(e) => {
+            worker::console_error!("scheduled job: no D1 binding: {e}");
+            return;
+        }
+    };
+    if let Err(e) = expire_invitations(env, &db, now).await {
+        worker::console_error!("scheduled job: expiring invitations failed: {e}");
+    }
+    if let Err(e) = retry_emails(env, &cfg, &db, now).await {
+        worker::console_error!("scheduled job: retrying emails failed: {e}");
+    }
+}
+
+/// Marks pending invitations past their expiry as expired (audit entry and webhook in the
+/// same batch), and drops their KV entries.
+async fn expire_invitations(env: &Env, db: &Db, now: Timestamp) -> Result<(), Problem> {
+    let due = invitations::due_for_expiry(db, now, BATCH_LIMIT).await?;
+    let mut expired = Vec::with_capacity(due.len());
+    for invitation in due {
+        let mut batch = Batch::new();
+        invitations::expire(
+            &mut batch,
+            &invitation.org_id,
+            &invitation.org_slug,
+            &invitation.id,
+            now,
+        );
+        match batch.run(db).await {
+            Ok(_) => expired.push(invitation.token_hash),
+            // Another run, or a request, got to it first.
+            Err(p) if p.code == Code::Conflict => {}
+            Err(p) => return Err(p),
+        }
+    }
+    kv::forget_invitations(env, &expired).await;
+    Ok(())
+}
+
+/// Tries due invitation emails again.
+async fn retry_emails(env: &Env, cfg: &Config, db: &Db, now: Timestamp) -> Result<(), Problem> {
+    for claimed in outbox::claim_emails(db, now, BATCH_LIMIT).await? {
+        if let Err(e) = retry_email(env, cfg, db, &claimed, now).await {
+            worker::console_error!("scheduled job: email {} failed: {e}", claimed.id);
+        }
+    }
+    Ok(())
+}
+
+/// One retry. The invitation gets a fresh token first: the token of the earlier attempt was
+/// never stored, and a link in an email that did not arrive is worth nothing anyway.
+async fn retry_email(
+    env: &Env,
+    cfg: &Config,
+    db: &Db,
+    claimed: &ClaimedEmail,
+    now: Timestamp,
+) -> Result<(), Problem> {
+    let mut batch = Batch::new();
+    let view = invitations::view_by_id(&mut batch, &claimed.subject_id, "");
+    let view = batch.run(db).await?.first(view)?;
+    let Some(view) = view.filter(|v| v.invitation.status_at(now).ok() == Some(Status::Pending))
+    else {
+        return outbox::drop_email(db, claimed, now).await;
+    };
+    let inv = &view.invitation;
+    let token = InviteToken::generate().map_err(|_| Problem::internal())?;
+    let digest = token.digest();
+    if let Err(p) = invitations::rotate_token(db, &inv.id, &inv.token_hash, &digest, now).await {
+        return if p.code == Code::Internal {
+            Err(p)
+        } else {
+            outbox::drop_email(db, claimed, now).await
+        };
+    }
+    let org = PreviewOrg {
+        slug: view.org_slug.clone(),
+        name: view.org_name.clone(),
+        logo_url: view.org_logo_url.clone(),
+    };
+    kv::forget_invitations(env, std::slice::from_ref(&inv.token_hash)).await;
+    kv::remember_invitation(env, &digest, &Preview::new(inv, org, now), now).await;
+
+    let link = email::invitation_link(&cfg.public_url, token.expose());
+    let message = email::render(&email::Invite {
+        org_name: &view.org_name,
+        org_logo_url: view.org_logo_url.as_deref(),
+        inviter_name: inv.inviter_name.as_deref(),
+        role: &inv.role,
+        link: &link,
+        expires_at: Timestamp(inv.expires_at),
+    });
+    let key = format!("invitation-{}-{}", inv.id, &digest[..16]);
+    match email::send(&cfg.email, &inv.email, &message, &key).await {
+        Delivery::Sent => outbox::email_delivered(db, claimed, "sent", now).await,
+        Delivery::Logged => outbox::email_delivered(db, claimed, "logged", now).await,
+        Delivery::Failed(reason) => {
+            let retry_at =
+                email_retry_delay(claimed.attempts, cfg.email_max_attempts).map(|d| now.plus(d));
+            worker::console_warn!(
+                "invitation {}: email attempt {} failed ({reason}){}",
+                inv.id,
+                claimed.attempts,
+                if retry_at.is_some() {
+                    "; will retry"
+                } else {
+                    "; giving up"
+                }
+            );
+            outbox::email_failed(db, claimed, &reason, retry_at, now).await
+        }
+    }
 }

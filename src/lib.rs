@@ -6,10 +6,12 @@
 //! (the rest of `http`, `store`, `jobs`, `config`) exists only in the wasm32 build.
 
 pub mod domain;
+pub mod email;
 pub mod http;
 /// Built into the served JSON by `build.rs`; compiled natively for the tests that check it.
 #[cfg(not(target_arch = "wasm32"))]
 pub mod openapi;
+pub mod pages;
 pub mod routes;
 
 #[cfg(target_arch = "wasm32")]

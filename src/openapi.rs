@@ -242,6 +242,78 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
             .body("CreateOrg")
             .ok(201, "The organization.", Some(schema("Org")))
             .errors(&[SlugTaken, NotFound])),
+        ("post", "/v1/orgs/{slug}/transfer-ownership", Op::new("transferOwnership", "Make another member the owner")
+            .describe("Owner only. The new owner must be a member; the previous owner becomes admin (member on plans without admin).")
+            .body("TransferOwnership")
+            .ok(200, "Both members, after the transfer.", Some(schema("OwnershipTransferred")))
+            .errors(&[Forbidden, Conflict])),
+        ("get", "/v1/orgs/{slug}/members", Op::new("listMembers", "The organization's members")
+            .list("Member", "Members in the order they joined, with their grants.")
+            .errors(&[Forbidden])),
+        ("patch", "/v1/orgs/{slug}/members/{user_id}", Op::new("updateMember", "Change a member's role")
+            .describe("Owner and admin change members and viewers; only the owner grants or takes away `admin`. Takes effect on the member's next request. A member turned viewer keeps `read` at most on their resources.")
+            .body("UpdateMember")
+            .ok(200, "The member.", Some(schema("Member")))
+            .errors(&[Forbidden, OwnerProtected, RoleNotAvailable, Conflict])),
+        ("delete", "/v1/orgs/{slug}/members/{user_id}", Op::new("removeMember", "Remove a member, or leave")
+            .describe("Frees the seat at once (no refund); the member's grants go, what they created stays; they can be invited again. Any non-owner may remove themselves.")
+            .ok(204, "Removed.", None)
+            .errors(&[Forbidden, OwnerProtected, Conflict])),
+        ("get", "/v1/orgs/{slug}/invitations", Op::new("listInvitations", "The organization's invitations")
+            .list("Invitation", "Invitations in the order they were created.")
+            .query("status", "Which invitations: an invitation past its expiry counts as `expired` at once.", json!({"type": "string", "enum": ["pending", "accepted", "expired", "canceled", "declined", "all"], "default": "pending"}))
+            .errors(&[Forbidden])),
+        ("post", "/v1/orgs/{slug}/invitations", Op::new("createInvitation", "Invite someone by email")
+            .describe("Sends one email with the link `{PUBLIC_URL}/invite/{token}`; the token is never returned by the API. The address is trimmed and lower-cased. Pending invitations take no seat, but inviting needs a free seat now. `email_delivery` is `sent` when the provider accepted the email during the request, `queued` when it will be retried, `logged` without a provider.")
+            .body("CreateInvitation")
+            .ok(201, "The invitation.", Some(schema("Invitation")))
+            .errors(&[Forbidden, AlreadyMember, InvitationPending, RoleNotAvailable, GrantExceedsRole, SeatLimitReached, Conflict])),
+        ("post", "/v1/orgs/{slug}/invitations/bulk", Op::new("bulkInvitations", "Invite up to 100 addresses")
+            .describe("Each item is judged as a single invitation would be; the answer lists, in order, the invitation or the problem of each.")
+            .body("BulkInvitations")
+            .ok(200, "One result per item.", Some(schema("BulkInvitationResults")))
+            .errors(&[Forbidden, Conflict])),
+        ("get", "/v1/orgs/{slug}/invitations/{id}", Op::new("getInvitation", "One invitation")
+            .ok(200, "The invitation.", Some(schema("Invitation")))
+            .errors(&[Forbidden])),
+        ("delete", "/v1/orgs/{slug}/invitations/{id}", Op::new("cancelInvitation", "Cancel a pending invitation")
+            .describe("Its link stops working at once.")
+            .ok(204, "Canceled.", None)
+            .errors(&[Forbidden, InvitationExpired, InvitationCanceled, InvitationAlreadyUsed, Conflict])),
+        ("post", "/v1/orgs/{slug}/invitations/{id}/resend", Op::new("resendInvitation", "Send a pending invitation again")
+            .describe("A new token (the old link stops working), the expiry reset, the email again. At most one resend per invitation per 60 seconds, counted from the previous resend; the first is always allowed.")
+            .ok(200, "The invitation.", Some(schema("Invitation")))
+            .errors(&[Forbidden, InvitationExpired, InvitationCanceled, InvitationAlreadyUsed, RateLimited, Conflict])),
+        ("get", "/v1/invitations/{token}", Op::new("previewInvitation", "What an invitation link is for")
+            .public()
+            .describe("No sign-in needed. Answered 200 in every state, with `status`; an invitation past its expiry is `expired`. The invitee's address is shown only as a hint.")
+            .ok(200, "The invitation's preview.", Some(schema("InvitationPreview")))
+            .errors(&[NotFound])),
+        ("post", "/v1/invitations/{token}/accept", Op::new("acceptInvitation", "Accept an invitation")
+            .describe("The token's email must equal the invitation's (case-insensitive, exact otherwise) and be verified. Takes a seat atomically: concurrent accepts never exceed the seats, and a token works once. Grants in the invitation are applied.")
+            .ok(200, "The new member.", Some(schema("Member")))
+            .errors(&[NotFound, EmailMismatch, EmailNotVerified, InvitationExpired, InvitationCanceled, InvitationAlreadyUsed, AlreadyMember, RoleNotAvailable, SeatLimitReached, Conflict])),
+        ("post", "/v1/invitations/{token}/decline", Op::new("declineInvitation", "Decline an invitation")
+            .describe("Same email rules as accepting.")
+            .ok(204, "Declined.", None)
+            .errors(&[NotFound, EmailMismatch, EmailNotVerified, InvitationExpired, InvitationCanceled, InvitationAlreadyUsed])),
+        ("get", "/invite/{token}", Op::new("invitationPage", "The page the email link opens")
+            .public()
+            .describe("HTML for the person who clicked the link: who invited them to what, as which role, until when, and a button to `{APP_URL}/accept-invite?token=…`. 200 when pending; 404 (unknown) or 410 (expired, canceled, used) with a page saying so. Never cached or indexed; strict CSP.")
+            .ok(200, "The invitation page.", Some(json!({"type": "string", "contentMediaType": "text/html"})))
+            .ok(404, "The link is not valid.", Some(json!({"type": "string", "contentMediaType": "text/html"})))
+            .ok(410, "The invitation can no longer be used.", Some(json!({"type": "string", "contentMediaType": "text/html"})))),
+        ("get", "/v1/me/invitations", Op::new("myInvitations", "Pending invitations addressed to me")
+            .describe("Invitations to the caller's email, only while it is verified (otherwise the list is empty): the pending-invitations step of onboarding.")
+            .list("MyInvitation", "Pending invitations, oldest first.")
+            .errors(&[NotFound])),
+        ("post", "/v1/me/invitations/{id}/accept", Op::new("acceptMyInvitation", "Accept one of my invitations")
+            .describe("As accepting by token; an invitation addressed to someone else answers 404.")
+            .ok(200, "The new member.", Some(schema("Member")))
+            .errors(&[NotFound, EmailNotVerified, InvitationExpired, InvitationCanceled, InvitationAlreadyUsed, AlreadyMember, RoleNotAvailable, SeatLimitReached, Conflict])),
+        ("post", "/v1/me/invitations/{id}/decline", Op::new("declineMyInvitation", "Decline one of my invitations")
+            .ok(204, "Declined.", None)
+            .errors(&[NotFound, EmailNotVerified, InvitationExpired, InvitationCanceled, InvitationAlreadyUsed])),
         ("get", "/v1/orgs/{slug}", Op::new("getOrg", "An organization")
             .ok(200, "The organization.", Some(schema("Org")))),
         ("patch", "/v1/orgs/{slug}", Op::new("updateOrg", "Change an organization's name, slug or logo")
@@ -333,6 +405,106 @@ fn components() -> Value {
                 "type": "string",
                 "pattern": "^[a-z0-9][a-z0-9-]{1,46}[a-z0-9]$",
                 "description": "3–48 characters of a-z, 0-9 and -, not starting or ending with -; some words (admin, api, settings, …) are reserved."
+            },
+            "Level": {"type": "string", "enum": ["read", "write", "admin"]},
+            "Grant": {
+                "type": "object",
+                "required": ["resource_id", "level"],
+                "properties": {"resource_id": {"type": "string"}, "level": schema("Level")}
+            },
+            "Member": {
+                "type": "object",
+                "required": ["user_id", "email", "name", "role", "joined_at", "last_active_at", "grants"],
+                "properties": {
+                    "user_id": {"type": "string"},
+                    "email": {"type": ["string", "null"]},
+                    "name": {"type": ["string", "null"]},
+                    "role": schema("Role"),
+                    "joined_at": time,
+                    "last_active_at": time,
+                    "grants": {"type": "array", "items": schema("Grant")}
+                }
+            },
+            "UpdateMember": {
+                "type": "object", "additionalProperties": false, "required": ["role"],
+                "properties": {"role": {"type": "string", "enum": ["admin", "member", "viewer"]}}
+            },
+            "TransferOwnership": {
+                "type": "object", "additionalProperties": false, "required": ["user_id"],
+                "properties": {"user_id": {"type": "string"}}
+            },
+            "OwnershipTransferred": {
+                "type": "object", "required": ["owner", "previous_owner"],
+                "properties": {"owner": schema("Member"), "previous_owner": schema("Member")}
+            },
+            "InvitationStatus": {"type": "string", "enum": ["pending", "accepted", "declined", "expired", "canceled"]},
+            "Invitation": {
+                "type": "object",
+                "required": ["id", "email", "role", "status", "invited_by", "created_at", "expires_at", "accepted_at", "email_delivery"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "email": {"type": "string"},
+                    "role": {"type": "string", "enum": ["admin", "member", "viewer"]},
+                    "status": schema("InvitationStatus"),
+                    "invited_by": {"type": "object", "properties": {
+                        "user_id": {"type": ["string", "null"]},
+                        "email": {"type": ["string", "null"]},
+                        "name": {"type": ["string", "null"]},
+                        "api_key_id": {"type": ["string", "null"], "description": "Set when an API key sent the invitation."}
+                    }},
+                    "grants": {"type": "array", "items": schema("Grant")},
+                    "created_at": time,
+                    "expires_at": time,
+                    "accepted_at": {"oneOf": [time, {"type": "null"}]},
+                    "email_delivery": {"type": "string", "enum": ["sent", "queued", "failed", "logged"]}
+                }
+            },
+            "CreateInvitation": {
+                "type": "object", "additionalProperties": false, "required": ["email", "role"],
+                "properties": {
+                    "email": {"type": "string", "format": "email", "description": "ASCII; trimmed and lower-cased."},
+                    "role": {"type": "string", "enum": ["admin", "member", "viewer"]},
+                    "grants": {"type": "array", "maxItems": 100, "items": schema("Grant"), "description": "Applied on accept; a viewer's are capped at `read`."}
+                }
+            },
+            "BulkInvitations": {
+                "type": "object", "additionalProperties": false, "required": ["invitations"],
+                "properties": {"invitations": {"type": "array", "minItems": 1, "maxItems": 100, "items": schema("CreateInvitation")}}
+            },
+            "BulkInvitationResults": {
+                "type": "object", "required": ["results"],
+                "properties": {"results": {"type": "array", "items": {"type": "object", "properties": {
+                    "email": {"type": ["string", "null"]},
+                    "invitation": schema("Invitation"),
+                    "error": schema("Problem")
+                }}}}
+            },
+            "InvitationPreview": {
+                "type": "object",
+                "required": ["organization", "role", "invited_by", "email_hint", "status", "expires_at"],
+                "properties": {
+                    "organization": {"type": "object", "properties": {
+                        "slug": {"type": "string"}, "name": {"type": "string"}, "logo_url": {"type": ["string", "null"]}
+                    }},
+                    "role": {"type": "string"},
+                    "invited_by": {"type": "object", "properties": {"name": {"type": ["string", "null"]}}},
+                    "email_hint": {"type": "string", "examples": ["a***@example.com"]},
+                    "status": schema("InvitationStatus"),
+                    "expires_at": time
+                }
+            },
+            "MyInvitation": {
+                "type": "object",
+                "required": ["id", "organization", "role", "invited_by", "expires_at"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "organization": {"type": "object", "properties": {
+                        "slug": {"type": "string"}, "name": {"type": "string"}, "logo_url": {"type": ["string", "null"]}
+                    }},
+                    "role": {"type": "string"},
+                    "invited_by": {"type": "object", "properties": {"name": {"type": ["string", "null"]}, "email": {"type": ["string", "null"]}}},
+                    "expires_at": time
+                }
             },
             "Me": {
                 "type": "object",

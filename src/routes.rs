@@ -55,13 +55,34 @@ routes! {
     Health => Get "/health",
     OpenApi => Get "/openapi.json",
 
+    InvitePage => Get "/invite/{token}",
+
     Me => Get "/v1/me",
+    MyInvitations => Get "/v1/me/invitations",
+    AcceptMyInvitation => Post "/v1/me/invitations/{id}/accept",
+    DeclineMyInvitation => Post "/v1/me/invitations/{id}/decline",
 
     ListOrgs => Get "/v1/orgs",
     CreateOrg => Post "/v1/orgs",
     GetOrg => Get "/v1/orgs/{slug}",
     UpdateOrg => Patch "/v1/orgs/{slug}",
     DeleteOrg => Delete "/v1/orgs/{slug}",
+    TransferOwnership => Post "/v1/orgs/{slug}/transfer-ownership",
+
+    ListMembers => Get "/v1/orgs/{slug}/members",
+    UpdateMember => Patch "/v1/orgs/{slug}/members/{user_id}",
+    RemoveMember => Delete "/v1/orgs/{slug}/members/{user_id}",
+
+    ListInvitations => Get "/v1/orgs/{slug}/invitations",
+    CreateInvitation => Post "/v1/orgs/{slug}/invitations",
+    BulkInvitations => Post "/v1/orgs/{slug}/invitations/bulk",
+    GetInvitation => Get "/v1/orgs/{slug}/invitations/{id}",
+    CancelInvitation => Delete "/v1/orgs/{slug}/invitations/{id}",
+    ResendInvitation => Post "/v1/orgs/{slug}/invitations/{id}/resend",
+
+    PreviewInvitation => Get "/v1/invitations/{token}",
+    AcceptInvitation => Post "/v1/invitations/{token}/accept",
+    DeclineInvitation => Post "/v1/invitations/{token}/decline",
 }
 
 /// Path parameters of a resolved route, in pattern order.

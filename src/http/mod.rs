@@ -14,7 +14,13 @@ pub use ctx::*;
 #[cfg(target_arch = "wasm32")]
 pub mod auth;
 #[cfg(target_arch = "wasm32")]
+pub mod invitations;
+#[cfg(target_arch = "wasm32")]
+pub mod invitee;
+#[cfg(target_arch = "wasm32")]
 pub mod me;
+#[cfg(target_arch = "wasm32")]
+pub mod members;
 #[cfg(target_arch = "wasm32")]
 pub mod ops;
 #[cfg(target_arch = "wasm32")]

@@ -1,7 +1,9 @@
 //! The request pipeline: resolve the route, read the body, run the handler, and dress every
 //! answer the same way (`x-request-id`, `Server-Timing`, CORS, caching and problem bodies).
 
-use super::{me, ops, orgs, problem_response, Answer, Ctx, MAX_BODY_BYTES};
+use super::{
+    invitations, invitee, me, members, ops, orgs, problem_response, Answer, Ctx, MAX_BODY_BYTES,
+};
 use crate::config::Config;
 use crate::domain::values::new_id;
 use crate::domain::{Code, Problem, Timestamp};
@@ -15,12 +17,29 @@ async fn dispatch(ctx: &Ctx, route: RouteId) -> Answer {
     match route {
         Health => ops::health(ctx).await,
         OpenApi => ops::openapi(),
+        InvitePage => invitee::page(ctx).await,
         Me => me::get(ctx).await,
+        MyInvitations => invitee::mine(ctx).await,
+        AcceptMyInvitation => invitee::accept_mine(ctx).await,
+        DeclineMyInvitation => invitee::decline_mine(ctx).await,
         ListOrgs => orgs::list(ctx).await,
         CreateOrg => orgs::create(ctx).await,
         GetOrg => orgs::get(ctx).await,
         UpdateOrg => orgs::update(ctx).await,
         DeleteOrg => orgs::delete(ctx).await,
+        TransferOwnership => members::transfer_ownership(ctx).await,
+        ListMembers => members::list(ctx).await,
+        UpdateMember => members::update(ctx).await,
+        RemoveMember => members::remove(ctx).await,
+        ListInvitations => invitations::list(ctx).await,
+        CreateInvitation => invitations::create(ctx).await,
+        BulkInvitations => invitations::bulk(ctx).await,
+        GetInvitation => invitations::get(ctx).await,
+        CancelInvitation => invitations::cancel(ctx).await,
+        ResendInvitation => invitations::resend(ctx).await,
+        PreviewInvitation => invitee::show(ctx).await,
+        AcceptInvitation => invitee::accept_by_token(ctx).await,
+        DeclineInvitation => invitee::decline_by_token(ctx).await,
     }
 }
 

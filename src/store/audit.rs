@@ -12,7 +12,12 @@ use serde_json::{json, Value};
 /// Who made a change.
 #[derive(Clone, Copy)]
 pub enum By<'a> {
+    /// A member or API key acting in the organization.
     Actor(&'a Actor),
+    /// A signed-in user acting for themselves (an invitee accepting or declining).
+    User(&'a str),
+    /// The scheduled job.
+    System,
 }
 
 impl By<'_> {
@@ -22,6 +27,8 @@ impl By<'_> {
                 let (kind, id) = actor.kind_and_id();
                 (kind, Some(id))
             }
+            By::User(id) => ("user", Some(id)),
+            By::System => ("system", None),
         }
     }
 }

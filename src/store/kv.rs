@@ -5,7 +5,67 @@
 //! invitee. It is eventually consistent, so D1 decides anything that matters (accepting),
 //! and a missing or stale entry only costs a D1 read.
 
+use super::invitations::InvitationRow;
+use crate::config::KV_MIN_TTL_SECONDS;
+use crate::domain::invitation::Status;
+use crate::domain::values::Email;
+use crate::domain::Timestamp;
+use serde::{Deserialize, Serialize};
 use worker::{Env, KvStore};
+
+/// What the invitation link shows before anyone signs in; cached in KV under the token's
+/// digest until the invitation expires.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Preview {
+    pub invitation_id: String,
+    pub organization: PreviewOrg,
+    pub role: String,
+    pub invited_by: PreviewInviter,
+    pub email_hint: String,
+    pub status: String,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PreviewOrg {
+    pub slug: String,
+    pub name: String,
+    pub logo_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PreviewInviter {
+    pub name: Option<String>,
+}
+
+impl Preview {
+    pub fn new(row: &InvitationRow, org: PreviewOrg, now: Timestamp) -> Preview {
+        Preview {
+            invitation_id: row.id.clone(),
+            organization: org,
+            role: row.role.clone(),
+            invited_by: PreviewInviter {
+                name: row.inviter_name.clone(),
+            },
+            email_hint: Email::parse(&row.email)
+                .map(|e| e.hint())
+                .unwrap_or_else(|_| "***".into()),
+            status: row
+                .status_at(now)
+                .map_or(row.status.clone(), |s| s.as_str().to_owned()),
+            expires_at: Timestamp(row.expires_at).to_rfc3339(),
+        }
+    }
+
+    pub fn expires_at(&self) -> Timestamp {
+        Timestamp::parse_rfc3339(&self.expires_at).unwrap_or(Timestamp(0))
+    }
+
+    /// The status as it stands at `now` (a cached pending preview may have expired since).
+    pub fn status_at(&self, now: Timestamp) -> Option<Status> {
+        Status::parse(&self.status).map(|s| s.at(self.expires_at(), now))
+    }
+}
 
 const BINDING: &str = "INVITES";
 
@@ -17,6 +77,34 @@ fn namespace(env: &Env) -> Option<KvStore> {
     env.kv(BINDING)
         .map_err(|e| worker::console_error!("kv binding: {e}"))
         .ok()
+}
+
+/// Caches an invitation's summary until it expires (KV's minimum TTL is 60 seconds).
+/// Failures are logged, not raised: the D1 fallback keeps the link working.
+pub async fn remember_invitation(env: &Env, digest: &str, preview: &Preview, now: Timestamp) {
+    let Some(kv) = namespace(env) else { return };
+    let ttl = (preview.expires_at().0 - now.0).max(KV_MIN_TTL_SECONDS) as u64;
+    let put = match kv.put(
+        &key(digest),
+        serde_json::to_string(preview).unwrap_or_default(),
+    ) {
+        Ok(builder) => builder.expiration_ttl(ttl).execute().await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = put {
+        worker::console_error!("kv put failed: {e}");
+    }
+}
+
+/// The cached summary of an invitation, if KV has one.
+pub async fn recall_invitation(env: &Env, digest: &str) -> Option<Preview> {
+    let kv = namespace(env)?;
+    kv.get(&key(digest))
+        .json::<Preview>()
+        .await
+        .map_err(|e| worker::console_error!("kv get failed: {e}"))
+        .ok()
+        .flatten()
 }
 
 /// Drops the cached summaries of invitations that are no longer pending.

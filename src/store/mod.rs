@@ -9,8 +9,11 @@
 //! statements after it run: races and retries cannot slip between them.
 
 pub mod audit;
+pub mod invitations;
 pub mod kv;
+pub mod members;
 pub mod orgs;
+pub mod outbox;
 pub mod principal;
 
 use crate::domain::{Code, Problem};

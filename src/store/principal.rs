@@ -6,6 +6,7 @@
 
 use super::{Batch, Rows};
 use crate::domain::jwt::Identity;
+use crate::domain::plan::Plan;
 use crate::domain::policy::{Actor, Scope};
 use crate::domain::values::Role;
 use crate::domain::{Code, Problem, Timestamp};
@@ -59,20 +60,33 @@ pub struct OrgRow {
     pub created_at: i64,
 }
 
+impl OrgRow {
+    /// The organization's plan (the schema admits only known plans).
+    pub fn plan(&self) -> Result<Plan, Problem> {
+        Plan::parse(&self.plan).ok_or_else(Problem::internal)
+    }
+}
+
 #[derive(Deserialize)]
 pub struct CallerRow {
     #[serde(flatten)]
     pub org: OrgRow,
     pub role: Option<String>,
     pub key_id: Option<String>,
+    pub key_name: Option<String>,
     pub key_scopes: Option<String>,
 }
 
-/// A caller inside one organization: the organization, and who they are there.
+/// A caller inside one organization: the organization, who they are there, and how to
+/// name them to others (`invited_by`).
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub org: OrgRow,
     pub actor: Actor,
+    /// The user's name from their token, or the API key's name.
+    pub name: Option<String>,
+    /// The user's email from their token; `None` for an API key.
+    pub email: Option<String>,
 }
 
 /// The pending answer to "who is this caller in organization `slug`?".
@@ -80,7 +94,7 @@ pub struct CallerQuery {
     rows: Rows<CallerRow>,
     slug: String,
     /// The calling user; `None` for an API key.
-    user_id: Option<String>,
+    user: Option<Identity>,
 }
 
 /// Adds the statements that authenticate `principal` and find its standing in `slug`.
@@ -92,7 +106,7 @@ pub fn caller(batch: &mut Batch, principal: &Principal, slug: &str, now: Timesta
                 "SELECT o.id, o.slug, o.name, o.logo_url, o.plan, o.extra_seats,
                         o.extra_seats_next, o.period_anchor, o.period_start, o.period_end,
                         o.credits_used, o.created_at,
-                        m.role AS role, NULL AS key_id, NULL AS key_scopes
+                        m.role AS role, NULL AS key_id, NULL AS key_name, NULL AS key_scopes
                    FROM orgs o JOIN memberships m ON m.org_id = o.id AND m.user_id = ?1
                   WHERE o.slug = ?2 AND o.deleted_at IS NULL",
                 &identity.user_id,
@@ -107,8 +121,8 @@ pub fn caller(batch: &mut Batch, principal: &Principal, slug: &str, now: Timesta
     CallerQuery {
         rows,
         slug: slug.to_owned(),
-        user_id: match principal {
-            Principal::User(identity) => Some(identity.user_id.clone()),
+        user: match principal {
+            Principal::User(identity) => Some(identity.clone()),
             Principal::ApiKey { .. } => None,
         },
     }
@@ -130,7 +144,7 @@ fn key_query(batch: &mut Batch, digest: &str) -> Rows<CallerRow> {
         "SELECT o.id, o.slug, o.name, o.logo_url, o.plan, o.extra_seats,
                 o.extra_seats_next, o.period_anchor, o.period_start, o.period_end,
                 o.credits_used, o.created_at,
-                NULL AS role, k.id AS key_id, k.scopes AS key_scopes
+                NULL AS role, k.id AS key_id, k.name AS key_name, k.scopes AS key_scopes
            FROM api_keys k JOIN orgs o ON o.id = k.org_id
           WHERE k.secret_hash = ?1 AND k.revoked_at IS NULL AND o.deleted_at IS NULL",
         digest,
@@ -145,7 +159,7 @@ impl CallerQuery {
         let row = results.first(self.rows)?;
         let not_found = || Problem::not_found("organization");
         let Some(row) = row else {
-            return Err(if self.user_id.is_none() {
+            return Err(if self.user.is_none() {
                 Problem::unauthenticated("The API key is unknown or has been revoked.")
             } else {
                 not_found()
@@ -154,20 +168,30 @@ impl CallerQuery {
         if row.org.slug != self.slug {
             return Err(not_found());
         }
-        let actor = match (self.user_id, row.role, row.key_id) {
-            (Some(id), Some(role), _) => Actor::User {
-                id,
-                role: Role::parse(&role).ok_or_else(Problem::internal)?,
-            },
-            (None, _, Some(key_id)) => Actor::ApiKey {
-                id: key_id,
-                scopes: parse_scopes(row.key_scopes.as_deref().unwrap_or("[]")),
-            },
+        let (actor, name, email) = match (self.user, row.role, row.key_id) {
+            (Some(user), Some(role), _) => (
+                Actor::User {
+                    id: user.user_id,
+                    role: Role::parse(&role).ok_or_else(Problem::internal)?,
+                },
+                user.name,
+                user.email,
+            ),
+            (None, _, Some(key_id)) => (
+                Actor::ApiKey {
+                    id: key_id,
+                    scopes: parse_scopes(row.key_scopes.as_deref().unwrap_or("[]")),
+                },
+                row.key_name,
+                None,
+            ),
             _ => return Err(Problem::internal()),
         };
         Ok(Caller {
             org: row.org,
             actor,
+            name,
+            email,
         })
     }
 }

@@ -246,7 +246,12 @@ pub struct User {
 
 impl User {
     pub fn new(name: &str) -> User {
-        let id = unique(name);
+        let base: String = name
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let id = unique(if base.is_empty() { "user" } else { &base });
         User {
             email: format!("{id}@example.com"),
             id,
@@ -504,4 +509,42 @@ pub fn in_parallel<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
             .map(|h| h.join().expect("a parallel request panicked"))
             .collect()
     })
+}
+
+/// Invites `email` to `slug` as `role` (by `by`) and returns the invitation and the token
+/// from the email it sent.
+pub fn invite(by: &User, slug: &str, email: &str, role: &str) -> (Value, String) {
+    let before = server().mail.to(email).len();
+    let invitation = post(&format!("/v1/orgs/{slug}/invitations"))
+        .auth(by)
+        .json(&json!({"email": email, "role": role}))
+        .send()
+        .ok(201);
+    let emails = server().mail.wait_for(email, before + 1);
+    let token = emails.last().expect("an email").token();
+    (invitation, token)
+}
+
+/// Adds a new member to `slug` with `role` (invited by `by`, accepted) and returns them.
+pub fn add_member(by: &User, slug: &str, role: &str) -> User {
+    let user = User::new(role);
+    let (_, token) = invite(by, slug, &user.email, role);
+    post(&format!("/v1/invitations/{token}/accept"))
+        .auth(&user)
+        .send()
+        .ok(200);
+    user
+}
+
+/// The user ids of `slug`'s members, as `by` sees them.
+pub fn member_ids(by: &User, slug: &str) -> Vec<String> {
+    get(&format!("/v1/orgs/{slug}/members?limit=100"))
+        .auth(by)
+        .send()
+        .ok(200)["data"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|m| m["user_id"].as_str().map(str::to_string))
+        .collect()
 }

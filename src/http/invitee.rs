@@ -1,0 +1,305 @@
+//! Invitations on the invitee's side: the link's preview and landing page (no sign-in),
+//! accept and decline by token, and the signed-in user's own pending invitations.
+
+use super::members::member_json;
+use super::{auth, json, no_content, Answer, Ctx};
+use crate::domain::invitation::{check_invitee, Status};
+use crate::domain::jwt::Identity;
+use crate::domain::plan::{Plan, Seats};
+use crate::domain::secret::InviteToken;
+use crate::domain::values::is_id;
+use crate::domain::{Code, Problem, Timestamp};
+use crate::pages::{self, PendingInvite, Unusable};
+use crate::store::invitations::{self as store, InviteeView, SeatCheck};
+use crate::store::kv::{self, Preview, PreviewOrg};
+use crate::store::Batch;
+use serde_json::json;
+use worker::Response;
+
+fn unknown() -> Problem {
+    Problem::not_found("invitation")
+}
+
+/// The token of the path, or 404 for anything Roster could not have issued.
+fn token(ctx: &Ctx) -> Result<InviteToken, Problem> {
+    InviteToken::parse(ctx.param("token")).ok_or_else(unknown)
+}
+
+fn preview_org(view: &InviteeView) -> PreviewOrg {
+    PreviewOrg {
+        slug: view.org_slug.clone(),
+        name: view.org_name.clone(),
+        logo_url: view.org_logo_url.clone(),
+    }
+}
+
+/// The preview of the invitation behind a token: from KV when it has it, else from D1
+/// (and then cached again while pending). `None` for an unknown token.
+async fn preview(ctx: &Ctx, token: &InviteToken) -> Result<Option<Preview>, Problem> {
+    let digest = token.digest();
+    if let Some(cached) = kv::recall_invitation(&ctx.env, &digest).await {
+        return Ok(Some(cached));
+    }
+    let mut batch = Batch::new();
+    let view = store::view_by_token(&mut batch, &digest, "");
+    let Some(view) = batch.run(&ctx.db).await?.first(view)? else {
+        return Ok(None);
+    };
+    let preview = Preview::new(&view.invitation, preview_org(&view), ctx.now);
+    if preview.status_at(ctx.now) == Some(Status::Pending) {
+        kv::remember_invitation(&ctx.env, &digest, &preview, ctx.now).await;
+    }
+    Ok(Some(preview))
+}
+
+/// `GET /v1/invitations/{token}` — what the invitation is, for the product's accept page.
+/// Answered 200 in every state (with its `status`); 404 for an unknown token.
+pub async fn show(ctx: &Ctx) -> Answer {
+    let token = token(ctx)?;
+    let mut preview = preview(ctx, &token).await?.ok_or_else(unknown)?;
+    if let Some(status) = preview.status_at(ctx.now) {
+        preview.status = status.as_str().to_owned();
+    }
+    json(
+        200,
+        &json!({
+            "organization": preview.organization,
+            "role": preview.role,
+            "invited_by": preview.invited_by,
+            "email_hint": preview.email_hint,
+            "status": preview.status,
+            "expires_at": preview.expires_at,
+        }),
+    )
+}
+
+/// `GET /invite/{token}` — the page the email link opens.
+pub async fn page(ctx: &Ctx) -> Answer {
+    let preview = match InviteToken::parse(ctx.param("token")) {
+        Some(token) => preview(ctx, &token).await?.map(|p| (token, p)),
+        None => None,
+    };
+    let Some((token, preview)) = preview else {
+        return html(404, &pages::unusable(Unusable::Unknown, None));
+    };
+    let org = Some(preview.organization.name.as_str());
+    match preview.status_at(ctx.now) {
+        Some(Status::Pending) => {
+            let accept_url = format!("{}/accept-invite?token={}", ctx.cfg.app_url, token.expose());
+            html(
+                200,
+                &pages::pending(&PendingInvite {
+                    org_name: &preview.organization.name,
+                    org_logo_url: preview.organization.logo_url.as_deref(),
+                    inviter_name: preview.invited_by.name.as_deref(),
+                    role: &preview.role,
+                    expires_at: preview.expires_at(),
+                    accept_url: &accept_url,
+                }),
+            )
+        }
+        Some(Status::Expired) => html(410, &pages::unusable(Unusable::Expired, org)),
+        Some(Status::Canceled) => html(410, &pages::unusable(Unusable::Canceled, org)),
+        Some(Status::Accepted) => html(410, &pages::unusable(Unusable::Accepted, org)),
+        Some(Status::Declined) => html(410, &pages::unusable(Unusable::Declined, org)),
+        None => Err(Problem::internal()),
+    }
+}
+
+/// An HTML page that is never cached, indexed or leaked by referrer.
+fn html(status: u16, body: &str) -> Answer {
+    let response = Response::from_html(body)
+        .map_err(|_| Problem::internal())?
+        .with_status(status);
+    let headers = response.headers();
+    for (name, value) in [
+        ("content-type", "text/html; charset=utf-8"),
+        ("cache-control", "no-store"),
+        ("referrer-policy", "no-referrer"),
+        ("x-robots-tag", "noindex"),
+        ("x-frame-options", "DENY"),
+        ("content-security-policy", &pages::content_security_policy()),
+    ] {
+        headers.set(name, value).map_err(|_| Problem::internal())?;
+    }
+    Ok(response)
+}
+
+/// How the invitation was reached: by the link's token, or by id from the signed-in
+/// user's own list.
+enum By {
+    Token(InviteToken),
+    Id(String),
+}
+
+/// Reads the invitation (with the user upserted first), or 404.
+async fn load(ctx: &Ctx, identity: &Identity, by: &By) -> Result<InviteeView, Problem> {
+    let mut batch = Batch::new();
+    crate::store::principal::upsert_user(&mut batch, identity, ctx.now);
+    let view = match by {
+        By::Token(token) => store::view_by_token(&mut batch, &token.digest(), &identity.user_id),
+        By::Id(id) => store::view_by_id(&mut batch, id, &identity.user_id),
+    };
+    let view = batch.run(&ctx.db).await?.first(view)?.ok_or_else(unknown)?;
+    // By id, an invitation addressed to someone else does not exist for this caller.
+    if matches!(by, By::Id(_)) && identity.email.as_deref() != Some(view.invitation.email.as_str())
+    {
+        return Err(unknown());
+    }
+    Ok(view)
+}
+
+fn by_token(ctx: &Ctx) -> Result<By, Problem> {
+    token(ctx).map(By::Token)
+}
+
+fn by_id(ctx: &Ctx) -> Result<By, Problem> {
+    let id = ctx.param("id");
+    is_id(id).then(|| By::Id(id.to_owned())).ok_or_else(unknown)
+}
+
+/// Accepts: one read, then one guarded batch that takes the seat.
+async fn accept(ctx: &Ctx, by: Result<By, Problem>) -> Answer {
+    let identity = auth::user(ctx).await?;
+    let by = by?;
+    let view = load(ctx, &identity, &by).await?;
+    let inv = &view.invitation;
+    inv.status_at(ctx.now)?.require_pending()?;
+    check_invitee(
+        &inv.email,
+        identity.email.as_deref(),
+        identity.email_verified,
+    )?;
+    if view.is_member != 0 {
+        return Err(Problem::new(
+            Code::AlreadyMember,
+            "You are already a member of this organization.",
+        ));
+    }
+    let plan = Plan::parse(&view.org_plan).ok_or_else(Problem::internal)?;
+    let role = inv.role()?;
+    plan.require_role(role)?;
+    let seats = Seats::new(plan, view.org_extra_seats, view.seats_used, 0);
+    seats.require_free_seat()?;
+    let digest = match &by {
+        By::Token(token) => Some(token.digest()),
+        By::Id(_) => None,
+    };
+    let member_data = json!({
+        "user_id": identity.user_id,
+        "email": identity.email,
+        "name": identity.name,
+        "role": role,
+        "joined_at": ctx.now,
+    });
+    let mut batch = Batch::new();
+    let member = store::accept(
+        &mut batch,
+        &view,
+        &identity,
+        digest.as_deref(),
+        &SeatCheck {
+            org_id: &inv.org_id,
+            plan: &view.org_plan,
+            extra_seats: view.org_extra_seats,
+            total: seats.total,
+        },
+        member_data,
+        ctx.now,
+    )?;
+    let results = batch.run(&ctx.db).await.map_err(|p| match p.code {
+        Code::SeatLimitReached => crate::domain::plan::seat_limit_reached(seats.total),
+        Code::AlreadyMember => Problem::new(
+            Code::AlreadyMember,
+            "You are already a member of this organization.",
+        ),
+        _ => p,
+    })?;
+    let member = results.first(member)?.ok_or_else(Problem::internal)?;
+    kv::forget_invitations(&ctx.env, std::slice::from_ref(&inv.token_hash)).await;
+    json(200, &member_json(&member))
+}
+
+async fn decline(ctx: &Ctx, by: Result<By, Problem>) -> Answer {
+    let identity = auth::user(ctx).await?;
+    let by = by?;
+    let view = load(ctx, &identity, &by).await?;
+    let inv = &view.invitation;
+    inv.status_at(ctx.now)?.require_pending()?;
+    check_invitee(
+        &inv.email,
+        identity.email.as_deref(),
+        identity.email_verified,
+    )?;
+    let digest = match &by {
+        By::Token(token) => Some(token.digest()),
+        By::Id(_) => None,
+    };
+    let mut batch = Batch::new();
+    store::decline(
+        &mut batch,
+        &view,
+        &identity.user_id,
+        digest.as_deref(),
+        ctx.now,
+    );
+    batch.run(&ctx.db).await?;
+    kv::forget_invitations(&ctx.env, std::slice::from_ref(&inv.token_hash)).await;
+    no_content()
+}
+
+/// `POST /v1/invitations/{token}/accept`
+pub async fn accept_by_token(ctx: &Ctx) -> Answer {
+    accept(ctx, by_token(ctx)).await
+}
+
+/// `POST /v1/invitations/{token}/decline`
+pub async fn decline_by_token(ctx: &Ctx) -> Answer {
+    decline(ctx, by_token(ctx)).await
+}
+
+/// `POST /v1/me/invitations/{id}/accept`
+pub async fn accept_mine(ctx: &Ctx) -> Answer {
+    accept(ctx, by_id(ctx)).await
+}
+
+/// `POST /v1/me/invitations/{id}/decline`
+pub async fn decline_mine(ctx: &Ctx) -> Answer {
+    decline(ctx, by_id(ctx)).await
+}
+
+/// `GET /v1/me/invitations` — pending invitations addressed to the caller's verified email
+/// (none while it is unverified): the "pending invitations" step of onboarding.
+pub async fn mine(ctx: &Ctx) -> Answer {
+    let identity = auth::user(ctx).await?;
+    let page = ctx.page()?;
+    let mut batch = Batch::new();
+    crate::store::principal::upsert_user(&mut batch, &identity, ctx.now);
+    let email = identity
+        .email
+        .as_deref()
+        .filter(|_| identity.email_verified);
+    let rows = email
+        .map(|email| store::addressed_to(&mut batch, email, ctx.now, page.after, page.fetch()));
+    let results = batch.run(&ctx.db).await?;
+    let rows = match rows {
+        Some(rows) => results.all(rows)?,
+        None => Vec::new(),
+    };
+    json(
+        200,
+        &page.envelope(
+            rows,
+            |r| r.seq,
+            |r| {
+                json!({
+                    "id": r.id,
+                    "organization": {"slug": r.org_slug, "name": r.org_name, "logo_url": r.org_logo_url},
+                    "role": r.role,
+                    "invited_by": {"name": r.inviter_name, "email": r.inviter_email},
+                    "expires_at": Timestamp(r.expires_at),
+                })
+            },
+        ),
+    )
+}

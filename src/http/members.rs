@@ -1,0 +1,127 @@
+//! Members: the list (roles, activity, grants), role changes, removal and leaving, and
+//! transferring ownership. Changes take effect on the very next request.
+
+use super::body::{string, Fields};
+use super::invitations::grants_json;
+use super::{auth, json, no_content, Answer, Ctx};
+use crate::domain::policy::{authorize, Action};
+use crate::domain::values::Role;
+use crate::domain::{Problem, Timestamp};
+use crate::store::members::{self as store, MemberRow};
+use crate::store::principal::Caller;
+use serde_json::{json, Value};
+
+/// The Member object.
+pub fn member_json(row: &MemberRow) -> Value {
+    json!({
+        "user_id": row.user_id,
+        "email": row.email,
+        "name": row.name,
+        "role": row.role,
+        "joined_at": Timestamp(row.joined_at),
+        "last_active_at": Timestamp(row.last_active_at),
+        "grants": grants_json(&row.grants()),
+    })
+}
+
+fn no_such_member() -> Problem {
+    Problem::not_found("member")
+}
+
+/// `GET /v1/orgs/{slug}/members`
+pub async fn list(ctx: &Ctx) -> Answer {
+    let page = ctx.page()?;
+    let (mut batch, query) = auth::begin(ctx)?;
+    let rows = store::list(&mut batch, ctx.param("slug"), page.after, page.fetch());
+    let results = batch.run(&ctx.db).await?;
+    let caller = query.resolve(&results)?;
+    authorize(&caller.actor, Action::ViewMembers)?;
+    let rows = results.all(rows)?;
+    json(200, &page.envelope(rows, |r| r.seq, member_json))
+}
+
+/// Reads the caller and the member `user_id` of the path's organization.
+async fn caller_and_member(
+    ctx: &Ctx,
+    user_id: &str,
+) -> Result<(Caller, Option<MemberRow>), Problem> {
+    let (mut batch, query) = auth::begin(ctx)?;
+    let member = store::in_org(&mut batch, ctx.param("slug"), user_id);
+    let results = batch.run(&ctx.db).await?;
+    let caller = query.resolve(&results)?;
+    let member = results.first(member)?;
+    Ok((caller, member))
+}
+
+/// A role a member can be given here; `owner` only moves by transfer.
+fn assignable_role(s: &str) -> Result<Role, String> {
+    match Role::parse(s) {
+        Some(Role::Owner) => {
+            Err("cannot be set here; use POST /v1/orgs/{slug}/transfer-ownership".into())
+        }
+        Some(role) => Ok(role),
+        None => Err("must be one of admin, member, viewer".into()),
+    }
+}
+
+/// `PATCH /v1/orgs/{slug}/members/{user_id}` `{role}`
+pub async fn update(ctx: &Ctx) -> Answer {
+    let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
+    let role = body.required("role", string(assignable_role));
+    let (to,) = body.finish((role,))?;
+    let (caller, member) = caller_and_member(ctx, ctx.param("user_id")).await?;
+    // Who may not manage anyone learns that before whether the person exists.
+    authorize(&caller.actor, Action::ViewMembers)?;
+    let member = member.ok_or_else(no_such_member)?;
+    let from = member.role()?;
+    authorize(&caller.actor, Action::ChangeRole { from, to })?;
+    caller.org.plan()?.require_role(to)?;
+    if from == to {
+        return json(200, &member_json(&member));
+    }
+    let member = store::change_role(&ctx.db, &caller, &member, to, ctx.now).await?;
+    json(200, &member_json(&member))
+}
+
+/// `DELETE /v1/orgs/{slug}/members/{user_id}` — remove a member, or leave.
+pub async fn remove(ctx: &Ctx) -> Answer {
+    let (caller, member) = caller_and_member(ctx, ctx.param("user_id")).await?;
+    let member = member.ok_or_else(no_such_member)?;
+    let is_self = caller.actor.user_id() == Some(member.user_id.as_str());
+    authorize(
+        &caller.actor,
+        Action::RemoveMember {
+            role: member.role()?,
+            is_self,
+        },
+    )?;
+    store::remove(&ctx.db, &caller, &member, ctx.now).await?;
+    no_content()
+}
+
+/// `POST /v1/orgs/{slug}/transfer-ownership` `{user_id}` — the new owner must be a member;
+/// the previous owner becomes admin (member on plans without admin).
+pub async fn transfer_ownership(ctx: &Ctx) -> Answer {
+    let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
+    let user_id = body.required("user_id", string(|s| Ok(s.to_owned())));
+    let (user_id,) = body.finish((user_id,))?;
+    let (caller, member) = caller_and_member(ctx, &user_id).await?;
+    authorize(&caller.actor, Action::TransferOwnership)?;
+    let owner_id = caller
+        .actor
+        .user_id()
+        .ok_or_else(Problem::internal)?
+        .to_owned();
+    let member = member.ok_or_else(no_such_member)?;
+    if member.user_id == owner_id {
+        return Err(Problem::invalid_field("user_id", "is already the owner"));
+    }
+    let previous_role = caller.org.plan()?.demoted_owner_role();
+    let (owner, previous) =
+        store::transfer_ownership(&ctx.db, &caller, &owner_id, &member, previous_role, ctx.now)
+            .await?;
+    json(
+        200,
+        &json!({"owner": member_json(&owner), "previous_owner": member_json(&previous)}),
+    )
+}

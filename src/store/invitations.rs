@@ -1,0 +1,846 @@
+//! Invitations: creation, resend and cancel on the organization's side; preview, accept
+//! and decline on the invitee's side; expiry by the scheduled job.
+//!
+//! D1 keeps each invitation with the SHA-256 of its token; the token itself exists only in
+//! the email. Accepting is one batch whose guards restate every condition the request
+//! checked (still pending, same token, not yet a member, a seat free on an unchanged plan),
+//! so concurrent accepts can neither exceed the seats nor turn one token into two members.
+
+use super::audit::{self, By, Change};
+use super::principal::{self, Caller};
+use super::{Arg, Batch, Db, Rows};
+use crate::domain::event::EventType;
+use crate::domain::invitation::Status;
+use crate::domain::values::{new_id, Email, Level, Role};
+use crate::domain::{Code, Problem, Timestamp};
+use crate::{guard, sql};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Columns of [`InvitationRow`] (statement text must be static, hence a macro).
+macro_rules! invitation_columns {
+    () => {
+        "i.seq, i.id, i.org_id, i.email, i.role, i.grants, i.status, i.token_hash,
+         i.inviter_user_id, i.inviter_key_id, i.inviter_name, i.inviter_email,
+         i.email_delivery, i.created_at, i.expires_at, i.resent_at, i.accepted_at"
+    };
+}
+
+/// An invitation as stored.
+#[derive(Debug, Clone, Deserialize)]
+pub struct InvitationRow {
+    pub seq: i64,
+    pub id: String,
+    pub org_id: String,
+    pub email: String,
+    pub role: String,
+    /// `[{"resource_id", "level"}]`, levels as numbers.
+    pub grants: String,
+    pub status: String,
+    pub token_hash: String,
+    pub inviter_user_id: Option<String>,
+    pub inviter_key_id: Option<String>,
+    pub inviter_name: Option<String>,
+    pub inviter_email: Option<String>,
+    pub email_delivery: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub resent_at: Option<i64>,
+    pub accepted_at: Option<i64>,
+}
+
+impl InvitationRow {
+    pub fn status_at(&self, now: Timestamp) -> Result<Status, Problem> {
+        Status::parse(&self.status)
+            .map(|s| s.at(Timestamp(self.expires_at), now))
+            .ok_or_else(Problem::internal)
+    }
+
+    pub fn role(&self) -> Result<Role, Problem> {
+        Role::parse(&self.role).ok_or_else(Problem::internal)
+    }
+
+    /// The grants the invitation carries.
+    pub fn grants(&self) -> Vec<(String, Level)> {
+        parse_grants(&self.grants)
+    }
+}
+
+/// Grants as stored in JSON: `[{"resource_id": "…", "level": 1}]`.
+pub fn parse_grants(json: &str) -> Vec<(String, Level)> {
+    #[derive(Deserialize)]
+    struct Grant {
+        resource_id: String,
+        level: i64,
+    }
+    serde_json::from_str::<Vec<Grant>>(json)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|g| Level::from_rank(g.level).map(|l| (g.resource_id, l)))
+        .collect()
+}
+
+fn grants_json(grants: &[(String, Level)]) -> String {
+    Value::from(
+        grants
+            .iter()
+            .map(|(id, level)| json!({"resource_id": id, "level": level.rank()}))
+            .collect::<Vec<_>>(),
+    )
+    .to_string()
+}
+
+/// An invitation with what its invitee sees of the organization, and the invitee's
+/// standing there (for accept).
+#[derive(Debug, Clone, Deserialize)]
+pub struct InviteeView {
+    #[serde(flatten)]
+    pub invitation: InvitationRow,
+    pub org_slug: String,
+    pub org_name: String,
+    pub org_logo_url: Option<String>,
+    pub org_plan: String,
+    pub org_extra_seats: i64,
+    pub seats_used: i64,
+    pub is_member: i64,
+}
+
+/// Adds the read of the invitation whose token has digest `digest`, for `user_id` (pass
+/// "" when nobody is signed in).
+pub fn view_by_token(batch: &mut Batch, digest: &str, user_id: &str) -> Rows<InviteeView> {
+    batch.query(sql!(
+        concat!(
+            "SELECT ",
+            invitation_columns!(),
+            ", o.slug AS org_slug, o.name AS org_name, o.logo_url AS org_logo_url,
+               o.plan AS org_plan, o.extra_seats AS org_extra_seats,
+               (SELECT count(*) FROM memberships m WHERE m.org_id = i.org_id) AS seats_used,
+               EXISTS (SELECT 1 FROM memberships m
+                        WHERE m.org_id = i.org_id AND m.user_id = ?2) AS is_member
+             FROM invitations i JOIN orgs o ON o.id = i.org_id
+            WHERE i.token_hash = ?1"
+        ),
+        digest,
+        user_id,
+    ))
+}
+
+/// Adds the read of invitation `id`, for `user_id`.
+pub fn view_by_id(batch: &mut Batch, id: &str, user_id: &str) -> Rows<InviteeView> {
+    batch.query(sql!(
+        concat!(
+            "SELECT ",
+            invitation_columns!(),
+            ", o.slug AS org_slug, o.name AS org_name, o.logo_url AS org_logo_url,
+               o.plan AS org_plan, o.extra_seats AS org_extra_seats,
+               (SELECT count(*) FROM memberships m WHERE m.org_id = i.org_id) AS seats_used,
+               EXISTS (SELECT 1 FROM memberships m
+                        WHERE m.org_id = i.org_id AND m.user_id = ?2) AS is_member
+             FROM invitations i JOIN orgs o ON o.id = i.org_id
+            WHERE i.id = ?1"
+        ),
+        id,
+        user_id,
+    ))
+}
+
+/// The state an organization must still be in for a new member to take a seat: the plan
+/// and extra seats the request read, and fewer members than `total`.
+pub struct SeatCheck<'a> {
+    pub org_id: &'a str,
+    pub plan: &'a str,
+    pub extra_seats: i64,
+    pub total: i64,
+}
+
+fn guard_seat(batch: &mut Batch, seats: &SeatCheck<'_>) {
+    guard!(
+        batch,
+        Code::Conflict,
+        "NOT EXISTS (SELECT 1 FROM orgs
+                      WHERE id = ?2 AND plan = ?3 AND extra_seats = ?4 AND deleted_at IS NULL)",
+        seats.org_id,
+        seats.plan,
+        seats.extra_seats,
+    );
+    guard!(
+        batch,
+        Code::SeatLimitReached,
+        "(SELECT count(*) FROM memberships WHERE org_id = ?2) >= ?3",
+        seats.org_id,
+        seats.total,
+    );
+}
+
+/// Guards that invitation `id` is still the pending invitation the request read: not
+/// accepted, declined or canceled meanwhile, not expired, and (when reached by its link)
+/// still carrying the same token.
+fn guard_still_pending(batch: &mut Batch, id: &str, digest: Option<&str>, now: Timestamp) {
+    guard!(
+        batch,
+        Code::InvitationAlreadyUsed,
+        "EXISTS (SELECT 1 FROM invitations WHERE id = ?2 AND status IN ('accepted', 'declined'))",
+        id,
+    );
+    guard!(
+        batch,
+        Code::InvitationCanceled,
+        "EXISTS (SELECT 1 FROM invitations WHERE id = ?2 AND status = 'canceled')",
+        id,
+    );
+    guard!(
+        batch,
+        Code::InvitationExpired,
+        "EXISTS (SELECT 1 FROM invitations
+                  WHERE id = ?2 AND (status = 'expired' OR expires_at <= ?3))",
+        id,
+        now.0,
+    );
+    if let Some(digest) = digest {
+        guard!(
+            batch,
+            Code::NotFound,
+            "NOT EXISTS (SELECT 1 FROM invitations WHERE id = ?2 AND token_hash = ?3)",
+            id,
+            digest,
+        );
+    }
+}
+
+/// Takes invitation emails off the outbox (the invitation was used, canceled or resent).
+fn drop_queued_emails(batch: &mut Batch, invitation_id: &str, now: Timestamp) {
+    batch.push(sql!(
+        "UPDATE outbox SET status = 'dropped', done_at = ?2
+          WHERE kind = 'email' AND subject_id = ?1 AND status = 'pending'",
+        invitation_id,
+        now.0,
+    ));
+}
+
+/// Who sent an invitation.
+pub struct Inviter<'a> {
+    pub user_id: Option<&'a str>,
+    pub key_id: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub email: Option<&'a str>,
+}
+
+impl<'a> Inviter<'a> {
+    pub fn of(caller: &'a Caller) -> Inviter<'a> {
+        use crate::domain::policy::Actor;
+        let (user_id, key_id) = match &caller.actor {
+            Actor::User { id, .. } => (Some(id.as_str()), None),
+            Actor::ApiKey { id, .. } => (None, Some(id.as_str())),
+        };
+        Inviter {
+            user_id,
+            key_id,
+            name: caller.name.as_deref(),
+            email: caller.email.as_deref(),
+        }
+    }
+}
+
+/// What the organization side needs to know before inviting a list of addresses.
+pub struct InviteState {
+    pub seats_used: Rows<Count>,
+    pub members: Rows<EmailRow>,
+    pub pending: Rows<PendingRow>,
+    pub resources: Rows<IdRow>,
+}
+
+#[derive(Deserialize)]
+pub struct Count {
+    pub n: i64,
+}
+
+#[derive(Deserialize)]
+pub struct EmailRow {
+    pub email: String,
+}
+
+#[derive(Deserialize)]
+pub struct IdRow {
+    pub id: String,
+}
+
+/// A pending invitation of one of the addresses being invited.
+#[derive(Deserialize)]
+pub struct PendingRow {
+    pub id: String,
+    pub email: String,
+    pub expires_at: i64,
+    pub token_hash: String,
+}
+
+/// Adds the reads that decide invitations to `emails` in organization `slug`: seats used,
+/// which addresses are members or invited already, which `resource_ids` exist there.
+pub fn invite_state(
+    batch: &mut Batch,
+    slug: &str,
+    emails: &[&str],
+    resource_ids: &[&str],
+) -> InviteState {
+    let emails = Value::from(emails.to_vec()).to_string();
+    let resources = Value::from(resource_ids.to_vec()).to_string();
+    InviteState {
+        seats_used: batch.query(sql!(
+            "SELECT count(*) AS n FROM memberships
+              WHERE org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)",
+            slug,
+        )),
+        members: batch.query(sql!(
+            "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id
+              WHERE m.org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)
+                AND u.email IN (SELECT value FROM json_each(?2))",
+            slug,
+            &emails,
+        )),
+        pending: batch.query(sql!(
+            "SELECT id, email, expires_at, token_hash FROM invitations
+              WHERE org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)
+                AND status = 'pending' AND email IN (SELECT value FROM json_each(?2))",
+            slug,
+            &emails,
+        )),
+        resources: batch.query(sql!(
+            "SELECT id FROM resources
+              WHERE org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)
+                AND id IN (SELECT value FROM json_each(?2))",
+            slug,
+            &resources,
+        )),
+    }
+}
+
+/// One invitation to create.
+pub struct NewInvitation {
+    pub id: String,
+    pub email: Email,
+    pub role: Role,
+    pub grants: Vec<(String, Level)>,
+    pub token_digest: String,
+    pub expires_at: Timestamp,
+    /// An earlier pending invitation to the same address whose time ran out; it is marked
+    /// expired in the same batch.
+    pub replaces_expired: Option<String>,
+}
+
+/// Where the first email of a new invitation goes: the provider (tried during the request,
+/// with the outbox row held so the job does not race it) or the log.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum FirstDelivery {
+    Provider,
+    Log,
+}
+
+/// How long the request that creates or resends an invitation holds its outbox row while it
+/// tries the provider itself.
+const REQUEST_HOLDS_EMAIL_SECONDS: i64 = 60;
+
+/// Adds the statements creating `invitations` (already judged against the state read) to
+/// `batch`, restating their conditions as guards.
+pub fn create(
+    batch: &mut Batch,
+    caller: &Caller,
+    seats: &SeatCheck<'_>,
+    inviter: &Inviter<'_>,
+    invitations: &[&NewInvitation],
+    delivery: FirstDelivery,
+    now: Timestamp,
+) {
+    guard_seat(batch, seats);
+    for inv in invitations {
+        if let Some(stale) = &inv.replaces_expired {
+            expire(batch, &caller.org.id, &caller.org.slug, stale, now);
+        }
+        guard!(
+            batch,
+            Code::AlreadyMember,
+            "EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
+                      WHERE m.org_id = ?2 AND u.email = ?3)",
+            &caller.org.id,
+            inv.email.as_str(),
+        );
+        guard!(
+            batch,
+            Code::InvitationPending,
+            "EXISTS (SELECT 1 FROM invitations
+                      WHERE org_id = ?2 AND email = ?3 AND status = 'pending')",
+            &caller.org.id,
+            inv.email.as_str(),
+        );
+        let email_delivery = match delivery {
+            FirstDelivery::Provider => "queued",
+            FirstDelivery::Log => "logged",
+        };
+        batch.push(sql!(
+            "INSERT INTO invitations (id, org_id, email, role, grants, status, token_hash,
+                 inviter_user_id, inviter_key_id, inviter_name, inviter_email, email_delivery,
+                 created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            &inv.id,
+            &caller.org.id,
+            inv.email.as_str(),
+            inv.role.as_str(),
+            grants_json(&inv.grants),
+            &inv.token_digest,
+            inviter.user_id,
+            inviter.key_id,
+            inviter.name,
+            inviter.email,
+            email_delivery,
+            now.0,
+            inv.expires_at.0,
+        ));
+        if delivery == FirstDelivery::Provider {
+            queue_email(batch, &caller.org.id, &inv.id, now);
+        }
+        audit::record(
+            batch,
+            Change {
+                org_id: &caller.org.id,
+                org_slug: &caller.org.slug,
+                by: By::Actor(&caller.actor),
+                event: EventType::InvitationCreated,
+                target: ("invitation", &inv.id),
+                data: json!({"email": inv.email.as_str(), "role": inv.role.as_str(),
+                             "expires_at": inv.expires_at}),
+            },
+            now,
+        );
+    }
+}
+
+/// An outbox row for an invitation's email, held by the current request.
+fn queue_email(batch: &mut Batch, org_id: &str, invitation_id: &str, now: Timestamp) {
+    batch.push(sql!(
+        "INSERT INTO outbox (id, kind, org_id, subject_id, status, next_attempt_at,
+                             locked_until, created_at)
+         VALUES (?1, 'email', ?2, ?3, 'pending', ?4, ?5, ?4)",
+        new_id(),
+        org_id,
+        invitation_id,
+        now.0,
+        now.0 + REQUEST_HOLDS_EMAIL_SECONDS,
+    ));
+}
+
+/// Adds the read of the organization's invitation `id`, judged by the caller's standing
+/// there (another organization's invitation reads as nothing).
+pub fn by_id(batch: &mut Batch, slug: &str, id: &str) -> Rows<InvitationRow> {
+    batch.query(sql!(
+        concat!(
+            "SELECT ",
+            invitation_columns!(),
+            " FROM invitations i
+              WHERE i.id = ?2
+                AND i.org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)"
+        ),
+        slug,
+        id,
+    ))
+}
+
+/// Adds the read of the invitations just created (for the answer).
+pub fn by_ids(batch: &mut Batch, ids: &[&str]) -> Rows<InvitationRow> {
+    batch.query(sql!(
+        concat!(
+            "SELECT ",
+            invitation_columns!(),
+            " FROM invitations i WHERE i.id IN (SELECT value FROM json_each(?1)) ORDER BY i.seq"
+        ),
+        Value::from(ids.to_vec()).to_string(),
+    ))
+}
+
+/// Which invitations a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filter {
+    Status(Status),
+    All,
+}
+
+/// Adds a page of the organization's invitations. `pending` and `expired` go by the
+/// invitation's time as well as its stored status, so the list is right between job runs.
+pub fn list(
+    batch: &mut Batch,
+    slug: &str,
+    filter: Filter,
+    now: Timestamp,
+    after_seq: i64,
+    limit: i64,
+) -> Rows<InvitationRow> {
+    let (status, all) = match filter {
+        Filter::All => ("", true),
+        Filter::Status(s) => (s.as_str(), false),
+    };
+    batch.query(sql!(
+        concat!(
+            "SELECT ",
+            invitation_columns!(),
+            " FROM invitations i
+              WHERE i.org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)
+                AND (?3 OR CASE ?2
+                       WHEN 'pending' THEN i.status = 'pending' AND i.expires_at > ?4
+                       WHEN 'expired' THEN i.status = 'expired'
+                                        OR (i.status = 'pending' AND i.expires_at <= ?4)
+                       ELSE i.status = ?2 END)
+                AND i.seq > ?5
+              ORDER BY i.seq LIMIT ?6"
+        ),
+        slug,
+        status,
+        all,
+        now.0,
+        after_seq,
+        limit,
+    ))
+}
+
+/// Gives a pending invitation a new token and expiry (the old link stops working) and
+/// queues its email again. Guards that it is still pending with the token read, and that
+/// nobody resent it meanwhile.
+pub fn resend(
+    batch: &mut Batch,
+    caller: &Caller,
+    inv: &InvitationRow,
+    new_digest: &str,
+    expires_at: Timestamp,
+    delivery: FirstDelivery,
+    now: Timestamp,
+) {
+    principal::guard_actor(batch, caller);
+    guard_still_pending(batch, &inv.id, Some(&inv.token_hash), now);
+    guard!(
+        batch,
+        Code::RateLimited,
+        "EXISTS (SELECT 1 FROM invitations WHERE id = ?2 AND resent_at IS NOT ?3)",
+        &inv.id,
+        inv.resent_at,
+    );
+    let email_delivery = match delivery {
+        FirstDelivery::Provider => "queued",
+        FirstDelivery::Log => "logged",
+    };
+    batch.push(sql!(
+        "UPDATE invitations SET token_hash = ?2, expires_at = ?3, resent_at = ?4,
+                email_delivery = ?5
+          WHERE id = ?1",
+        &inv.id,
+        new_digest,
+        expires_at.0,
+        now.0,
+        email_delivery,
+    ));
+    drop_queued_emails(batch, &inv.id, now);
+    if delivery == FirstDelivery::Provider {
+        queue_email(batch, &caller.org.id, &inv.id, now);
+    }
+    audit::record(
+        batch,
+        Change {
+            org_id: &caller.org.id,
+            org_slug: &caller.org.slug,
+            by: By::Actor(&caller.actor),
+            event: EventType::InvitationResent,
+            target: ("invitation", &inv.id),
+            data: json!({"email": inv.email, "expires_at": expires_at}),
+        },
+        now,
+    );
+}
+
+/// Cancels a pending invitation: its link dies at once.
+pub async fn cancel(
+    db: &Db,
+    caller: &Caller,
+    inv: &InvitationRow,
+    now: Timestamp,
+) -> Result<(), Problem> {
+    let mut batch = Batch::new();
+    principal::guard_actor(&mut batch, caller);
+    guard_still_pending(&mut batch, &inv.id, None, now);
+    batch.push(sql!(
+        "UPDATE invitations SET status = 'canceled', ended_at = ?2 WHERE id = ?1",
+        &inv.id,
+        now.0,
+    ));
+    drop_queued_emails(&mut batch, &inv.id, now);
+    audit::record(
+        &mut batch,
+        Change {
+            org_id: &caller.org.id,
+            org_slug: &caller.org.slug,
+            by: By::Actor(&caller.actor),
+            event: EventType::InvitationCanceled,
+            target: ("invitation", &inv.id),
+            data: json!({"email": inv.email, "role": inv.role}),
+        },
+        now,
+    );
+    batch.run(db).await.map(|_| ())
+}
+
+/// Marks a pending invitation whose time ran out as expired, with its audit entry and
+/// webhook. Guards that it is still pending and due, so that two runs cannot expire (and
+/// announce) it twice.
+pub fn expire(batch: &mut Batch, org_id: &str, org_slug: &str, id: &str, now: Timestamp) {
+    guard!(
+        batch,
+        Code::Conflict,
+        "NOT EXISTS (SELECT 1 FROM invitations
+                      WHERE id = ?2 AND status = 'pending' AND expires_at <= ?3)",
+        id,
+        now.0,
+    );
+    batch.push(sql!(
+        "UPDATE invitations SET status = 'expired', ended_at = ?2 WHERE id = ?1",
+        id,
+        now.0,
+    ));
+    drop_queued_emails(batch, id, now);
+    audit::record(
+        batch,
+        Change {
+            org_id,
+            org_slug,
+            by: By::System,
+            event: EventType::InvitationExpired,
+            target: ("invitation", id),
+            data: json!({"id": id}),
+        },
+        now,
+    );
+}
+
+/// Accepts an invitation for `user`: one batch that guards every condition, creates the
+/// membership with the invitation's grants (capped by the role), closes the invitation and
+/// records `member.added` and `invitation.accepted`. Returns the new member's row.
+pub fn accept(
+    batch: &mut Batch,
+    view: &InviteeView,
+    user: &crate::domain::jwt::Identity,
+    digest: Option<&str>,
+    seats: &SeatCheck<'_>,
+    member_data: Value,
+    now: Timestamp,
+) -> Result<Rows<super::members::MemberRow>, Problem> {
+    let inv = &view.invitation;
+    let role = inv.role()?;
+    let cap = crate::domain::policy::grant_cap(role);
+    guard_still_pending(batch, &inv.id, digest, now);
+    guard!(
+        batch,
+        Code::AlreadyMember,
+        "EXISTS (SELECT 1 FROM memberships WHERE org_id = ?2 AND user_id = ?3)",
+        &inv.org_id,
+        &user.user_id,
+    );
+    guard_seat(batch, seats);
+    batch.push(sql!(
+        "INSERT INTO memberships (org_id, user_id, role, invitation_id, joined_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        &inv.org_id,
+        &user.user_id,
+        role.as_str(),
+        &inv.id,
+        now.0,
+    ));
+    batch.push(sql!(
+        "UPDATE invitations SET status = 'accepted', accepted_at = ?2, ended_at = ?2,
+                responded_by = ?3
+          WHERE id = ?1",
+        &inv.id,
+        now.0,
+        &user.user_id,
+    ));
+    // Grants on resources deleted since the invitation was sent are skipped.
+    batch.push(sql!(
+        "INSERT OR IGNORE INTO grants (org_id, resource_id, user_id, level, created_at)
+         SELECT ?1, r.id, ?2, min(CAST(json_extract(g.value, '$.level') AS INTEGER), ?3), ?4
+           FROM json_each(?5) g
+           JOIN resources r ON r.id = json_extract(g.value, '$.resource_id') AND r.org_id = ?1",
+        &inv.org_id,
+        &user.user_id,
+        cap.rank(),
+        now.0,
+        &inv.grants,
+    ));
+    drop_queued_emails(batch, &inv.id, now);
+    for (event, target, data) in [
+        (
+            EventType::MemberAdded,
+            ("member", user.user_id.as_str()),
+            member_data,
+        ),
+        (
+            EventType::InvitationAccepted,
+            ("invitation", inv.id.as_str()),
+            json!({"id": inv.id, "email": inv.email, "role": inv.role, "user_id": user.user_id}),
+        ),
+    ] {
+        audit::record(
+            batch,
+            Change {
+                org_id: &inv.org_id,
+                org_slug: &view.org_slug,
+                by: By::User(&user.user_id),
+                event,
+                target,
+                data,
+            },
+            now,
+        );
+    }
+    Ok(super::members::one(batch, &inv.org_id, &user.user_id))
+}
+
+/// Declines an invitation for `user_id`.
+pub fn decline(
+    batch: &mut Batch,
+    view: &InviteeView,
+    user_id: &str,
+    digest: Option<&str>,
+    now: Timestamp,
+) {
+    let inv = &view.invitation;
+    guard_still_pending(batch, &inv.id, digest, now);
+    batch.push(sql!(
+        "UPDATE invitations SET status = 'declined', ended_at = ?2, responded_by = ?3
+          WHERE id = ?1",
+        &inv.id,
+        now.0,
+        user_id,
+    ));
+    drop_queued_emails(batch, &inv.id, now);
+    audit::record(
+        batch,
+        Change {
+            org_id: &inv.org_id,
+            org_slug: &view.org_slug,
+            by: By::User(user_id),
+            event: EventType::InvitationDeclined,
+            target: ("invitation", &inv.id),
+            data: json!({"id": inv.id, "email": inv.email, "role": inv.role}),
+        },
+        now,
+    );
+}
+
+/// A pending invitation in the signed-in invitee's own list.
+#[derive(Debug, Deserialize)]
+pub struct MyInvitationRow {
+    pub seq: i64,
+    pub id: String,
+    pub role: String,
+    pub inviter_name: Option<String>,
+    pub inviter_email: Option<String>,
+    pub expires_at: i64,
+    pub org_slug: String,
+    pub org_name: String,
+    pub org_logo_url: Option<String>,
+}
+
+/// Adds a page of the pending invitations addressed to `email`.
+pub fn addressed_to(
+    batch: &mut Batch,
+    email: &str,
+    now: Timestamp,
+    after_seq: i64,
+    limit: i64,
+) -> Rows<MyInvitationRow> {
+    batch.query(sql!(
+        "SELECT i.seq, i.id, i.role, i.inviter_name, i.inviter_email, i.expires_at,
+                o.slug AS org_slug, o.name AS org_name, o.logo_url AS org_logo_url
+           FROM invitations i JOIN orgs o ON o.id = i.org_id
+          WHERE i.email = ?1 AND i.status = 'pending' AND i.expires_at > ?2
+            AND o.deleted_at IS NULL AND i.seq > ?3
+          ORDER BY i.seq LIMIT ?4",
+        email,
+        now.0,
+        after_seq,
+        limit,
+    ))
+}
+
+/// Records the outcome of the first attempt at an invitation's email.
+pub async fn record_first_delivery(
+    db: &Db,
+    sent: &[&str],
+    failed: &[&str],
+    reason: &str,
+    now: Timestamp,
+) -> Result<(), Problem> {
+    let mut batch = Batch::new();
+    if !sent.is_empty() {
+        let ids = Arg::from(Value::from(sent.to_vec()).to_string());
+        batch.push(sql!(
+            "UPDATE invitations SET email_delivery = 'sent'
+              WHERE id IN (SELECT value FROM json_each(?1)) AND email_delivery = 'queued'",
+            ids.clone(),
+        ));
+        batch.push(sql!(
+            "UPDATE outbox SET status = 'done', attempts = attempts + 1, done_at = ?2,
+                    locked_until = NULL
+              WHERE kind = 'email' AND status = 'pending'
+                AND subject_id IN (SELECT value FROM json_each(?1))",
+            ids,
+            now.0,
+        ));
+    }
+    if !failed.is_empty() {
+        // The first retry is due at once: the job's next run.
+        batch.push(sql!(
+            "UPDATE outbox SET attempts = attempts + 1, locked_until = NULL,
+                    next_attempt_at = ?2, last_error = ?3
+              WHERE kind = 'email' AND status = 'pending'
+                AND subject_id IN (SELECT value FROM json_each(?1))",
+            Value::from(failed.to_vec()).to_string(),
+            now.0,
+            reason,
+        ));
+    }
+    batch.run(db).await.map(|_| ())
+}
+
+/// Replaces the token of a pending invitation (its retried email carries the new link).
+/// Guards that it is still pending with the token read.
+pub async fn rotate_token(
+    db: &Db,
+    id: &str,
+    old_digest: &str,
+    new_digest: &str,
+    now: Timestamp,
+) -> Result<(), Problem> {
+    let mut batch = Batch::new();
+    guard_still_pending(&mut batch, id, Some(old_digest), now);
+    batch.push(sql!(
+        "UPDATE invitations SET token_hash = ?2 WHERE id = ?1",
+        id,
+        new_digest,
+    ));
+    batch.run(db).await.map(|_| ())
+}
+
+/// A pending invitation whose time ran out.
+#[derive(Debug, Deserialize)]
+pub struct Due {
+    pub id: String,
+    pub org_id: String,
+    pub org_slug: String,
+    pub token_hash: String,
+}
+
+/// Up to `limit` pending invitations past their expiry.
+pub async fn due_for_expiry(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<Due>, Problem> {
+    db.all(sql!(
+        "SELECT i.id, i.org_id, o.slug AS org_slug, i.token_hash
+           FROM invitations i JOIN orgs o ON o.id = i.org_id
+          WHERE i.status = 'pending' AND i.expires_at <= ?1
+          ORDER BY i.expires_at LIMIT ?2",
+        now.0,
+        limit,
+    ))
+    .await
+}

@@ -1,0 +1,247 @@
+//! Members: the list with their grants, role changes, removal and ownership transfer.
+//!
+//! Every change guards that the member still holds the role the request read, so two
+//! admins acting at once cannot, say, demote someone another just removed.
+
+use super::audit::{self, By, Change};
+use super::principal::{self, Caller};
+use super::{Batch, Db, Rows};
+use crate::domain::event::EventType;
+use crate::domain::values::{Level, Role};
+use crate::domain::{Code, Problem, Timestamp};
+use crate::{guard, sql};
+use serde::Deserialize;
+use serde_json::json;
+
+/// The statement reading members with their grants (a JSON array per member).
+macro_rules! member_select {
+    ($where:literal) => {
+        concat!(
+            "SELECT m.seq, m.user_id, u.email, u.name, m.role, m.joined_at, u.last_active_at,
+                    (SELECT json_group_array(json_object('resource_id', g.resource_id,
+                                                         'level', g.level))
+                       FROM grants g WHERE g.org_id = m.org_id AND g.user_id = m.user_id)
+                    AS grants
+               FROM memberships m JOIN users u ON u.id = m.user_id
+              WHERE ",
+            $where
+        )
+    };
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MemberRow {
+    pub seq: i64,
+    pub user_id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub role: String,
+    pub joined_at: i64,
+    pub last_active_at: i64,
+    /// `[{"resource_id", "level"}]`, levels as numbers.
+    pub grants: String,
+}
+
+impl MemberRow {
+    pub fn role(&self) -> Result<Role, Problem> {
+        Role::parse(&self.role).ok_or_else(Problem::internal)
+    }
+
+    /// The member's grants, ordered by resource id.
+    pub fn grants(&self) -> Vec<(String, Level)> {
+        let mut grants = super::invitations::parse_grants(&self.grants);
+        grants.sort();
+        grants
+    }
+}
+
+/// Adds the read of one member of organization `org_id`.
+pub fn one(batch: &mut Batch, org_id: &str, user_id: &str) -> Rows<MemberRow> {
+    batch.query(sql!(
+        member_select!("m.org_id = ?1 AND m.user_id = ?2"),
+        org_id,
+        user_id
+    ))
+}
+
+/// Adds the read of one member of organization `slug`.
+pub fn in_org(batch: &mut Batch, slug: &str, user_id: &str) -> Rows<MemberRow> {
+    batch.query(sql!(
+        member_select!(
+            "m.org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)
+             AND m.user_id = ?2"
+        ),
+        slug,
+        user_id
+    ))
+}
+
+/// Adds a page of organization `slug`'s members, in the order they joined.
+pub fn list(batch: &mut Batch, slug: &str, after_seq: i64, limit: i64) -> Rows<MemberRow> {
+    batch.query(sql!(
+        member_select!(
+            "m.org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)
+             AND m.seq > ?2 ORDER BY m.seq LIMIT ?3"
+        ),
+        slug,
+        after_seq,
+        limit
+    ))
+}
+
+/// Guards that `member` still holds the role the request read.
+fn guard_role_unchanged(batch: &mut Batch, org_id: &str, member: &MemberRow) {
+    guard!(
+        batch,
+        Code::Conflict,
+        "NOT EXISTS (SELECT 1 FROM memberships WHERE org_id = ?2 AND user_id = ?3 AND role = ?4)",
+        org_id,
+        &member.user_id,
+        &member.role,
+    );
+}
+
+/// Gives `member` the role `to`. A viewer keeps `read` at most on what they had.
+pub async fn change_role(
+    db: &Db,
+    caller: &Caller,
+    member: &MemberRow,
+    to: Role,
+    now: Timestamp,
+) -> Result<MemberRow, Problem> {
+    let org = &caller.org.id;
+    let mut batch = Batch::new();
+    principal::guard_actor(&mut batch, caller);
+    guard_role_unchanged(&mut batch, org, member);
+    set_role(&mut batch, org, &member.user_id, to);
+    audit::record(
+        &mut batch,
+        Change {
+            org_id: org,
+            org_slug: &caller.org.slug,
+            by: By::Actor(&caller.actor),
+            event: EventType::MemberRoleChanged,
+            target: ("member", &member.user_id),
+            data: json!({"user_id": member.user_id, "from": member.role, "to": to.as_str()}),
+        },
+        now,
+    );
+    let row = one(&mut batch, org, &member.user_id);
+    batch
+        .run(db)
+        .await?
+        .first(row)?
+        .ok_or_else(Problem::internal)
+}
+
+fn set_role(batch: &mut Batch, org_id: &str, user_id: &str, role: Role) {
+    batch.push(sql!(
+        "UPDATE memberships SET role = ?3 WHERE org_id = ?1 AND user_id = ?2",
+        org_id,
+        user_id,
+        role.as_str(),
+    ));
+    let cap = crate::domain::policy::grant_cap(role);
+    batch.push(sql!(
+        "UPDATE grants SET level = ?3 WHERE org_id = ?1 AND user_id = ?2 AND level > ?3",
+        org_id,
+        user_id,
+        cap.rank(),
+    ));
+}
+
+/// Removes `member` (or lets them leave): access ends with the next request and the seat
+/// is free at once. Their grants go; what they created stays.
+pub async fn remove(
+    db: &Db,
+    caller: &Caller,
+    member: &MemberRow,
+    now: Timestamp,
+) -> Result<(), Problem> {
+    let org = &caller.org.id;
+    let mut batch = Batch::new();
+    principal::guard_actor(&mut batch, caller);
+    guard_role_unchanged(&mut batch, org, member);
+    batch.push(sql!(
+        "DELETE FROM grants WHERE org_id = ?1 AND user_id = ?2",
+        org,
+        &member.user_id,
+    ));
+    batch.push(sql!(
+        "DELETE FROM memberships WHERE org_id = ?1 AND user_id = ?2",
+        org,
+        &member.user_id,
+    ));
+    audit::record(
+        &mut batch,
+        Change {
+            org_id: org,
+            org_slug: &caller.org.slug,
+            by: By::Actor(&caller.actor),
+            event: EventType::MemberRemoved,
+            target: ("member", &member.user_id),
+            data: json!({"user_id": member.user_id, "email": member.email, "role": member.role}),
+        },
+        now,
+    );
+    batch.run(db).await.map(|_| ())
+}
+
+/// Makes `member` the owner; the owner (the caller) takes `previous_role`. Returns the new
+/// owner and the previous one.
+pub async fn transfer_ownership(
+    db: &Db,
+    caller: &Caller,
+    owner_id: &str,
+    member: &MemberRow,
+    previous_role: Role,
+    now: Timestamp,
+) -> Result<(MemberRow, MemberRow), Problem> {
+    let org = &caller.org.id;
+    let mut batch = Batch::new();
+    principal::guard_actor(&mut batch, caller);
+    guard_role_unchanged(&mut batch, org, member);
+    // The previous owner steps down first: the schema admits one owner at a time.
+    set_role(&mut batch, org, owner_id, previous_role);
+    set_role(&mut batch, org, &member.user_id, Role::Owner);
+    for (user, from, to) in [
+        (owner_id, Role::Owner.as_str(), previous_role.as_str()),
+        (
+            member.user_id.as_str(),
+            member.role.as_str(),
+            Role::Owner.as_str(),
+        ),
+    ] {
+        audit::record(
+            &mut batch,
+            Change {
+                org_id: org,
+                org_slug: &caller.org.slug,
+                by: By::Actor(&caller.actor),
+                event: EventType::MemberRoleChanged,
+                target: ("member", user),
+                data: json!({"user_id": user, "from": from, "to": to}),
+            },
+            now,
+        );
+    }
+    audit::record(
+        &mut batch,
+        Change {
+            org_id: org,
+            org_slug: &caller.org.slug,
+            by: By::Actor(&caller.actor),
+            event: EventType::OwnershipTransferred,
+            target: ("member", &member.user_id),
+            data: json!({"from": owner_id, "to": member.user_id}),
+        },
+        now,
+    );
+    let new_owner = one(&mut batch, org, &member.user_id);
+    let previous = one(&mut batch, org, owner_id);
+    let results = batch.run(db).await?;
+    Ok((
+        results.first(new_owner)?.ok_or_else(Problem::internal)?,
+        results.first(previous)?.ok_or_else(Problem::internal)?,
+    ))
+}
