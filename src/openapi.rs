@@ -22,6 +22,21 @@ pub struct Op {
     list: bool,
 }
 
+/// The contract's permission names (the tests check them against the policy's).
+const PERMISSIONS: [&str; 11] = [
+    "org.read",
+    "org.update",
+    "org.delete",
+    "members.manage",
+    "admins.manage",
+    "billing.read",
+    "billing.manage",
+    "usage.consume",
+    "usage.read_all",
+    "resources.create",
+    "integrations.manage",
+];
+
 /// `{"$ref": "#/components/schemas/<name>"}`
 pub fn schema(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
@@ -284,6 +299,40 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
             .describe("A new token (the old link stops working), the expiry reset, the email again. At most one resend per invitation per 60 seconds, counted from the previous resend; the first is always allowed.")
             .ok(200, "The invitation.", Some(schema("Invitation")))
             .errors(&[Forbidden, InvitationExpired, InvitationCanceled, InvitationAlreadyUsed, RateLimited, Conflict])),
+        ("get", "/v1/orgs/{slug}/resources", Op::new("listResources", "The resources the caller can read")
+            .describe("Owners and admins read every resource; members and viewers those they hold a grant on; API keys all of them with `resources:read` or `resources:write`, none otherwise. `level` is the caller's.")
+            .list("Resource", "Resources in the order they were created.")),
+        ("post", "/v1/orgs/{slug}/resources", Op::new("createResource", "Create a resource")
+            .describe("A workspace, property, project — whatever the product calls it; `kind` is free-form. Needs `resources.create` (owner, admin; API keys with `resources:write`).")
+            .body("CreateResource")
+            .ok(201, "The resource.", Some(schema("Resource")))
+            .errors(&[Forbidden, Conflict])),
+        ("get", "/v1/orgs/{slug}/resources/{id}", Op::new("getResource", "A resource")
+            .describe("Needs `read` on it; a resource the caller cannot read answers 404.")
+            .ok(200, "The resource.", Some(schema("Resource")))),
+        ("patch", "/v1/orgs/{slug}/resources/{id}", Op::new("updateResource", "Rename a resource or change its kind")
+            .describe("Needs `admin` on it. `kind: null` clears the kind.")
+            .body("UpdateResource")
+            .ok(200, "The resource.", Some(schema("Resource")))
+            .errors(&[Forbidden, Conflict])),
+        ("delete", "/v1/orgs/{slug}/resources/{id}", Op::new("deleteResource", "Delete a resource and its grants")
+            .describe("Needs `admin` on it.")
+            .ok(204, "Deleted.", None)
+            .errors(&[Forbidden, Conflict])),
+        ("put", "/v1/orgs/{slug}/resources/{id}/grants/{user_id}", Op::new("putGrant", "Give a member a level on a resource")
+            .describe("Needs `admin` on the resource; the user must be a member (else 404). A viewer can hold `read` at most. Replaces any earlier grant of that member.")
+            .body("PutGrant")
+            .ok(200, "The grant.", Some(schema("GrantOfMember")))
+            .errors(&[Forbidden, GrantExceedsRole, Conflict])),
+        ("delete", "/v1/orgs/{slug}/resources/{id}/grants/{user_id}", Op::new("deleteGrant", "Take a member's grant away")
+            .describe("Needs `admin` on the resource; 404 when the member holds no grant on it.")
+            .ok(204, "Removed.", None)
+            .errors(&[Forbidden, Conflict])),
+        ("post", "/v1/orgs/{slug}/authorize", Op::new("authorize", "Ask the policy")
+            .describe("May user `user_id` (the caller when omitted) hold `permission`, and reach `level` (`read` when omitted) on `resource_id`? `level` in the answer is the user's effective level on the resource (null without one). Someone who is not a member is allowed nothing. Asking about someone else needs `members.manage`, or an API key with `members:read`. One D1 round trip.")
+            .body("AuthorizeQuestion")
+            .ok(200, "The policy's answer.", Some(schema("AuthorizeAnswer")))
+            .errors(&[Forbidden])),
         ("get", "/v1/invitations/{token}", Op::new("previewInvitation", "What an invitation link is for")
             .public()
             .describe("No sign-in needed. Answered 200 in every state, with `status`; an invitation past its expiry is `expired`. The invitee's address is shown only as a hint.")
@@ -332,16 +381,9 @@ fn components() -> Value {
     let role = json!({"type": "string", "enum": ["owner", "admin", "member", "viewer"]});
     let time =
         json!({"type": "string", "format": "date-time", "examples": ["2026-11-23T10:00:00Z"]});
-    json!({
-        "securitySchemes": {
-            "bearer": {
-                "type": "http",
-                "scheme": "bearer",
-                "description": "A JWT from the product's identity provider (HS256, EdDSA, ES256 or RS256; `iss`, `aud` and `exp` checked with 60 s leeway), or an organization API key `rk_…`, which acts only under its own organization's paths and within its scopes."
-            }
-        },
-        "schemas": {
-            "Problem": {
+    let mut schemas = Map::new();
+    let part = json!({
+        "Problem": {
                 "type": "object",
                 "description": "RFC 9457 problem details.",
                 "required": ["type", "title", "status", "detail", "code"],
@@ -360,7 +402,7 @@ fn components() -> Value {
                     }
                 }
             },
-            "Health": {
+        "Health": {
                 "type": "object",
                 "properties": {
                     "status": {"type": "string", "enum": ["ok", "error"]},
@@ -368,8 +410,8 @@ fn components() -> Value {
                     "kv": {"type": "string", "enum": ["ok", "error"]}
                 }
             },
-            "Role": role,
-            "Org": {
+        "Role": role,
+        "Org": {
                 "type": "object",
                 "required": ["id", "slug", "name", "logo_url", "plan", "created_at", "role"],
                 "properties": {
@@ -382,7 +424,7 @@ fn components() -> Value {
                     "role": {"description": "The caller's role; null for an API key.", "oneOf": [schema("Role"), {"type": "null"}]}
                 }
             },
-            "CreateOrg": {
+        "CreateOrg": {
                 "type": "object",
                 "additionalProperties": false,
                 "required": ["name"],
@@ -391,8 +433,13 @@ fn components() -> Value {
                     "slug": {"$ref": "#/components/schemas/Slug"},
                     "plan": {"type": "string", "enum": ["free", "pro", "business"], "default": "free"}
                 }
-            },
-            "UpdateOrg": {
+            }
+    });
+    if let Value::Object(part) = part {
+        schemas.extend(part);
+    }
+    let part = json!({
+        "UpdateOrg": {
                 "type": "object",
                 "additionalProperties": false,
                 "properties": {
@@ -401,18 +448,79 @@ fn components() -> Value {
                     "logo_url": {"type": ["string", "null"], "format": "uri", "description": "An https URL of at most 2,048 characters."}
                 }
             },
-            "Slug": {
+        "Slug": {
                 "type": "string",
                 "pattern": "^[a-z0-9][a-z0-9-]{1,46}[a-z0-9]$",
                 "description": "3–48 characters of a-z, 0-9 and -, not starting or ending with -; some words (admin, api, settings, …) are reserved."
             },
-            "Level": {"type": "string", "enum": ["read", "write", "admin"]},
-            "Grant": {
+        "Level": {"type": "string", "enum": ["read", "write", "admin"]},
+        "Grant": {
                 "type": "object",
                 "required": ["resource_id", "level"],
                 "properties": {"resource_id": {"type": "string"}, "level": schema("Level")}
             },
-            "Member": {
+        "Resource": {
+                "type": "object",
+                "required": ["id", "name", "kind", "created_by", "created_at", "level"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "name": {"type": "string"},
+                    "kind": {"type": ["string", "null"]},
+                    "created_by": {"type": ["string", "null"], "description": "The user or API key that created it."},
+                    "created_at": time,
+                    "level": {"description": "The caller's level on it.", "oneOf": [schema("Level"), {"type": "null"}]}
+                }
+            }
+    });
+    if let Value::Object(part) = part {
+        schemas.extend(part);
+    }
+    let part = json!({
+        "CreateResource": {
+                "type": "object", "additionalProperties": false, "required": ["name"],
+                "properties": {
+                    "name": {"type": "string", "minLength": 1, "maxLength": 100},
+                    "kind": {"type": "string", "maxLength": 50}
+                }
+            },
+        "UpdateResource": {
+                "type": "object", "additionalProperties": false,
+                "properties": {
+                    "name": {"type": "string", "minLength": 1, "maxLength": 100},
+                    "kind": {"type": ["string", "null"], "maxLength": 50}
+                }
+            },
+        "PutGrant": {
+                "type": "object", "additionalProperties": false, "required": ["level"],
+                "properties": {"level": schema("Level")}
+            },
+        "GrantOfMember": {
+                "type": "object", "required": ["resource_id", "user_id", "level"],
+                "properties": {"resource_id": {"type": "string"}, "user_id": {"type": "string"}, "level": schema("Level")}
+            },
+        "AuthorizeQuestion": {
+                "type": "object", "additionalProperties": false,
+                "properties": {
+                    "user_id": {"type": "string"},
+                    "permission": {"type": "string", "enum": PERMISSIONS},
+                    "resource_id": {"type": "string"},
+                    "level": schema("Level")
+                }
+            }
+    });
+    if let Value::Object(part) = part {
+        schemas.extend(part);
+    }
+    let part = json!({
+        "AuthorizeAnswer": {
+                "type": "object", "required": ["allowed", "role", "level"],
+                "properties": {
+                    "allowed": {"type": "boolean"},
+                    "role": {"oneOf": [schema("Role"), {"type": "null"}]},
+                    "level": {"oneOf": [schema("Level"), {"type": "null"}]}
+                }
+            },
+        "Member": {
                 "type": "object",
                 "required": ["user_id", "email", "name", "role", "joined_at", "last_active_at", "grants"],
                 "properties": {
@@ -425,20 +533,25 @@ fn components() -> Value {
                     "grants": {"type": "array", "items": schema("Grant")}
                 }
             },
-            "UpdateMember": {
+        "UpdateMember": {
                 "type": "object", "additionalProperties": false, "required": ["role"],
                 "properties": {"role": {"type": "string", "enum": ["admin", "member", "viewer"]}}
             },
-            "TransferOwnership": {
+        "TransferOwnership": {
                 "type": "object", "additionalProperties": false, "required": ["user_id"],
                 "properties": {"user_id": {"type": "string"}}
             },
-            "OwnershipTransferred": {
+        "OwnershipTransferred": {
                 "type": "object", "required": ["owner", "previous_owner"],
                 "properties": {"owner": schema("Member"), "previous_owner": schema("Member")}
-            },
-            "InvitationStatus": {"type": "string", "enum": ["pending", "accepted", "declined", "expired", "canceled"]},
-            "Invitation": {
+            }
+    });
+    if let Value::Object(part) = part {
+        schemas.extend(part);
+    }
+    let part = json!({
+        "InvitationStatus": {"type": "string", "enum": ["pending", "accepted", "declined", "expired", "canceled"]},
+        "Invitation": {
                 "type": "object",
                 "required": ["id", "email", "role", "status", "invited_by", "created_at", "expires_at", "accepted_at", "email_delivery"],
                 "properties": {
@@ -459,7 +572,7 @@ fn components() -> Value {
                     "email_delivery": {"type": "string", "enum": ["sent", "queued", "failed", "logged"]}
                 }
             },
-            "CreateInvitation": {
+        "CreateInvitation": {
                 "type": "object", "additionalProperties": false, "required": ["email", "role"],
                 "properties": {
                     "email": {"type": "string", "format": "email", "description": "ASCII; trimmed and lower-cased."},
@@ -467,19 +580,24 @@ fn components() -> Value {
                     "grants": {"type": "array", "maxItems": 100, "items": schema("Grant"), "description": "Applied on accept; a viewer's are capped at `read`."}
                 }
             },
-            "BulkInvitations": {
+        "BulkInvitations": {
                 "type": "object", "additionalProperties": false, "required": ["invitations"],
                 "properties": {"invitations": {"type": "array", "minItems": 1, "maxItems": 100, "items": schema("CreateInvitation")}}
             },
-            "BulkInvitationResults": {
+        "BulkInvitationResults": {
                 "type": "object", "required": ["results"],
                 "properties": {"results": {"type": "array", "items": {"type": "object", "properties": {
                     "email": {"type": ["string", "null"]},
                     "invitation": schema("Invitation"),
                     "error": schema("Problem")
                 }}}}
-            },
-            "InvitationPreview": {
+            }
+    });
+    if let Value::Object(part) = part {
+        schemas.extend(part);
+    }
+    let part = json!({
+        "InvitationPreview": {
                 "type": "object",
                 "required": ["organization", "role", "invited_by", "email_hint", "status", "expires_at"],
                 "properties": {
@@ -493,7 +611,7 @@ fn components() -> Value {
                     "expires_at": time
                 }
             },
-            "MyInvitation": {
+        "MyInvitation": {
                 "type": "object",
                 "required": ["id", "organization", "role", "invited_by", "expires_at"],
                 "properties": {
@@ -506,7 +624,7 @@ fn components() -> Value {
                     "expires_at": time
                 }
             },
-            "Me": {
+        "Me": {
                 "type": "object",
                 "required": ["user_id", "email", "email_verified", "name", "organizations"],
                 "properties": {
@@ -519,7 +637,19 @@ fn components() -> Value {
                     }}}
                 }
             }
-        }
+    });
+    if let Value::Object(part) = part {
+        schemas.extend(part);
+    }
+    json!({
+        "securitySchemes": {
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A JWT from the product's identity provider (HS256, EdDSA, ES256 or RS256; `iss`, `aud` and `exp` checked with 60 s leeway), or an organization API key `rk_…`, which acts only under its own organization's paths and within its scopes."
+            }
+        },
+        "schemas": schemas,
     })
 }
 
@@ -542,4 +672,42 @@ pub fn document() -> Value {
         "paths": paths,
         "components": components(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::policy::Permission;
+
+    #[test]
+    fn the_documented_permissions_are_the_policys() {
+        let names: Vec<_> = Permission::ALL.iter().map(|p| p.as_str()).collect();
+        assert_eq!(names, PERMISSIONS);
+    }
+
+    #[test]
+    fn every_operation_documents_its_problems_and_every_reference_resolves() {
+        let doc = document();
+        let text = doc.to_string();
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for reference in text.split("#/components/schemas/").skip(1) {
+            let name: String = reference
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect();
+            assert!(schemas.contains_key(&name), "dangling reference to {name}");
+        }
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let responses = op["responses"].as_object().unwrap();
+                assert!(responses.contains_key("500"), "{method} {path}");
+                if op.get("security") != Some(&json!([])) {
+                    assert!(
+                        responses.contains_key("401"),
+                        "{method} {path} is authenticated"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -80,6 +80,15 @@ routes! {
     CancelInvitation => Delete "/v1/orgs/{slug}/invitations/{id}",
     ResendInvitation => Post "/v1/orgs/{slug}/invitations/{id}/resend",
 
+    ListResources => Get "/v1/orgs/{slug}/resources",
+    CreateResource => Post "/v1/orgs/{slug}/resources",
+    GetResource => Get "/v1/orgs/{slug}/resources/{id}",
+    UpdateResource => Patch "/v1/orgs/{slug}/resources/{id}",
+    DeleteResource => Delete "/v1/orgs/{slug}/resources/{id}",
+    PutGrant => Put "/v1/orgs/{slug}/resources/{id}/grants/{user_id}",
+    DeleteGrant => Delete "/v1/orgs/{slug}/resources/{id}/grants/{user_id}",
+    Authorize => Post "/v1/orgs/{slug}/authorize",
+
     PreviewInvitation => Get "/v1/invitations/{token}",
     AcceptInvitation => Post "/v1/invitations/{token}/accept",
     DeclineInvitation => Post "/v1/invitations/{token}/decline",

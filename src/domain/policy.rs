@@ -351,6 +351,93 @@ pub fn resource_level(actor: &Actor, grant: Option<Level>) -> Option<Level> {
     }
 }
 
+/// Roles that hold a level on every resource without a grant (owner and admin), for
+/// queries that must list what a role can see.
+pub fn roles_seeing_every_resource() -> Vec<Role> {
+    Role::ALL
+        .into_iter()
+        .filter(|role| {
+            resource_level(
+                &Actor::User {
+                    id: String::new(),
+                    role: *role,
+                },
+                None,
+            )
+            .is_some()
+        })
+        .collect()
+}
+
+impl Permission {
+    /// What an API key needs to hold this permission (as `authorize` reports it).
+    pub fn key_rule(self) -> KeyRule {
+        match self {
+            Permission::OrgRead => KeyRule::Any,
+            Permission::MembersManage => KeyRule::Scope(Scope::MembersWrite),
+            Permission::BillingRead => KeyRule::Scope(Scope::BillingRead),
+            Permission::UsageConsume => KeyRule::Scope(Scope::UsageWrite),
+            Permission::UsageReadAll => KeyRule::Scope(Scope::UsageRead),
+            Permission::ResourcesCreate => KeyRule::Scope(Scope::ResourcesWrite),
+            Permission::OrgUpdate
+            | Permission::OrgDelete
+            | Permission::AdminsManage
+            | Permission::BillingManage
+            | Permission::IntegrationsManage => KeyRule::Never,
+        }
+    }
+}
+
+/// A question put to the policy by the product: may this subject hold `permission`, and
+/// reach `level` on a resource?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Question {
+    pub permission: Option<Permission>,
+    /// Whether a resource was named, and whether it exists in the organization.
+    pub resource: Option<bool>,
+    /// The level asked for on the resource; `read` when a resource is named without one.
+    pub level: Option<Level>,
+}
+
+/// The policy's answer: whether it is allowed, and the subject's effective level on the
+/// resource (if one was named).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    pub allowed: bool,
+    pub level: Option<Level>,
+}
+
+/// Answers `question` for `subject` (`None`: not a member, who may do nothing) holding
+/// `grant` on the named resource.
+pub fn decide(subject: Option<&Actor>, grant: Option<Level>, question: Question) -> Verdict {
+    let Some(subject) = subject else {
+        return Verdict {
+            allowed: false,
+            level: None,
+        };
+    };
+    let level = match question.resource {
+        Some(true) => resource_level(subject, grant),
+        Some(false) | None => None,
+    };
+    let permitted = question.permission.is_none_or(|p| match subject {
+        Actor::User { role, .. } => role_has(*role, p),
+        Actor::ApiKey { scopes, .. } => match p.key_rule() {
+            KeyRule::Any => true,
+            KeyRule::Scope(scope) => scopes.contains(&scope),
+            KeyRule::Never => false,
+        },
+    });
+    let reaches = match question.resource {
+        None => question.level.is_none(),
+        Some(_) => level >= Some(question.level.unwrap_or(Level::Read)),
+    };
+    Verdict {
+        allowed: permitted && reaches,
+        level,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -545,6 +632,116 @@ mod tests {
         assert!(check_grant(Role::Member, Level::Admin).is_ok());
     }
 
+    #[test]
+    fn only_owners_and_admins_see_every_resource() {
+        assert_eq!(roles_seeing_every_resource(), [Role::Owner, Role::Admin]);
+    }
+
+    #[test]
+    fn the_authorize_question() {
+        let member = user(Role::Member);
+        let ask = |permission, resource, level| Question {
+            permission,
+            resource,
+            level,
+        };
+        // Membership alone.
+        assert!(decide(Some(&member), None, ask(None, None, None)).allowed);
+        assert!(!decide(None, None, ask(None, None, None)).allowed);
+        // Permissions.
+        assert!(
+            decide(
+                Some(&member),
+                None,
+                ask(Some(Permission::UsageConsume), None, None)
+            )
+            .allowed
+        );
+        assert!(
+            !decide(
+                Some(&member),
+                None,
+                ask(Some(Permission::MembersManage), None, None)
+            )
+            .allowed
+        );
+        // Levels on a resource.
+        let write = decide(
+            Some(&member),
+            Some(Level::Write),
+            ask(None, Some(true), None),
+        );
+        assert_eq!(
+            write,
+            Verdict {
+                allowed: true,
+                level: Some(Level::Write)
+            }
+        );
+        let admin = decide(
+            Some(&member),
+            Some(Level::Write),
+            ask(None, Some(true), Some(Level::Admin)),
+        );
+        assert_eq!(
+            admin,
+            Verdict {
+                allowed: false,
+                level: Some(Level::Write)
+            }
+        );
+        let none = decide(Some(&member), None, ask(None, Some(true), None));
+        assert_eq!(
+            none,
+            Verdict {
+                allowed: false,
+                level: None
+            }
+        );
+        // A resource that does not exist gives nobody a level, not even the owner.
+        let missing = decide(Some(&user(Role::Owner)), None, ask(None, Some(false), None));
+        assert_eq!(
+            missing,
+            Verdict {
+                allowed: false,
+                level: None
+            }
+        );
+        // A level without a resource cannot be reached.
+        assert!(!decide(Some(&member), None, ask(None, None, Some(Level::Read))).allowed);
+        // Keys through their scopes.
+        let k = key(&[Scope::UsageWrite, Scope::ResourcesRead]);
+        assert!(
+            decide(
+                Some(&k),
+                None,
+                ask(Some(Permission::UsageConsume), None, None)
+            )
+            .allowed
+        );
+        assert!(
+            !decide(
+                Some(&k),
+                None,
+                ask(Some(Permission::BillingRead), None, None)
+            )
+            .allowed
+        );
+        assert_eq!(
+            decide(Some(&k), None, ask(None, Some(true), None)).level,
+            Some(Level::Read)
+        );
+    }
+
+    #[test]
+    fn key_rules_of_permissions_never_exceed_an_admin() {
+        for p in Permission::ALL {
+            if p.key_rule() != KeyRule::Never {
+                assert!(role_has(Role::Admin, p), "{p}");
+            }
+        }
+    }
+
     fn any_role() -> impl Strategy<Value = Role> {
         prop::sample::select(Role::ALL.to_vec())
     }
@@ -563,6 +760,36 @@ mod tests {
             if role == Role::Viewer {
                 prop_assert!(level <= Some(Level::Read));
             }
+        }
+
+        #[test]
+        fn nobody_outside_the_organization_is_allowed_anything(
+            grant in any_level(),
+            level in any_level(),
+            i in 0usize..11,
+            resource in prop::option::of(any::<bool>()),
+        ) {
+            let q = Question { permission: Some(Permission::ALL[i]), resource, level };
+            prop_assert_eq!(decide(None, grant, q), Verdict { allowed: false, level: None });
+            let q = Question { permission: None, resource, level };
+            prop_assert_eq!(decide(None, grant, q), Verdict { allowed: false, level: None });
+        }
+
+        #[test]
+        fn a_viewer_never_reaches_past_read(grant in any_level(), level in any_level()) {
+            let q = Question { permission: None, resource: Some(true), level };
+            let v = decide(Some(&user(Role::Viewer)), grant, q);
+            prop_assert!(v.level <= Some(Level::Read));
+            if level > Some(Level::Read) {
+                prop_assert!(!v.allowed);
+            }
+        }
+
+        #[test]
+        fn authorize_agrees_with_the_role_table(role in any_role(), i in 0usize..11) {
+            let p = Permission::ALL[i];
+            let q = Question { permission: Some(p), resource: None, level: None };
+            prop_assert_eq!(decide(Some(&user(role)), None, q).allowed, role_has(role, p));
         }
 
         #[test]

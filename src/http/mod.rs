@@ -26,4 +26,6 @@ pub mod ops;
 #[cfg(target_arch = "wasm32")]
 pub mod orgs;
 #[cfg(target_arch = "wasm32")]
+pub mod resources;
+#[cfg(target_arch = "wasm32")]
 pub mod router;

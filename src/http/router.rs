@@ -2,7 +2,8 @@
 //! answer the same way (`x-request-id`, `Server-Timing`, CORS, caching and problem bodies).
 
 use super::{
-    invitations, invitee, me, members, ops, orgs, problem_response, Answer, Ctx, MAX_BODY_BYTES,
+    invitations, invitee, me, members, ops, orgs, problem_response, resources, Answer, Ctx,
+    MAX_BODY_BYTES,
 };
 use crate::config::Config;
 use crate::domain::values::new_id;
@@ -37,6 +38,14 @@ async fn dispatch(ctx: &Ctx, route: RouteId) -> Answer {
         GetInvitation => invitations::get(ctx).await,
         CancelInvitation => invitations::cancel(ctx).await,
         ResendInvitation => invitations::resend(ctx).await,
+        ListResources => resources::list(ctx).await,
+        CreateResource => resources::create(ctx).await,
+        GetResource => resources::get(ctx).await,
+        UpdateResource => resources::update(ctx).await,
+        DeleteResource => resources::delete(ctx).await,
+        PutGrant => resources::put_grant(ctx).await,
+        DeleteGrant => resources::delete_grant(ctx).await,
+        Authorize => resources::authorize(ctx).await,
         PreviewInvitation => invitee::show(ctx).await,
         AcceptInvitation => invitee::accept_by_token(ctx).await,
         DeclineInvitation => invitee::decline_by_token(ctx).await,

@@ -90,7 +90,7 @@ pub fn list(batch: &mut Batch, slug: &str, after_seq: i64, limit: i64) -> Rows<M
 }
 
 /// Guards that `member` still holds the role the request read.
-fn guard_role_unchanged(batch: &mut Batch, org_id: &str, member: &MemberRow) {
+pub fn guard_role_unchanged(batch: &mut Batch, org_id: &str, member: &MemberRow) {
     guard!(
         batch,
         Code::Conflict,

@@ -15,6 +15,7 @@ pub mod members;
 pub mod orgs;
 pub mod outbox;
 pub mod principal;
+pub mod resources;
 
 use crate::domain::{Code, Problem};
 use serde::de::DeserializeOwned;

@@ -152,6 +152,11 @@ fn key_query(batch: &mut Batch, digest: &str) -> Rows<CallerRow> {
 }
 
 impl CallerQuery {
+    /// The calling user, before the store has answered; `None` for an API key.
+    pub fn user_id(&self) -> Option<&str> {
+        self.user.as_ref().map(|u| u.user_id.as_str())
+    }
+
     /// The caller's standing, or the answer for a caller who has none: 401 for a key that is
     /// unknown or revoked, 404 for an organization the caller does not belong to (whether
     /// or not it exists).

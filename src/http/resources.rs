@@ -1,0 +1,258 @@
+//! Resources, grants, and `authorize`: the policy the product's backend can ask at the
+//! edge. A resource the caller cannot read does not exist for them (404).
+
+use super::body::{one_of, string, text, Fields};
+use super::{auth, json, no_content, Answer, Ctx};
+use crate::domain::policy::{
+    authorize as allow, check_grant, decide, resource_level, Action, Actor, Permission, Question,
+};
+use crate::domain::values::{is_id, Level, Name};
+use crate::domain::Problem;
+use crate::domain::Timestamp;
+use crate::store::members::{self, MemberRow};
+use crate::store::principal::Caller;
+use crate::store::resources::{self as store, ResourceRow};
+use serde_json::{json, Value};
+
+const LEVEL_NAMES: &[&str] = &["read", "write", "admin"];
+const KIND_MAX_CHARS: usize = 50;
+
+/// The Resource object, with the caller's level on it.
+fn resource_json(row: &ResourceRow, level: Option<Level>) -> Value {
+    json!({
+        "id": row.id,
+        "name": row.name,
+        "kind": row.kind,
+        "created_by": row.created_by,
+        "created_at": Timestamp(row.created_at),
+        "level": level,
+    })
+}
+
+fn no_such_resource() -> Problem {
+    Problem::not_found("resource")
+}
+
+/// `POST /v1/orgs/{slug}/resources` `{name, kind?}`
+pub async fn create(ctx: &Ctx) -> Answer {
+    let caller = auth::caller(ctx).await?;
+    allow(&caller.actor, Action::CreateResource)?;
+    let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
+    let name = body.required("name", string(Name::parse));
+    let kind = body.optional("kind", text(KIND_MAX_CHARS));
+    let (name, kind) = body.finish((name, kind))?;
+    let row = store::create(&ctx.db, &caller, &name, kind.as_deref(), ctx.now).await?;
+    json(
+        201,
+        &resource_json(&row, resource_level(&caller.actor, row.grant())),
+    )
+}
+
+/// `GET /v1/orgs/{slug}/resources` — those the caller can read.
+pub async fn list(ctx: &Ctx) -> Answer {
+    let page = ctx.page()?;
+    let (mut batch, query) = auth::begin(ctx)?;
+    let user_id = query.user_id().unwrap_or("").to_owned();
+    let rows = store::list(
+        &mut batch,
+        ctx.param("slug"),
+        &user_id,
+        page.after,
+        page.fetch(),
+    );
+    let results = batch.run(&ctx.db).await?;
+    let caller = query.resolve(&results)?;
+    allow(&caller.actor, Action::ViewOrg)?;
+    let mut rows = results.all(rows)?;
+    // The store lists every resource for a key; its scopes decide whether it reads any.
+    rows.retain(|r| resource_level(&caller.actor, r.grant()).is_some());
+    json(
+        200,
+        &page.envelope(
+            rows,
+            |r| r.seq,
+            |r| resource_json(r, resource_level(&caller.actor, r.grant())),
+        ),
+    )
+}
+
+/// The caller and the resource `{id}` they can read, with their level; 404 when they
+/// cannot read it (or it does not exist).
+async fn readable(ctx: &Ctx) -> Result<(Caller, ResourceRow, Level), Problem> {
+    let (mut batch, query) = auth::begin(ctx)?;
+    let id = ctx.param("id");
+    let user_id = query.user_id().unwrap_or("").to_owned();
+    let row = is_id(id).then(|| store::one(&mut batch, ctx.param("slug"), id, &user_id));
+    let results = batch.run(&ctx.db).await?;
+    let caller = query.resolve(&results)?;
+    let row = match row {
+        Some(row) => results.first(row)?,
+        None => None,
+    };
+    let row = row.ok_or_else(no_such_resource)?;
+    let level = resource_level(&caller.actor, row.grant()).ok_or_else(no_such_resource)?;
+    Ok((caller, row, level))
+}
+
+fn require_admin(level: Level) -> Result<(), Problem> {
+    if level == Level::Admin {
+        Ok(())
+    } else {
+        Err(Problem::forbidden(format!(
+            "This needs `admin` on the resource; you have `{level}`."
+        )))
+    }
+}
+
+/// `GET /v1/orgs/{slug}/resources/{id}` — needs `read`.
+pub async fn get(ctx: &Ctx) -> Answer {
+    let (_, row, level) = readable(ctx).await?;
+    json(200, &resource_json(&row, Some(level)))
+}
+
+/// `PATCH /v1/orgs/{slug}/resources/{id}` `{name?, kind?}` — needs `admin` on it.
+pub async fn update(ctx: &Ctx) -> Answer {
+    let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
+    let name = body.optional("name", string(Name::parse));
+    let kind = body.patch("kind", text(KIND_MAX_CHARS));
+    let (name, kind) = body.finish((name, kind))?;
+    let (caller, row, level) = readable(ctx).await?;
+    require_admin(level)?;
+    let kind = kind.as_ref().map(|k| k.as_deref());
+    let row = store::update(&ctx.db, &caller, &row.id, name.as_ref(), kind, ctx.now).await?;
+    json(200, &resource_json(&row, Some(level)))
+}
+
+/// `DELETE /v1/orgs/{slug}/resources/{id}` — needs `admin` on it; its grants go with it.
+pub async fn delete(ctx: &Ctx) -> Answer {
+    let (caller, row, level) = readable(ctx).await?;
+    require_admin(level)?;
+    store::delete(&ctx.db, &caller, &row.id, ctx.now).await?;
+    no_content()
+}
+
+/// The caller, the resource (with `admin` on it required) and the member `{user_id}`.
+async fn grant_target(ctx: &Ctx) -> Result<(Caller, ResourceRow, Option<MemberRow>), Problem> {
+    let (mut batch, query) = auth::begin(ctx)?;
+    let id = ctx.param("id");
+    let user_id = query.user_id().unwrap_or("").to_owned();
+    let row = is_id(id).then(|| store::one(&mut batch, ctx.param("slug"), id, &user_id));
+    let member = members::in_org(&mut batch, ctx.param("slug"), ctx.param("user_id"));
+    let results = batch.run(&ctx.db).await?;
+    let caller = query.resolve(&results)?;
+    let row = match row {
+        Some(row) => results.first(row)?,
+        None => None,
+    };
+    let row = row.ok_or_else(no_such_resource)?;
+    let level = resource_level(&caller.actor, row.grant()).ok_or_else(no_such_resource)?;
+    require_admin(level)?;
+    Ok((caller, row, results.first(member)?))
+}
+
+/// `PUT /v1/orgs/{slug}/resources/{id}/grants/{user_id}` `{level}`
+pub async fn put_grant(ctx: &Ctx) -> Answer {
+    let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
+    let level = body.required("level", one_of(Level::parse, LEVEL_NAMES));
+    let (level,) = body.finish((level,))?;
+    let (caller, row, member) = grant_target(ctx).await?;
+    let member = member.ok_or_else(|| Problem::not_found("member"))?;
+    check_grant(member.role()?, level)?;
+    store::set_grant(&ctx.db, &caller, &row.id, &member, level, ctx.now).await?;
+    json(
+        200,
+        &json!({"resource_id": row.id, "user_id": member.user_id, "level": level}),
+    )
+}
+
+/// `DELETE /v1/orgs/{slug}/resources/{id}/grants/{user_id}`
+pub async fn delete_grant(ctx: &Ctx) -> Answer {
+    let (caller, row, member) = grant_target(ctx).await?;
+    let member = member.ok_or_else(|| Problem::not_found("member"))?;
+    store::remove_grant(&ctx.db, &caller, &row.id, &member.user_id, ctx.now)
+        .await
+        .map_err(|p| match p.code {
+            crate::domain::Code::NotFound => Problem::not_found("grant"),
+            _ => p,
+        })?;
+    no_content()
+}
+
+/// `POST /v1/orgs/{slug}/authorize` `{user_id?, permission?, resource_id?, level?}` →
+/// `{allowed, role, level}`, in one round trip. Without `user_id` it answers for the
+/// caller; about someone else it needs `members.manage` (or a key with `members:read`).
+/// Someone who is not a member is allowed nothing.
+pub async fn authorize(ctx: &Ctx) -> Answer {
+    let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
+    let user_id = body.optional("user_id", string(|s| Ok(s.to_owned())));
+    let permission = body.optional(
+        "permission",
+        string(|s| {
+            Permission::parse(s).ok_or_else(|| {
+                let names: Vec<_> = Permission::ALL.iter().map(|p| p.as_str()).collect();
+                format!("must be one of {}", names.join(", "))
+            })
+        }),
+    );
+    let resource_id = body.optional("resource_id", string(|s| Ok(s.to_owned())));
+    let level = body.optional("level", one_of(Level::parse, LEVEL_NAMES));
+    let (user_id, permission, resource_id, level) =
+        body.finish((user_id, permission, resource_id, level))?;
+
+    let (mut batch, query) = auth::begin(ctx)?;
+    let slug = ctx.param("slug");
+    let caller_user = query.user_id().map(str::to_owned);
+    let about_other = user_id
+        .as_ref()
+        .filter(|u| Some(*u) != caller_user.as_ref());
+    let subject_member = about_other.map(|u| members::in_org(&mut batch, slug, u));
+    let subject_id = about_other
+        .or(caller_user.as_ref())
+        .cloned()
+        .unwrap_or_default();
+    let standing = resource_id
+        .as_ref()
+        .map(|r| store::standing(&mut batch, slug, r, &subject_id));
+    let results = batch.run(&ctx.db).await?;
+    let caller = query.resolve(&results)?;
+
+    let subject = match subject_member {
+        Some(rows) => {
+            allow(&caller.actor, Action::AuthorizeOthers)?;
+            results
+                .first(rows)?
+                .map(|m| {
+                    m.role().map(|role| Actor::User {
+                        id: m.user_id,
+                        role,
+                    })
+                })
+                .transpose()?
+        }
+        None => Some(caller.actor.clone()),
+    };
+    let (present, grant) = match standing {
+        Some(rows) => {
+            let s = results.first(rows)?.ok_or_else(Problem::internal)?;
+            (Some(s.present != 0), s.level.and_then(Level::from_rank))
+        }
+        None => (None, None),
+    };
+    let verdict = decide(
+        subject.as_ref(),
+        grant,
+        Question {
+            permission,
+            resource: present,
+            level,
+        },
+    );
+    json(
+        200,
+        &json!({
+            "allowed": verdict.allowed,
+            "role": subject.as_ref().and_then(Actor::role),
+            "level": verdict.level,
+        }),
+    )
+}
