@@ -3,7 +3,6 @@
 
 mod support;
 
-use serde_json::json;
 use std::sync::{Mutex, MutexGuard};
 use support::*;
 
@@ -39,11 +38,7 @@ fn a_failed_send_is_queued_and_delivered_once_by_the_job() {
     let slug = create_org(&owner, "pro");
     let invitee = User::new("flaky");
     server.mail.fail_next(&invitee.email, 1);
-    let created = post(&format!("/v1/orgs/{slug}/invitations"))
-        .auth(&owner)
-        .json(&json!({"email": invitee.email, "role": "member"}))
-        .send()
-        .ok(201);
+    let created = create_invitation(&owner, &slug, &invitee.email, "member");
     assert_eq!(created["email_delivery"], "queued");
     assert!(server.mail.to(&invitee.email).is_empty());
     let id = created["id"].as_str().unwrap();
@@ -76,11 +71,7 @@ fn after_the_last_attempt_the_email_is_failed() {
     let slug = create_org(&owner, "pro");
     let invitee = User::new("bounced");
     server.mail.fail_always(&invitee.email);
-    let created = post(&format!("/v1/orgs/{slug}/invitations"))
-        .auth(&owner)
-        .json(&json!({"email": invitee.email, "role": "member"}))
-        .send()
-        .ok(201);
+    let created = create_invitation(&owner, &slug, &invitee.email, "member");
     assert_eq!(created["email_delivery"], "queued");
     let id = created["id"].as_str().unwrap();
     server.run_cron();
@@ -106,11 +97,7 @@ fn a_canceled_invitation_is_not_retried() {
     let slug = create_org(&owner, "pro");
     let invitee = User::new("never");
     server.mail.fail_next(&invitee.email, 1);
-    let created = post(&format!("/v1/orgs/{slug}/invitations"))
-        .auth(&owner)
-        .json(&json!({"email": invitee.email, "role": "member"}))
-        .send()
-        .ok(201);
+    let created = create_invitation(&owner, &slug, &invitee.email, "member");
     let id = created["id"].as_str().unwrap();
     delete(&format!("/v1/orgs/{slug}/invitations/{id}"))
         .auth(&owner)

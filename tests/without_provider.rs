@@ -45,11 +45,7 @@ fn emails_are_printed_to_the_log() {
     let owner = User::new("owner");
     let slug = create_org(&owner, "pro");
     let invitee = User::new("logged");
-    let created = post(&format!("/v1/orgs/{slug}/invitations"))
-        .auth(&owner)
-        .json(&json!({"email": invitee.email, "role": "member"}))
-        .send()
-        .ok(201);
+    let created = create_invitation(&owner, &slug, &invitee.email, "member");
     assert_eq!(created["email_delivery"], "logged");
     let token = token_from_log(server, &invitee.email, None);
     assert_eq!(
@@ -68,11 +64,7 @@ fn invitations_expire_on_time_and_the_job_makes_it_final() {
     let owner = User::new("owner");
     let slug = create_org(&owner, "pro");
     let invitee = User::new("late");
-    let created = post(&format!("/v1/orgs/{slug}/invitations"))
-        .auth(&owner)
-        .json(&json!({"email": invitee.email, "role": "member"}))
-        .send()
-        .ok(201);
+    let created = create_invitation(&owner, &slug, &invitee.email, "member");
     let id = created["id"].as_str().unwrap();
     let token = token_from_log(server, &invitee.email, None);
     // Cached in KV while pending (KV keeps it for at least a minute).
@@ -124,11 +116,7 @@ fn invitations_expire_on_time_and_the_job_makes_it_final() {
         .send()
         .expect(410, "invitation_expired");
     // The address can be invited again, with a fresh link.
-    post(&format!("/v1/orgs/{slug}/invitations"))
-        .auth(&owner)
-        .json(&json!({"email": invitee.email, "role": "member"}))
-        .send()
-        .ok(201);
+    create_invitation(&owner, &slug, &invitee.email, "member");
 }
 
 #[test]
@@ -137,19 +125,11 @@ fn a_stale_pending_invitation_is_replaced_when_the_address_is_invited_again() {
     let owner = User::new("owner");
     let slug = create_org(&owner, "pro");
     let invitee = User::new("again");
-    let first = post(&format!("/v1/orgs/{slug}/invitations"))
-        .auth(&owner)
-        .json(&json!({"email": invitee.email, "role": "member"}))
-        .send()
-        .ok(201);
+    let first = create_invitation(&owner, &slug, &invitee.email, "member");
     let old_token = token_from_log(server, &invitee.email, None);
     std::thread::sleep(Duration::from_secs(4));
     // Not yet marked by the job, but past its time: no `invitation_pending`.
-    let second = post(&format!("/v1/orgs/{slug}/invitations"))
-        .auth(&owner)
-        .json(&json!({"email": invitee.email, "role": "member"}))
-        .send()
-        .ok(201);
+    let second = create_invitation(&owner, &slug, &invitee.email, "member");
     assert_ne!(first["id"], second["id"]);
     let all = get(&format!("/v1/orgs/{slug}/invitations?status=all"))
         .auth(&owner)

@@ -312,11 +312,7 @@ async fn invite(
         extra_seats: caller.org.extra_seats,
         total: judge.seats.total,
     };
-    let delivery = if ctx.cfg.email.api_url.is_some() {
-        FirstDelivery::Provider
-    } else {
-        FirstDelivery::Log
-    };
+    let delivery = first_delivery(ctx);
     let inviter = Inviter::of(&caller);
     let admitted: Vec<&NewInvitation> = judged
         .iter()
@@ -387,8 +383,7 @@ async fn write(
     invitations: &[&NewInvitation],
     delivery: FirstDelivery,
 ) -> Result<Vec<InvitationRow>, Problem> {
-    let mut batch = Batch::new();
-    crate::store::principal::guard_actor(&mut batch, caller);
+    let mut batch = crate::store::principal::write_batch(caller);
     store::create(
         &mut batch,
         caller,
@@ -401,6 +396,15 @@ async fn write(
     let ids: Vec<&str> = invitations.iter().map(|i| i.id.as_str()).collect();
     let rows = store::by_ids(&mut batch, &ids);
     batch.run(&ctx.db).await?.all(rows)
+}
+
+/// Whether a new invitation's email goes to the provider or, without one, to the log.
+fn first_delivery(ctx: &Ctx) -> FirstDelivery {
+    if ctx.cfg.email.api_url.is_some() {
+        FirstDelivery::Provider
+    } else {
+        FirstDelivery::Log
+    }
 }
 
 /// A guard's refusal, with a detail naming the address.
@@ -539,11 +543,7 @@ pub async fn resend(ctx: &Ctx) -> Answer {
     let token = InviteToken::generate().map_err(|_| Problem::internal())?;
     let digest = token.digest();
     let expires_at = ctx.now.plus(ctx.cfg.invite_ttl_seconds);
-    let delivery = if ctx.cfg.email.api_url.is_some() {
-        FirstDelivery::Provider
-    } else {
-        FirstDelivery::Log
-    };
+    let delivery = first_delivery(ctx);
     let mut batch = Batch::new();
     store::resend(
         &mut batch, &caller, &row, &digest, expires_at, delivery, ctx.now,

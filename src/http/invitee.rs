@@ -158,33 +158,58 @@ fn by_id(ctx: &Ctx) -> Result<By, Problem> {
     is_id(id).then(|| By::Id(id.to_owned())).ok_or_else(unknown)
 }
 
-/// Accepts: one read, then one guarded batch that takes the seat.
-async fn accept(ctx: &Ctx, by: Result<By, Problem>) -> Answer {
+/// An invitation the signed-in person may answer: read (with the user upserted), still
+/// pending, addressed to their verified email. `digest` is the token's when reached by link.
+struct Answerable {
+    identity: Identity,
+    view: InviteeView,
+    digest: Option<String>,
+}
+
+async fn answerable(ctx: &Ctx, by: Result<By, Problem>) -> Result<Answerable, Problem> {
     let identity = auth::user(ctx).await?;
     let by = by?;
     let view = load(ctx, &identity, &by).await?;
-    let inv = &view.invitation;
-    inv.status_at(ctx.now)?.require_pending()?;
+    view.invitation.status_at(ctx.now)?.require_pending()?;
     check_invitee(
-        &inv.email,
+        &view.invitation.email,
         identity.email.as_deref(),
         identity.email_verified,
     )?;
+    let digest = match &by {
+        By::Token(token) => Some(token.digest()),
+        By::Id(_) => None,
+    };
+    Ok(Answerable {
+        identity,
+        view,
+        digest,
+    })
+}
+
+fn already_member() -> Problem {
+    Problem::new(
+        Code::AlreadyMember,
+        "You are already a member of this organization.",
+    )
+}
+
+/// Accepts: one read, then one guarded batch that takes the seat.
+async fn accept(ctx: &Ctx, by: Result<By, Problem>) -> Answer {
+    let Answerable {
+        identity,
+        view,
+        digest,
+    } = answerable(ctx, by).await?;
+    let inv = &view.invitation;
     if view.is_member != 0 {
-        return Err(Problem::new(
-            Code::AlreadyMember,
-            "You are already a member of this organization.",
-        ));
+        return Err(already_member());
     }
     let plan = Plan::parse(&view.org_plan).ok_or_else(Problem::internal)?;
     let role = inv.role()?;
     plan.require_role(role)?;
     let seats = Seats::new(plan, view.org_extra_seats, view.seats_used, 0);
     seats.require_free_seat()?;
-    let digest = match &by {
-        By::Token(token) => Some(token.digest()),
-        By::Id(_) => None,
-    };
     let member_data = json!({
         "user_id": identity.user_id,
         "email": identity.email,
@@ -209,10 +234,7 @@ async fn accept(ctx: &Ctx, by: Result<By, Problem>) -> Answer {
     )?;
     let results = batch.run(&ctx.db).await.map_err(|p| match p.code {
         Code::SeatLimitReached => crate::domain::plan::seat_limit_reached(seats.total),
-        Code::AlreadyMember => Problem::new(
-            Code::AlreadyMember,
-            "You are already a member of this organization.",
-        ),
+        Code::AlreadyMember => already_member(),
         _ => p,
     })?;
     let member = results.first(member)?.ok_or_else(Problem::internal)?;
@@ -221,20 +243,11 @@ async fn accept(ctx: &Ctx, by: Result<By, Problem>) -> Answer {
 }
 
 async fn decline(ctx: &Ctx, by: Result<By, Problem>) -> Answer {
-    let identity = auth::user(ctx).await?;
-    let by = by?;
-    let view = load(ctx, &identity, &by).await?;
-    let inv = &view.invitation;
-    inv.status_at(ctx.now)?.require_pending()?;
-    check_invitee(
-        &inv.email,
-        identity.email.as_deref(),
-        identity.email_verified,
-    )?;
-    let digest = match &by {
-        By::Token(token) => Some(token.digest()),
-        By::Id(_) => None,
-    };
+    let Answerable {
+        identity,
+        view,
+        digest,
+    } = answerable(ctx, by).await?;
     let mut batch = Batch::new();
     store::decline(
         &mut batch,
@@ -244,7 +257,7 @@ async fn decline(ctx: &Ctx, by: Result<By, Problem>) -> Answer {
         ctx.now,
     );
     batch.run(&ctx.db).await?;
-    kv::forget_invitations(&ctx.env, std::slice::from_ref(&inv.token_hash)).await;
+    kv::forget_invitations(&ctx.env, std::slice::from_ref(&view.invitation.token_hash)).await;
     no_content()
 }
 

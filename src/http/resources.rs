@@ -76,13 +76,22 @@ pub async fn list(ctx: &Ctx) -> Answer {
     )
 }
 
-/// The caller and the resource `{id}` they can read, with their level; 404 when they
-/// cannot read it (or it does not exist).
-async fn readable(ctx: &Ctx) -> Result<(Caller, ResourceRow, Level), Problem> {
+/// The caller, the resource `{id}` they can read and their level on it — 404 when they
+/// cannot read it (or it does not exist) — and, when asked for, the member `member_id`,
+/// all from one round trip.
+struct Reach {
+    caller: Caller,
+    row: ResourceRow,
+    level: Level,
+    member: Option<MemberRow>,
+}
+
+async fn reach(ctx: &Ctx, member_id: Option<&str>) -> Result<Reach, Problem> {
     let (mut batch, query) = auth::begin(ctx)?;
     let id = ctx.param("id");
     let user_id = query.user_id().unwrap_or("").to_owned();
     let row = is_id(id).then(|| store::one(&mut batch, ctx.param("slug"), id, &user_id));
+    let member = member_id.map(|m| members::in_org(&mut batch, ctx.param("slug"), m));
     let results = batch.run(&ctx.db).await?;
     let caller = query.resolve(&results)?;
     let row = match row {
@@ -91,7 +100,16 @@ async fn readable(ctx: &Ctx) -> Result<(Caller, ResourceRow, Level), Problem> {
     };
     let row = row.ok_or_else(no_such_resource)?;
     let level = resource_level(&caller.actor, row.grant()).ok_or_else(no_such_resource)?;
-    Ok((caller, row, level))
+    let member = match member {
+        Some(member) => results.first(member)?,
+        None => None,
+    };
+    Ok(Reach {
+        caller,
+        row,
+        level,
+        member,
+    })
 }
 
 fn require_admin(level: Level) -> Result<(), Problem> {
@@ -106,7 +124,7 @@ fn require_admin(level: Level) -> Result<(), Problem> {
 
 /// `GET /v1/orgs/{slug}/resources/{id}` — needs `read`.
 pub async fn get(ctx: &Ctx) -> Answer {
-    let (_, row, level) = readable(ctx).await?;
+    let Reach { row, level, .. } = reach(ctx, None).await?;
     json(200, &resource_json(&row, Some(level)))
 }
 
@@ -116,7 +134,9 @@ pub async fn update(ctx: &Ctx) -> Answer {
     let name = body.optional("name", string(Name::parse));
     let kind = body.patch("kind", text(KIND_MAX_CHARS));
     let (name, kind) = body.finish((name, kind))?;
-    let (caller, row, level) = readable(ctx).await?;
+    let Reach {
+        caller, row, level, ..
+    } = reach(ctx, None).await?;
     require_admin(level)?;
     let kind = kind.as_ref().map(|k| k.as_deref());
     let row = store::update(&ctx.db, &caller, &row.id, name.as_ref(), kind, ctx.now).await?;
@@ -125,29 +145,21 @@ pub async fn update(ctx: &Ctx) -> Answer {
 
 /// `DELETE /v1/orgs/{slug}/resources/{id}` — needs `admin` on it; its grants go with it.
 pub async fn delete(ctx: &Ctx) -> Answer {
-    let (caller, row, level) = readable(ctx).await?;
+    let Reach {
+        caller, row, level, ..
+    } = reach(ctx, None).await?;
     require_admin(level)?;
     store::delete(&ctx.db, &caller, &row.id, ctx.now).await?;
     no_content()
 }
 
-/// The caller, the resource (with `admin` on it required) and the member `{user_id}`.
-async fn grant_target(ctx: &Ctx) -> Result<(Caller, ResourceRow, Option<MemberRow>), Problem> {
-    let (mut batch, query) = auth::begin(ctx)?;
-    let id = ctx.param("id");
-    let user_id = query.user_id().unwrap_or("").to_owned();
-    let row = is_id(id).then(|| store::one(&mut batch, ctx.param("slug"), id, &user_id));
-    let member = members::in_org(&mut batch, ctx.param("slug"), ctx.param("user_id"));
-    let results = batch.run(&ctx.db).await?;
-    let caller = query.resolve(&results)?;
-    let row = match row {
-        Some(row) => results.first(row)?,
-        None => None,
-    };
-    let row = row.ok_or_else(no_such_resource)?;
-    let level = resource_level(&caller.actor, row.grant()).ok_or_else(no_such_resource)?;
-    require_admin(level)?;
-    Ok((caller, row, results.first(member)?))
+/// The caller, the resource (with `admin` on it required) and the member `{user_id}`
+/// (404 when not a member).
+async fn grant_target(ctx: &Ctx) -> Result<(Caller, ResourceRow, MemberRow), Problem> {
+    let reach = reach(ctx, Some(ctx.param("user_id"))).await?;
+    require_admin(reach.level)?;
+    let member = reach.member.ok_or_else(|| Problem::not_found("member"))?;
+    Ok((reach.caller, reach.row, member))
 }
 
 /// `PUT /v1/orgs/{slug}/resources/{id}/grants/{user_id}` `{level}`
@@ -156,7 +168,6 @@ pub async fn put_grant(ctx: &Ctx) -> Answer {
     let level = body.required("level", one_of(Level::parse, LEVEL_NAMES));
     let (level,) = body.finish((level,))?;
     let (caller, row, member) = grant_target(ctx).await?;
-    let member = member.ok_or_else(|| Problem::not_found("member"))?;
     check_grant(member.role()?, level)?;
     store::set_grant(&ctx.db, &caller, &row.id, &member, level, ctx.now).await?;
     json(
@@ -168,7 +179,6 @@ pub async fn put_grant(ctx: &Ctx) -> Answer {
 /// `DELETE /v1/orgs/{slug}/resources/{id}/grants/{user_id}`
 pub async fn delete_grant(ctx: &Ctx) -> Answer {
     let (caller, row, member) = grant_target(ctx).await?;
-    let member = member.ok_or_else(|| Problem::not_found("member"))?;
     store::remove_grant(&ctx.db, &caller, &row.id, &member.user_id, ctx.now)
         .await
         .map_err(|p| match p.code {

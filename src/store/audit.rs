@@ -1,6 +1,7 @@
 //! The audit log and the webhook outbox, written in the same batch as the change they
 //! describe: a change and its record commit together or not at all.
 
+use super::principal::Caller;
 use super::Batch;
 use crate::domain::event::EventType;
 use crate::domain::policy::Actor;
@@ -87,4 +88,27 @@ pub fn record(batch: &mut Batch, change: Change<'_>, now: Timestamp) -> String {
         ));
     }
     id
+}
+
+/// Records a change `caller` made in their organization.
+pub fn by_caller(
+    batch: &mut Batch,
+    caller: &Caller,
+    event: EventType,
+    target: (&str, &str),
+    data: Value,
+    now: Timestamp,
+) -> String {
+    record(
+        batch,
+        Change {
+            org_id: &caller.org.id,
+            org_slug: &caller.org.slug,
+            by: By::Actor(&caller.actor),
+            event,
+            target,
+            data,
+        },
+        now,
+    )
 }

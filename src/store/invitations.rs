@@ -105,10 +105,9 @@ pub struct InviteeView {
     pub is_member: i64,
 }
 
-/// Adds the read of the invitation whose token has digest `digest`, for `user_id` (pass
-/// "" when nobody is signed in).
-pub fn view_by_token(batch: &mut Batch, digest: &str, user_id: &str) -> Rows<InviteeView> {
-    batch.query(sql!(
+/// The statement reading an [`InviteeView`], found by `?1` through `$key`, for user `?2`.
+macro_rules! invitee_view {
+    ($key:literal) => {
         concat!(
             "SELECT ",
             invitation_columns!(),
@@ -118,30 +117,22 @@ pub fn view_by_token(batch: &mut Batch, digest: &str, user_id: &str) -> Rows<Inv
                EXISTS (SELECT 1 FROM memberships m
                         WHERE m.org_id = i.org_id AND m.user_id = ?2) AS is_member
              FROM invitations i JOIN orgs o ON o.id = i.org_id
-            WHERE i.token_hash = ?1"
-        ),
-        digest,
-        user_id,
-    ))
+            WHERE ",
+            $key,
+            " = ?1"
+        )
+    };
+}
+
+/// Adds the read of the invitation whose token has digest `digest`, for `user_id` (pass
+/// "" when nobody is signed in).
+pub fn view_by_token(batch: &mut Batch, digest: &str, user_id: &str) -> Rows<InviteeView> {
+    batch.query(sql!(invitee_view!("i.token_hash"), digest, user_id))
 }
 
 /// Adds the read of invitation `id`, for `user_id`.
 pub fn view_by_id(batch: &mut Batch, id: &str, user_id: &str) -> Rows<InviteeView> {
-    batch.query(sql!(
-        concat!(
-            "SELECT ",
-            invitation_columns!(),
-            ", o.slug AS org_slug, o.name AS org_name, o.logo_url AS org_logo_url,
-               o.plan AS org_plan, o.extra_seats AS org_extra_seats,
-               (SELECT count(*) FROM memberships m WHERE m.org_id = i.org_id) AS seats_used,
-               EXISTS (SELECT 1 FROM memberships m
-                        WHERE m.org_id = i.org_id AND m.user_id = ?2) AS is_member
-             FROM invitations i JOIN orgs o ON o.id = i.org_id
-            WHERE i.id = ?1"
-        ),
-        id,
-        user_id,
-    ))
+    batch.query(sql!(invitee_view!("i.id"), id, user_id))
 }
 
 /// The state an organization must still be in for a new member to take a seat: the plan
@@ -334,6 +325,23 @@ pub enum FirstDelivery {
     Log,
 }
 
+impl FirstDelivery {
+    /// The invitation's `email_delivery` until the attempt's outcome is known.
+    fn initial_state(self) -> &'static str {
+        match self {
+            FirstDelivery::Provider => "queued",
+            FirstDelivery::Log => "logged",
+        }
+    }
+
+    /// Queues the invitation's email in the outbox, when there is a provider to retry.
+    fn queue(self, batch: &mut Batch, org_id: &str, invitation_id: &str, now: Timestamp) {
+        if self == FirstDelivery::Provider {
+            queue_email(batch, org_id, invitation_id, now);
+        }
+    }
+}
+
 /// How long the request that creates or resends an invitation holds its outbox row while it
 /// tries the provider itself.
 const REQUEST_HOLDS_EMAIL_SECONDS: i64 = 60;
@@ -370,10 +378,6 @@ pub fn create(
             &caller.org.id,
             inv.email.as_str(),
         );
-        let email_delivery = match delivery {
-            FirstDelivery::Provider => "queued",
-            FirstDelivery::Log => "logged",
-        };
         batch.push(sql!(
             "INSERT INTO invitations (id, org_id, email, role, grants, status, token_hash,
                  inviter_user_id, inviter_key_id, inviter_name, inviter_email, email_delivery,
@@ -389,24 +393,18 @@ pub fn create(
             inviter.key_id,
             inviter.name,
             inviter.email,
-            email_delivery,
+            delivery.initial_state(),
             now.0,
             inv.expires_at.0,
         ));
-        if delivery == FirstDelivery::Provider {
-            queue_email(batch, &caller.org.id, &inv.id, now);
-        }
-        audit::record(
+        delivery.queue(batch, &caller.org.id, &inv.id, now);
+        audit::by_caller(
             batch,
-            Change {
-                org_id: &caller.org.id,
-                org_slug: &caller.org.slug,
-                by: By::Actor(&caller.actor),
-                event: EventType::InvitationCreated,
-                target: ("invitation", &inv.id),
-                data: json!({"email": inv.email.as_str(), "role": inv.role.as_str(),
+            caller,
+            EventType::InvitationCreated,
+            ("invitation", &inv.id),
+            json!({"email": inv.email.as_str(), "role": inv.role.as_str(),
                              "expires_at": inv.expires_at}),
-            },
             now,
         );
     }
@@ -500,7 +498,8 @@ pub fn list(
 
 /// Gives a pending invitation a new token and expiry (the old link stops working) and
 /// queues its email again. Guards that it is still pending with the token read, and that
-/// nobody resent it meanwhile.
+/// nobody resent it meanwhile (the caller's own guard is the batch's, see
+/// `principal::write_batch`).
 pub fn resend(
     batch: &mut Batch,
     caller: &Caller,
@@ -510,7 +509,6 @@ pub fn resend(
     delivery: FirstDelivery,
     now: Timestamp,
 ) {
-    principal::guard_actor(batch, caller);
     guard_still_pending(batch, &inv.id, Some(&inv.token_hash), now);
     guard!(
         batch,
@@ -519,10 +517,6 @@ pub fn resend(
         &inv.id,
         inv.resent_at,
     );
-    let email_delivery = match delivery {
-        FirstDelivery::Provider => "queued",
-        FirstDelivery::Log => "logged",
-    };
     batch.push(sql!(
         "UPDATE invitations SET token_hash = ?2, expires_at = ?3, resent_at = ?4,
                 email_delivery = ?5
@@ -531,22 +525,16 @@ pub fn resend(
         new_digest,
         expires_at.0,
         now.0,
-        email_delivery,
+        delivery.initial_state(),
     ));
     drop_queued_emails(batch, &inv.id, now);
-    if delivery == FirstDelivery::Provider {
-        queue_email(batch, &caller.org.id, &inv.id, now);
-    }
-    audit::record(
+    delivery.queue(batch, &caller.org.id, &inv.id, now);
+    audit::by_caller(
         batch,
-        Change {
-            org_id: &caller.org.id,
-            org_slug: &caller.org.slug,
-            by: By::Actor(&caller.actor),
-            event: EventType::InvitationResent,
-            target: ("invitation", &inv.id),
-            data: json!({"email": inv.email, "expires_at": expires_at}),
-        },
+        caller,
+        EventType::InvitationResent,
+        ("invitation", &inv.id),
+        json!({"email": inv.email, "expires_at": expires_at}),
         now,
     );
 }
@@ -558,8 +546,7 @@ pub async fn cancel(
     inv: &InvitationRow,
     now: Timestamp,
 ) -> Result<(), Problem> {
-    let mut batch = Batch::new();
-    principal::guard_actor(&mut batch, caller);
+    let mut batch = principal::write_batch(caller);
     guard_still_pending(&mut batch, &inv.id, None, now);
     batch.push(sql!(
         "UPDATE invitations SET status = 'canceled', ended_at = ?2 WHERE id = ?1",
@@ -567,16 +554,12 @@ pub async fn cancel(
         now.0,
     ));
     drop_queued_emails(&mut batch, &inv.id, now);
-    audit::record(
+    audit::by_caller(
         &mut batch,
-        Change {
-            org_id: &caller.org.id,
-            org_slug: &caller.org.slug,
-            by: By::Actor(&caller.actor),
-            event: EventType::InvitationCanceled,
-            target: ("invitation", &inv.id),
-            data: json!({"email": inv.email, "role": inv.role}),
-        },
+        caller,
+        EventType::InvitationCanceled,
+        ("invitation", &inv.id),
+        json!({"email": inv.email, "role": inv.role}),
         now,
     );
     batch.run(db).await.map(|_| ())

@@ -3,7 +3,7 @@
 //! Every change guards that the member still holds the role the request read, so two
 //! admins acting at once cannot, say, demote someone another just removed.
 
-use super::audit::{self, By, Change};
+use super::audit;
 use super::principal::{self, Caller};
 use super::{Batch, Db, Rows};
 use crate::domain::event::EventType;
@@ -110,20 +110,15 @@ pub async fn change_role(
     now: Timestamp,
 ) -> Result<MemberRow, Problem> {
     let org = &caller.org.id;
-    let mut batch = Batch::new();
-    principal::guard_actor(&mut batch, caller);
+    let mut batch = principal::write_batch(caller);
     guard_role_unchanged(&mut batch, org, member);
     set_role(&mut batch, org, &member.user_id, to);
-    audit::record(
+    audit::by_caller(
         &mut batch,
-        Change {
-            org_id: org,
-            org_slug: &caller.org.slug,
-            by: By::Actor(&caller.actor),
-            event: EventType::MemberRoleChanged,
-            target: ("member", &member.user_id),
-            data: json!({"user_id": member.user_id, "from": member.role, "to": to.as_str()}),
-        },
+        caller,
+        EventType::MemberRoleChanged,
+        ("member", &member.user_id),
+        json!({"user_id": member.user_id, "from": member.role, "to": to.as_str()}),
         now,
     );
     let row = one(&mut batch, org, &member.user_id);
@@ -159,8 +154,7 @@ pub async fn remove(
     now: Timestamp,
 ) -> Result<(), Problem> {
     let org = &caller.org.id;
-    let mut batch = Batch::new();
-    principal::guard_actor(&mut batch, caller);
+    let mut batch = principal::write_batch(caller);
     guard_role_unchanged(&mut batch, org, member);
     batch.push(sql!(
         "DELETE FROM grants WHERE org_id = ?1 AND user_id = ?2",
@@ -172,16 +166,12 @@ pub async fn remove(
         org,
         &member.user_id,
     ));
-    audit::record(
+    audit::by_caller(
         &mut batch,
-        Change {
-            org_id: org,
-            org_slug: &caller.org.slug,
-            by: By::Actor(&caller.actor),
-            event: EventType::MemberRemoved,
-            target: ("member", &member.user_id),
-            data: json!({"user_id": member.user_id, "email": member.email, "role": member.role}),
-        },
+        caller,
+        EventType::MemberRemoved,
+        ("member", &member.user_id),
+        json!({"user_id": member.user_id, "email": member.email, "role": member.role}),
         now,
     );
     batch.run(db).await.map(|_| ())
@@ -198,8 +188,7 @@ pub async fn transfer_ownership(
     now: Timestamp,
 ) -> Result<(MemberRow, MemberRow), Problem> {
     let org = &caller.org.id;
-    let mut batch = Batch::new();
-    principal::guard_actor(&mut batch, caller);
+    let mut batch = principal::write_batch(caller);
     guard_role_unchanged(&mut batch, org, member);
     // The previous owner steps down first: the schema admits one owner at a time.
     set_role(&mut batch, org, owner_id, previous_role);
@@ -212,29 +201,21 @@ pub async fn transfer_ownership(
             Role::Owner.as_str(),
         ),
     ] {
-        audit::record(
+        audit::by_caller(
             &mut batch,
-            Change {
-                org_id: org,
-                org_slug: &caller.org.slug,
-                by: By::Actor(&caller.actor),
-                event: EventType::MemberRoleChanged,
-                target: ("member", user),
-                data: json!({"user_id": user, "from": from, "to": to}),
-            },
+            caller,
+            EventType::MemberRoleChanged,
+            ("member", user),
+            json!({"user_id": user, "from": from, "to": to}),
             now,
         );
     }
-    audit::record(
+    audit::by_caller(
         &mut batch,
-        Change {
-            org_id: org,
-            org_slug: &caller.org.slug,
-            by: By::Actor(&caller.actor),
-            event: EventType::OwnershipTransferred,
-            target: ("member", &member.user_id),
-            data: json!({"from": owner_id, "to": member.user_id}),
-        },
+        caller,
+        EventType::OwnershipTransferred,
+        ("member", &member.user_id),
+        json!({"from": owner_id, "to": member.user_id}),
         now,
     );
     let new_owner = one(&mut batch, org, &member.user_id);

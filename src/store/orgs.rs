@@ -121,8 +121,7 @@ pub async fn update(
     change: &SettingsChange,
     now: Timestamp,
 ) -> Result<OrgRow, Problem> {
-    let mut batch = Batch::new();
-    principal::guard_actor(&mut batch, caller);
+    let mut batch = principal::write_batch(caller);
     if let Some(slug) = &change.slug {
         guard!(
             batch,
@@ -187,8 +186,7 @@ pub async fn delete(db: &Db, caller: &Caller, now: Timestamp) -> Result<Vec<Stri
         token_hash: String,
     }
     let org = &caller.org.id;
-    let mut batch = Batch::new();
-    principal::guard_actor(&mut batch, caller);
+    let mut batch = principal::write_batch(caller);
     batch.push(sql!(
         "UPDATE orgs SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1",
         org,
@@ -212,16 +210,12 @@ pub async fn delete(db: &Db, caller: &Caller, now: Timestamp) -> Result<Vec<Stri
         org,
         now.0,
     ));
-    audit::record(
+    audit::by_caller(
         &mut batch,
-        Change {
-            org_id: org,
-            org_slug: &caller.org.slug,
-            by: By::Actor(&caller.actor),
-            event: EventType::OrganizationDeleted,
-            target: ("organization", org),
-            data: json!({}),
-        },
+        caller,
+        EventType::OrganizationDeleted,
+        ("organization", org),
+        json!({}),
         now,
     );
     let results = batch.run(db).await?;

@@ -216,6 +216,13 @@ pub fn parse_scopes(json: &str) -> Vec<Scope> {
         .collect()
 }
 
+/// A batch for a write by `caller`, opened with [`guard_actor`].
+pub fn write_batch(caller: &Caller) -> Batch {
+    let mut batch = Batch::new();
+    guard_actor(&mut batch, caller);
+    batch
+}
+
 /// Guards a write against the caller having lost their standing since the request read it
 /// (a role changed, a member left, a key was revoked, the organization was deleted): the
 /// write then fails with `conflict` and changes nothing.

@@ -1,7 +1,7 @@
 //! Resources (whatever the product calls them: workspaces, properties, projects) and the
 //! per-member grants on them.
 
-use super::audit::{self, By, Change};
+use super::audit;
 use super::members::{guard_role_unchanged, MemberRow};
 use super::principal::{self, Caller};
 use super::{Batch, Db, Rows};
@@ -146,28 +146,6 @@ fn guard_exists(batch: &mut Batch, org_id: &str, id: &str) {
     );
 }
 
-fn record(
-    batch: &mut Batch,
-    caller: &Caller,
-    event: EventType,
-    target: (&str, &str),
-    data: Value,
-    now: Timestamp,
-) {
-    audit::record(
-        batch,
-        Change {
-            org_id: &caller.org.id,
-            org_slug: &caller.org.slug,
-            by: By::Actor(&caller.actor),
-            event,
-            target,
-            data,
-        },
-        now,
-    );
-}
-
 /// Creates a resource.
 pub async fn create(
     db: &Db,
@@ -177,8 +155,7 @@ pub async fn create(
     now: Timestamp,
 ) -> Result<ResourceRow, Problem> {
     let id = new_id();
-    let mut batch = Batch::new();
-    principal::guard_actor(&mut batch, caller);
+    let mut batch = principal::write_batch(caller);
     batch.push(sql!(
         "INSERT INTO resources (id, org_id, name, kind, created_by, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
@@ -189,7 +166,7 @@ pub async fn create(
         caller.actor.kind_and_id().1,
         now.0,
     ));
-    record(
+    audit::by_caller(
         &mut batch,
         caller,
         EventType::ResourceCreated,
@@ -214,8 +191,7 @@ pub async fn update(
     kind: Option<Option<&str>>,
     now: Timestamp,
 ) -> Result<ResourceRow, Problem> {
-    let mut batch = Batch::new();
-    principal::guard_actor(&mut batch, caller);
+    let mut batch = principal::write_batch(caller);
     guard_exists(&mut batch, &caller.org.id, id);
     guard_caller_level(&mut batch, caller, id, Level::Admin);
     batch.push(sql!(
@@ -228,7 +204,7 @@ pub async fn update(
         kind.flatten(),
         now.0,
     ));
-    record(
+    audit::by_caller(
         &mut batch,
         caller,
         EventType::ResourceUpdated,
@@ -246,13 +222,12 @@ pub async fn update(
 
 /// Deletes a resource and every grant on it.
 pub async fn delete(db: &Db, caller: &Caller, id: &str, now: Timestamp) -> Result<(), Problem> {
-    let mut batch = Batch::new();
-    principal::guard_actor(&mut batch, caller);
+    let mut batch = principal::write_batch(caller);
     guard_exists(&mut batch, &caller.org.id, id);
     guard_caller_level(&mut batch, caller, id, Level::Admin);
     batch.push(sql!("DELETE FROM grants WHERE resource_id = ?1", id));
     batch.push(sql!("DELETE FROM resources WHERE id = ?1", id));
-    record(
+    audit::by_caller(
         &mut batch,
         caller,
         EventType::ResourceDeleted,
@@ -272,8 +247,7 @@ pub async fn set_grant(
     level: Level,
     now: Timestamp,
 ) -> Result<(), Problem> {
-    let mut batch = Batch::new();
-    principal::guard_actor(&mut batch, caller);
+    let mut batch = principal::write_batch(caller);
     guard_exists(&mut batch, &caller.org.id, id);
     guard_caller_level(&mut batch, caller, id, Level::Admin);
     // The cap was judged on this role.
@@ -288,7 +262,7 @@ pub async fn set_grant(
         level.rank(),
         now.0,
     ));
-    record(
+    audit::by_caller(
         &mut batch,
         caller,
         EventType::GrantSet,
@@ -307,8 +281,7 @@ pub async fn remove_grant(
     user_id: &str,
     now: Timestamp,
 ) -> Result<(), Problem> {
-    let mut batch = Batch::new();
-    principal::guard_actor(&mut batch, caller);
+    let mut batch = principal::write_batch(caller);
     guard_caller_level(&mut batch, caller, id, Level::Admin);
     guard!(
         batch,
@@ -323,7 +296,7 @@ pub async fn remove_grant(
         id,
         user_id
     ));
-    record(
+    audit::by_caller(
         &mut batch,
         caller,
         EventType::GrantRemoved,

@@ -511,15 +511,20 @@ pub fn in_parallel<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
     })
 }
 
+/// Creates an invitation and returns it, without waiting for its email.
+pub fn create_invitation(by: &User, slug: &str, email: &str, role: &str) -> Value {
+    post(&format!("/v1/orgs/{slug}/invitations"))
+        .auth(by)
+        .json(&json!({"email": email, "role": role}))
+        .send()
+        .ok(201)
+}
+
 /// Invites `email` to `slug` as `role` (by `by`) and returns the invitation and the token
 /// from the email it sent.
 pub fn invite(by: &User, slug: &str, email: &str, role: &str) -> (Value, String) {
     let before = server().mail.to(email).len();
-    let invitation = post(&format!("/v1/orgs/{slug}/invitations"))
-        .auth(by)
-        .json(&json!({"email": email, "role": role}))
-        .send()
-        .ok(201);
+    let invitation = create_invitation(by, slug, email, role);
     let emails = server().mail.wait_for(email, before + 1);
     let token = emails.last().expect("an email").token();
     (invitation, token)
