@@ -9,6 +9,7 @@ pub mod problem;
 pub mod secret;
 pub mod time;
 pub mod values;
+pub mod webhook;
 
 pub use problem::{Code, FieldError, Problem};
 pub use time::Timestamp;
