@@ -62,6 +62,14 @@ routes! {
     GetOrg => Get "/v1/orgs/{slug}",
     UpdateOrg => Patch "/v1/orgs/{slug}",
     DeleteOrg => Delete "/v1/orgs/{slug}",
+
+    ListApiKeys => Get "/v1/orgs/{slug}/api-keys",
+    CreateApiKey => Post "/v1/orgs/{slug}/api-keys",
+    RevokeApiKey => Delete "/v1/orgs/{slug}/api-keys/{id}",
+    ListWebhooks => Get "/v1/orgs/{slug}/webhooks",
+    CreateWebhook => Post "/v1/orgs/{slug}/webhooks",
+    DeleteWebhook => Delete "/v1/orgs/{slug}/webhooks/{id}",
+    AuditLog => Get "/v1/orgs/{slug}/audit-log",
 }
 
 /// Path parameters of a resolved route, in pattern order.

@@ -1,7 +1,7 @@
 //! The request pipeline: resolve the route, read the body, run the handler, and dress every
 //! answer the same way (`x-request-id`, `Server-Timing`, CORS, caching and problem bodies).
 
-use super::{me, ops, orgs, problem_response, Answer, Ctx, MAX_BODY_BYTES};
+use super::{integrations, me, ops, orgs, problem_response, Answer, Ctx, MAX_BODY_BYTES};
 use crate::config::Config;
 use crate::domain::values::new_id;
 use crate::domain::{Code, Problem, Timestamp};
@@ -21,6 +21,13 @@ async fn dispatch(ctx: &Ctx, route: RouteId) -> Answer {
         GetOrg => orgs::get(ctx).await,
         UpdateOrg => orgs::update(ctx).await,
         DeleteOrg => orgs::delete(ctx).await,
+        ListApiKeys => integrations::list_keys(ctx).await,
+        CreateApiKey => integrations::create_key(ctx).await,
+        RevokeApiKey => integrations::revoke_key(ctx).await,
+        ListWebhooks => integrations::list_webhooks(ctx).await,
+        CreateWebhook => integrations::create_webhook(ctx).await,
+        DeleteWebhook => integrations::delete_webhook(ctx).await,
+        AuditLog => integrations::audit_log(ctx).await,
     }
 }
 

@@ -1,12 +1,13 @@
 //! The audit log and the webhook outbox, written in the same batch as the change they
 //! describe: a change and its record commit together or not at all.
 
-use super::Batch;
+use super::{Batch, Rows};
 use crate::domain::event::EventType;
 use crate::domain::policy::Actor;
 use crate::domain::values::new_id;
 use crate::domain::Timestamp;
 use crate::sql;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// Who made a change.
@@ -80,4 +81,34 @@ pub fn record(batch: &mut Batch, change: Change<'_>, now: Timestamp) -> String {
         ));
     }
     id
+}
+
+/// One entry of the audit log, as stored.
+#[derive(Debug, Deserialize)]
+pub struct Entry {
+    pub seq: i64,
+    pub id: String,
+    pub at: i64,
+    pub actor_type: String,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    /// A JSON object.
+    pub data: String,
+}
+
+/// Adds a page of the audit log of the organization `slug`, newest first: entries below
+/// sequence number `before`.
+pub fn list(batch: &mut Batch, slug: &str, before: i64, limit: i64) -> Rows<Entry> {
+    batch.query(sql!(
+        "SELECT a.seq, a.id, a.at, a.actor_type, a.actor_id, a.action, a.target_type,
+                a.target_id, a.data
+           FROM audit_log a JOIN orgs o ON o.id = a.org_id
+          WHERE o.slug = ?1 AND o.deleted_at IS NULL AND a.seq < ?2
+          ORDER BY a.seq DESC LIMIT ?3",
+        slug,
+        before,
+        limit,
+    ))
 }

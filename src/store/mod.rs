@@ -8,10 +8,12 @@
 //! Because D1 runs each batch alone, a condition checked by a guard still holds when the
 //! statements after it run: races and retries cannot slip between them.
 
+pub mod api_keys;
 pub mod audit;
 pub mod kv;
 pub mod orgs;
 pub mod principal;
+pub mod webhooks;
 
 use crate::domain::{Code, Problem};
 use serde::de::DeserializeOwned;
