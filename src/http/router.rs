@@ -123,6 +123,7 @@ async fn answer(
         background,
     };
     let answer = dispatch(&ctx, route).await;
+    crate::webhooks::deliver_queued(&ctx);
     if let Err(problem) = &answer {
         if problem.code == Code::Internal {
             worker::console_error!("{method} {path}: answered 500");

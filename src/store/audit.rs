@@ -14,6 +14,8 @@ use serde_json::{json, Value};
 #[derive(Clone, Copy)]
 pub enum By<'a> {
     Actor(&'a Actor),
+    /// The scheduled job.
+    System,
 }
 
 impl By<'_> {
@@ -23,6 +25,7 @@ impl By<'_> {
                 let (kind, id) = actor.kind_and_id();
                 (kind, Some(id))
             }
+            By::System => ("system", None),
         }
     }
 }
@@ -39,7 +42,8 @@ pub struct Change<'a> {
 }
 
 /// Adds the audit entry for `change` and, for webhook events, one outbox delivery per
-/// endpoint of the organization subscribed to it. Returns the event id.
+/// endpoint of the organization subscribed to it (sent once the batch commits). Returns the
+/// event id.
 pub fn record(batch: &mut Batch, change: Change<'_>, now: Timestamp) -> String {
     let id = new_id();
     let (actor_type, actor_id) = change.by.kind_and_id();
@@ -66,13 +70,14 @@ pub fn record(batch: &mut Batch, change: Change<'_>, now: Timestamp) -> String {
             "organization": {"id": change.org_id, "slug": change.org_slug},
             "data": change.data,
         });
-        batch.push(sql!(
+        batch.queue_deliveries(sql!(
             "INSERT INTO outbox (id, kind, org_id, subject_id, event_id, payload, status,
                                  next_attempt_at, created_at)
              SELECT lower(hex(randomblob(16))), 'webhook', ?1, w.id, ?2, ?3, 'pending', ?4, ?4
                FROM webhooks w
               WHERE w.org_id = ?1 AND w.deleted_at IS NULL AND w.disabled_at IS NULL
-                AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = ?5)",
+                AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = ?5)
+             RETURNING event_id",
             change.org_id,
             &id,
             payload.to_string(),

@@ -1,5 +1,10 @@
-//! Webhook endpoints. `audit::record` queues one `kind = 'webhook'` outbox row per
-//! subscribed endpoint in the change's own batch.
+//! Webhook endpoints and the outbox rows that deliver to them.
+//!
+//! `audit::record` queues one `kind = 'webhook'` outbox row per subscribed endpoint in the
+//! change's own batch; here those rows are claimed, and their outcome recorded. A claim is
+//! one `UPDATE … RETURNING` that locks rows for a while, so a request finishing its own
+//! deliveries and the scheduled job retrying old ones never send the same row at once.
+//! Rows of other kinds (email) are never touched here.
 
 use super::audit::{self, By, Change};
 use super::principal::{self, Caller};
@@ -148,4 +153,197 @@ fn drop_queued(batch: &mut Batch, webhook_id: &str, now: Timestamp) {
         webhook_id,
         now.0,
     ));
+}
+
+/// A claimed delivery: the event to send and where to send it.
+#[derive(Debug, Deserialize)]
+pub struct Delivery {
+    pub id: String,
+    pub webhook_id: String,
+    pub event_id: String,
+    /// The body to send, exactly as stored (the signature covers these bytes).
+    pub payload: String,
+    /// Attempts made before this one.
+    pub attempts: i64,
+    /// `None` when the endpoint was deleted or disabled since the row was queued.
+    pub url: Option<String>,
+    pub secret: Option<String>,
+}
+
+/// Which deliveries to claim.
+pub enum Due<'a> {
+    /// Those of these events (a request's own changes).
+    Events(&'a [String]),
+    /// Every one whose time has come (the scheduled job).
+    All,
+}
+
+/// Claims up to `limit` due deliveries for `lock_seconds`: nobody else claims them until
+/// they are settled or the lock runs out (then they are due again: at least once).
+pub async fn claim(
+    db: &Db,
+    due: Due<'_>,
+    now: Timestamp,
+    lock_seconds: i64,
+    limit: i64,
+) -> Result<Vec<Delivery>, Problem> {
+    // One statement, which SQLite runs alone: the rows the subquery picks are the rows it
+    // locks, and a concurrent claim finds them locked.
+    let stmt = match due {
+        Due::Events(event_ids) => sql!(
+            "UPDATE outbox SET locked_until = ?1 + ?2
+              WHERE id IN (SELECT id FROM outbox
+                            WHERE kind = 'webhook' AND status = 'pending'
+                              AND next_attempt_at <= ?1
+                              AND (locked_until IS NULL OR locked_until < ?1)
+                              AND event_id IN (SELECT value FROM json_each(?3))
+                            ORDER BY seq LIMIT ?4)
+             RETURNING id, subject_id AS webhook_id, event_id, payload, attempts,
+               (SELECT url FROM webhooks w WHERE w.id = outbox.subject_id
+                   AND w.deleted_at IS NULL AND w.disabled_at IS NULL) AS url,
+               (SELECT secret FROM webhooks w WHERE w.id = outbox.subject_id
+                   AND w.deleted_at IS NULL AND w.disabled_at IS NULL) AS secret",
+            now.0,
+            lock_seconds,
+            json!(event_ids).to_string(),
+            limit,
+        ),
+        Due::All => sql!(
+            "UPDATE outbox SET locked_until = ?1 + ?2
+              WHERE id IN (SELECT id FROM outbox
+                            WHERE kind = 'webhook' AND status = 'pending'
+                              AND next_attempt_at <= ?1
+                              AND (locked_until IS NULL OR locked_until < ?1)
+                            ORDER BY next_attempt_at, seq LIMIT ?3)
+             RETURNING id, subject_id AS webhook_id, event_id, payload, attempts,
+               (SELECT url FROM webhooks w WHERE w.id = outbox.subject_id
+                   AND w.deleted_at IS NULL AND w.disabled_at IS NULL) AS url,
+               (SELECT secret FROM webhooks w WHERE w.id = outbox.subject_id
+                   AND w.deleted_at IS NULL AND w.disabled_at IS NULL) AS secret",
+            now.0,
+            lock_seconds,
+            limit,
+        ),
+    };
+    db.all(stmt).await
+}
+
+/// Records a delivery the endpoint accepted: done, and the endpoint's run of failures ends.
+pub async fn delivered(db: &Db, delivery: &Delivery, now: Timestamp) -> Result<(), Problem> {
+    let mut batch = Batch::new();
+    batch.push(sql!(
+        "UPDATE outbox SET status = 'done', attempts = attempts + 1, done_at = ?2,
+                locked_until = NULL, last_error = NULL
+          WHERE id = ?1",
+        &delivery.id,
+        now.0,
+    ));
+    batch.push(sql!(
+        "UPDATE webhooks SET failure_count = 0 WHERE id = ?1 AND failure_count <> 0",
+        &delivery.webhook_id,
+    ));
+    batch.run(db).await?;
+    Ok(())
+}
+
+/// Records a delivery whose endpoint is gone (deleted or disabled): nothing more to do.
+pub async fn dropped(db: &Db, delivery: &Delivery, now: Timestamp) -> Result<(), Problem> {
+    let mut batch = Batch::new();
+    batch.push(sql!(
+        "UPDATE outbox SET status = 'dropped', done_at = ?2, locked_until = NULL
+          WHERE id = ?1 AND status = 'pending'",
+        &delivery.id,
+        now.0,
+    ));
+    batch.run(db).await?;
+    Ok(())
+}
+
+/// What to do after a failed attempt, as the domain decided it.
+pub struct Failure<'a> {
+    /// What went wrong, for `last_error` (never a secret).
+    pub error: &'a str,
+    /// When to try again; `None` gives the delivery up (`failed`).
+    pub retry_at: Option<Timestamp>,
+    /// Consecutive failures at which the endpoint is disabled, and the reason it shows.
+    pub disable_after: i64,
+    pub disabled_reason: &'a str,
+}
+
+/// Records a failed attempt: the delivery is retried later or given up, the endpoint's run
+/// of failures grows, and an endpoint whose run reaches `disable_after` is disabled (its
+/// queued deliveries dropped, a `webhook.disabled` entry written by the system).
+pub async fn failed(
+    db: &Db,
+    delivery: &Delivery,
+    failure: &Failure<'_>,
+    now: Timestamp,
+) -> Result<(), Problem> {
+    #[derive(Deserialize)]
+    struct Disabled {
+        id: String,
+        org_id: String,
+        org_slug: String,
+        url: String,
+        failure_count: i64,
+    }
+    let hook = &delivery.webhook_id;
+    let mut batch = Batch::new();
+    batch.push(sql!(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, locked_until = NULL,
+                status = CASE WHEN ?3 IS NULL THEN 'failed' ELSE 'pending' END,
+                next_attempt_at = coalesce(?3, next_attempt_at),
+                done_at = CASE WHEN ?3 IS NULL THEN ?4 END
+          WHERE id = ?1 AND status = 'pending'",
+        &delivery.id,
+        failure.error,
+        failure.retry_at.map(|t| t.0),
+        now.0,
+    ));
+    batch.push(sql!(
+        "UPDATE webhooks SET failure_count = failure_count + 1
+          WHERE id = ?1 AND deleted_at IS NULL AND disabled_at IS NULL",
+        hook,
+    ));
+    // Only the batch that crosses the threshold disables the endpoint and gets its row.
+    let disabled: Rows<Disabled> = batch.query(sql!(
+        "UPDATE webhooks SET disabled_at = ?2, disabled_reason = ?3
+          WHERE id = ?1 AND deleted_at IS NULL AND disabled_at IS NULL AND failure_count >= ?4
+         RETURNING id, org_id, url, failure_count,
+           (SELECT slug FROM orgs WHERE orgs.id = webhooks.org_id) AS org_slug",
+        hook,
+        now.0,
+        failure.disabled_reason,
+        failure.disable_after,
+    ));
+    batch.push(sql!(
+        "UPDATE outbox SET status = 'dropped', done_at = ?2, locked_until = NULL
+          WHERE kind = 'webhook' AND subject_id = ?1 AND status = 'pending'
+            AND EXISTS (SELECT 1 FROM webhooks WHERE id = ?1 AND disabled_at IS NOT NULL)",
+        hook,
+        now.0,
+    ));
+    let results = batch.run(db).await?;
+    let Some(hook) = results.first(disabled)? else {
+        return Ok(());
+    };
+    let mut batch = Batch::new();
+    audit::record(
+        &mut batch,
+        Change {
+            org_id: &hook.org_id,
+            org_slug: &hook.org_slug,
+            by: By::System,
+            event: EventType::WebhookDisabled,
+            target: ("webhook", &hook.id),
+            data: json!({
+                "url": hook.url,
+                "reason": failure.disabled_reason,
+                "failure_count": hook.failure_count,
+            }),
+        },
+        now,
+    );
+    batch.run(db).await?;
+    Ok(())
 }
