@@ -1,4 +1,5 @@
-//! The scheduled job (cron, every 15 minutes): expire invitations, retry invitation emails.
+//! The scheduled job (cron, every 15 minutes): expire invitations, retry invitation emails,
+//! deliver due webhooks.
 //! Every step is idempotent — guarded or claimed in SQL — so running it twice, or two runs
 //! overlapping, changes nothing more than one run.
 
@@ -11,6 +12,7 @@ use crate::email::{self, Delivery};
 use crate::store::kv::{self, Preview, PreviewOrg};
 use crate::store::outbox::{self, ClaimedEmail};
 use crate::store::{invitations, Batch, Db};
+use crate::webhooks;
 use worker::{Date, Env};
 
 /// Most invitations expired, and emails retried, in one run; the rest wait for the next.
@@ -32,6 +34,8 @@ pub async fn run(env: &Env) {
     if let Err(e) = retry_emails(env, &cfg, &db, now).await {
         worker::console_error!("scheduled job: retrying emails failed: {e}");
     }
+    // Last, so that the events the steps before it record go out in the same run.
+    webhooks::deliver_due(env).await;
 }
 
 /// Marks pending invitations past their expiry as expired (audit entry and webhook in the

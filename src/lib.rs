@@ -20,6 +20,8 @@ mod config;
 mod jobs;
 #[cfg(target_arch = "wasm32")]
 mod store;
+#[cfg(target_arch = "wasm32")]
+mod webhooks;
 
 #[cfg(target_arch = "wasm32")]
 #[worker::event(fetch)]

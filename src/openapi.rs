@@ -117,6 +117,32 @@ impl Op {
     }
 }
 
+/// The API key scopes (`domain::policy::Scope`; a test keeps the two lists equal).
+const SCOPES: [&str; 8] = [
+    "members:read",
+    "members:write",
+    "invitations:write",
+    "resources:read",
+    "resources:write",
+    "usage:read",
+    "usage:write",
+    "billing:read",
+];
+
+/// The webhook events (`domain::event::WEBHOOK_EVENTS`; a test keeps the two lists equal).
+const WEBHOOK_EVENTS: [&str; 10] = [
+    "member.added",
+    "member.removed",
+    "member.role_changed",
+    "invitation.created",
+    "invitation.accepted",
+    "invitation.declined",
+    "invitation.expired",
+    "invitation.canceled",
+    "seats.changed",
+    "organization.updated",
+];
+
 /// Descriptions of the path parameters used across the API.
 fn path_parameter(name: &str) -> Value {
     let description = match name {
@@ -374,11 +400,65 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
             .describe("Owner only. Access ends at once for every member and API key; pending invitations are canceled and their links stop working; the slug becomes free.")
             .ok(204, "Deleted.", None)
             .errors(&[Forbidden, Conflict])),
+        ("get", "/v1/orgs/{slug}/api-keys", Op::new("listApiKeys", "The organization's API keys")
+            .describe("Owner and admin. Keys that have not been revoked, in creation order, without their secrets.")
+            .list("ApiKey", "The keys.")
+            .errors(&[Forbidden])),
+        ("post", "/v1/orgs/{slug}/api-keys", Op::new("createApiKey", "Issue an API key")
+            .describe("Owner and admin; no API key can manage keys. `secret` (`rk_` and 43 base64url characters) is in this answer only: Roster keeps its SHA-256. The key acts only under this organization's paths (elsewhere 404) and only within its `scopes` (else 403 `forbidden`); requests made with it are recorded in the audit log with the actor `{type: \"api_key\", id}`. A scope named twice counts once.")
+            .body("CreateApiKey")
+            .ok(201, "The key, with its secret.", Some(schema("NewApiKey")))
+            .errors(&[Forbidden, Conflict])),
+        ("delete", "/v1/orgs/{slug}/api-keys/{id}", Op::new("revokeApiKey", "Revoke an API key")
+            .describe("Owner and admin. The key stops working at once: requests made with it get 401.")
+            .ok(204, "Revoked.", None)
+            .errors(&[Forbidden, Conflict])),
+        ("get", "/v1/orgs/{slug}/webhooks", Op::new("listWebhooks", "The organization's webhook endpoints")
+            .describe("Owner and admin. Endpoints in creation order, without their secrets. An endpoint whose deliveries failed 20 times in a row is disabled: `disabled_at` and `disabled_reason` say when and why; it receives nothing more until it is deleted and created again.")
+            .list("Webhook", "The endpoints.")
+            .errors(&[Forbidden])),
+        ("post", "/v1/orgs/{slug}/webhooks", Op::new("createWebhook", "Add a webhook endpoint")
+            .describe("Owner and admin. `url` must be https, without credentials, and not an IP literal of a loopback, private (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7), link-local (169.254/16, fe80::/10), unspecified or reserved address, however written (`https://2130706433` is 127.0.0.1); `localhost` counts as loopback. A deployment with `ALLOW_HTTP_WEBHOOKS=true` (local tests) also accepts http and loopback, never link-local or unspecified addresses. `secret` (`whsec_…`) is in this answer only; see the `event` webhook for how deliveries are signed and retried.")
+            .body("CreateWebhook")
+            .ok(201, "The endpoint, with its signing secret.", Some(schema("NewWebhook")))
+            .errors(&[Forbidden, Conflict])),
+        ("delete", "/v1/orgs/{slug}/webhooks/{id}", Op::new("deleteWebhook", "Delete a webhook endpoint")
+            .describe("Owner and admin. Deliveries still queued for it are dropped.")
+            .ok(204, "Deleted.", None)
+            .errors(&[Forbidden, Conflict])),
+        ("get", "/v1/orgs/{slug}/audit-log", Op::new("getAuditLog", "The organization's audit log")
+            .describe("Owner and admin. Every change, newest first (pages continue to older entries). `action` uses the webhook event names where one fits (`organization.updated`, `member.added`, …); the others are `organization.created`, `organization.deleted`, `organization.ownership_transferred`, `invitation.resent`, `billing.plan_changed`, `usage.recorded`, `resource.created|updated|deleted`, `grant.set|removed`, `api_key.created|revoked` and `webhook.created|deleted|disabled`.")
+            .list("AuditEntry", "The entries, newest first.")
+            .errors(&[Forbidden])),
     ]
+}
+
+/// The deliveries Roster makes to webhook endpoints (OpenAPI 3.1 `webhooks`).
+fn webhooks() -> Value {
+    json!({
+        "event": {
+            "post": {
+                "operationId": "webhookEvent",
+                "summary": "An event, POSTed to every endpoint subscribed to its type",
+                "description": "Sent right after the change commits. Verify `Roster-Signature` before trusting the body: compute HMAC-SHA256 with the endpoint's secret over `<t>.<body>` (the raw body bytes), compare its hex with `v1` in constant time, and refuse a `t` more than 5 minutes from your clock. Delivery is at least once: deduplicate by `Roster-Event-Id` (the same as the body's `id` and the audit entry's). Any answer other than 2xx within 10 seconds is a failure; redirects are not followed. A failed delivery is retried by the scheduled job (every 15 minutes) no sooner than 0 s, 10 min, 30 min, 1 h, 2 h, 4 h, 8 h and 16 h after each failure, then given up after 9 attempts; each attempt is signed anew. After 20 failed deliveries in a row the endpoint is disabled.",
+                "security": [],
+                "parameters": [
+                    {"name": "Roster-Signature", "in": "header", "required": true, "description": "`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, \"<t>.<body>\")>`", "schema": {"type": "string", "pattern": "^t=[0-9]+,v1=[0-9a-f]{64}$"}},
+                    {"name": "Roster-Event-Id", "in": "header", "required": true, "description": "The event's id, stable across retries.", "schema": {"type": "string"}}
+                ],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": schema("WebhookDelivery")}}},
+                "responses": {
+                    "2XX": {"description": "Received. Anything else, or no answer within 10 seconds, is retried."}
+                }
+            }
+        }
+    })
 }
 
 fn components() -> Value {
     let role = json!({"type": "string", "enum": ["owner", "admin", "member", "viewer"]});
+    let scope = json!({"type": "string", "enum": SCOPES});
+    let event = json!({"type": "string", "enum": WEBHOOK_EVENTS});
     let time =
         json!({"type": "string", "format": "date-time", "examples": ["2026-11-23T10:00:00Z"]});
     let mut schemas = Map::new();
@@ -641,6 +721,109 @@ fn components() -> Value {
     if let Value::Object(part) = part {
         schemas.extend(part);
     }
+    let part = json!({
+        "Scope": scope,
+        "WebhookEvent": event,
+        "ApiKey": {
+                "type": "object",
+                "required": ["id", "name", "scopes", "prefix", "created_at", "last_used_at"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "name": {"type": "string"},
+                    "scopes": {"type": "array", "items": schema("Scope")},
+                    "prefix": {"type": "string", "description": "The secret's first characters, to tell keys apart.", "examples": ["rk_3fZq9T"]},
+                    "created_at": time,
+                    "last_used_at": {"description": "Kept to the minute.", "oneOf": [time, {"type": "null"}]}
+                }
+            },
+        "NewApiKey": {
+                "allOf": [schema("ApiKey"), {
+                    "type": "object",
+                    "required": ["secret"],
+                    "properties": {"secret": {"type": "string", "pattern": "^rk_[A-Za-z0-9_-]{43}$", "description": "Shown this once; send it as `Authorization: Bearer <secret>`."}}
+                }]
+            }
+    });
+    if let Value::Object(part) = part {
+        schemas.extend(part);
+    }
+    let part = json!({
+        "CreateApiKey": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["name", "scopes"],
+                "properties": {
+                    "name": {"type": "string", "minLength": 1, "maxLength": 100},
+                    "scopes": {"type": "array", "items": schema("Scope"), "description": "May be empty: such a key can read the organization and nothing else."}
+                }
+            },
+        "Webhook": {
+                "type": "object",
+                "required": ["id", "url", "events", "created_at", "failure_count", "disabled_at", "disabled_reason"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "url": {"type": "string", "format": "uri"},
+                    "events": {"type": "array", "items": schema("WebhookEvent")},
+                    "created_at": time,
+                    "failure_count": {"type": "integer", "description": "Deliveries failed in a row; 0 after a success."},
+                    "disabled_at": {"oneOf": [time, {"type": "null"}]},
+                    "disabled_reason": {"type": ["string", "null"]}
+                }
+            },
+        "NewWebhook": {
+                "allOf": [schema("Webhook"), {
+                    "type": "object",
+                    "required": ["secret"],
+                    "properties": {"secret": {"type": "string", "pattern": "^whsec_[A-Za-z0-9_-]{43}$", "description": "Shown this once: the key of every delivery's signature."}}
+                }]
+            },
+        "CreateWebhook": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["url", "events"],
+                "properties": {
+                    "url": {"type": "string", "format": "uri", "maxLength": 2048},
+                    "events": {"type": "array", "minItems": 1, "items": schema("WebhookEvent")}
+                }
+            }
+    });
+    if let Value::Object(part) = part {
+        schemas.extend(part);
+    }
+    let part = json!({
+        "WebhookDelivery": {
+                "type": "object",
+                "required": ["id", "type", "created_at", "organization", "data"],
+                "properties": {
+                    "id": {"type": "string", "description": "The event id, also sent as `Roster-Event-Id`."},
+                    "type": schema("WebhookEvent"),
+                    "created_at": time,
+                    "organization": {"type": "object", "required": ["id", "slug"], "properties": {"id": {"type": "string"}, "slug": {"type": "string"}}},
+                    "data": {"type": "object", "description": "What changed, by event type."}
+                }
+            },
+        "AuditEntry": {
+                "type": "object",
+                "required": ["id", "at", "actor", "action", "target", "data"],
+                "properties": {
+                    "id": {"type": "string", "description": "For webhook events, also the event id."},
+                    "at": time,
+                    "actor": {"type": "object", "required": ["type", "id"], "properties": {
+                        "type": {"type": "string", "enum": ["user", "api_key", "system"]},
+                        "id": {"type": ["string", "null"], "description": "The user or key; null for the system (the scheduled job)."}
+                    }},
+                    "action": {"type": "string", "examples": ["organization.updated"]},
+                    "target": {"type": "object", "required": ["type", "id"], "properties": {
+                        "type": {"type": ["string", "null"], "examples": ["organization", "api_key", "webhook"]},
+                        "id": {"type": ["string", "null"]}
+                    }},
+                    "data": {"type": "object"}
+                }
+            }
+    });
+    if let Value::Object(part) = part {
+        schemas.extend(part);
+    }
     json!({
         "securitySchemes": {
             "bearer": {
@@ -670,6 +853,7 @@ pub fn document() -> Value {
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "paths": paths,
+        "webhooks": webhooks(),
         "components": components(),
     })
 }
@@ -677,7 +861,21 @@ pub fn document() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::policy::Permission;
+    use crate::domain::event::WEBHOOK_EVENTS as EVENTS;
+    use crate::domain::policy::{Permission, Scope};
+
+    #[test]
+    fn enums_are_the_domains() {
+        assert_eq!(SCOPES, Scope::ALL.map(Scope::as_str));
+        assert_eq!(WEBHOOK_EVENTS, EVENTS.map(|e| e.as_str()));
+        let doc = document();
+        assert_eq!(doc["components"]["schemas"]["Scope"]["enum"], json!(SCOPES));
+        assert_eq!(
+            doc["webhooks"]["event"]["post"]["requestBody"]["content"]["application/json"]
+                ["schema"],
+            schema("WebhookDelivery")
+        );
+    }
 
     #[test]
     fn the_documented_permissions_are_the_policys() {

@@ -92,6 +92,14 @@ routes! {
     PreviewInvitation => Get "/v1/invitations/{token}",
     AcceptInvitation => Post "/v1/invitations/{token}/accept",
     DeclineInvitation => Post "/v1/invitations/{token}/decline",
+
+    ListApiKeys => Get "/v1/orgs/{slug}/api-keys",
+    CreateApiKey => Post "/v1/orgs/{slug}/api-keys",
+    RevokeApiKey => Delete "/v1/orgs/{slug}/api-keys/{id}",
+    ListWebhooks => Get "/v1/orgs/{slug}/webhooks",
+    CreateWebhook => Post "/v1/orgs/{slug}/webhooks",
+    DeleteWebhook => Delete "/v1/orgs/{slug}/webhooks/{id}",
+    AuditLog => Get "/v1/orgs/{slug}/audit-log",
 }
 
 /// Path parameters of a resolved route, in pattern order.

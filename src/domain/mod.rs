@@ -11,6 +11,7 @@ pub mod retry;
 pub mod secret;
 pub mod time;
 pub mod values;
+pub mod webhook;
 
 pub use problem::{Code, FieldError, Problem};
 pub use time::Timestamp;

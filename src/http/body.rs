@@ -259,6 +259,36 @@ pub fn array(max_len: usize) -> impl FnOnce(&Value) -> Result<Vec<Value>, String
     }
 }
 
+/// An array of names from a fixed set (`allowed`), each turned into a value by `parse`, at
+/// least `min` of them; a name given twice counts once and the order given is kept.
+pub fn names<'a, T: PartialEq>(
+    parse: impl Fn(&str) -> Option<T> + 'a,
+    allowed: &'a [&'a str],
+    min: usize,
+) -> impl FnOnce(&Value) -> Result<Vec<T>, String> + 'a {
+    move |value| {
+        let Value::Array(items) = value else {
+            return Err("must be an array of names".into());
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let name = item.as_str().ok_or("must be an array of names")?;
+            let parsed = parse(name)
+                .ok_or_else(|| format!("`{name}` is not one of {}", allowed.join(", ")))?;
+            if !out.contains(&parsed) {
+                out.push(parsed);
+            }
+        }
+        if out.len() < min {
+            return Err(format!(
+                "must name at least {min} of {}",
+                allowed.join(", ")
+            ));
+        }
+        Ok(out)
+    }
+}
+
 /// A JSON boolean.
 pub fn boolean(value: &Value) -> Result<bool, String> {
     value
@@ -339,5 +369,38 @@ mod tests {
         let err = b.finish((n, m, k, l)).unwrap_err();
         let fields: Vec<_> = err.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["n", "m", "l"]);
+    }
+
+    #[test]
+    fn arrays_of_names() {
+        let colour = |s: &str| ["red", "blue"].contains(&s).then(|| s.to_string());
+        let allowed = ["red", "blue"];
+        let mut b = fields(
+            r#"{"a": ["blue", "red", "blue"], "b": [], "c": ["green"], "d": [1], "e": "red", "f": []}"#,
+        );
+        let a = b.required("a", names(colour, &allowed, 1));
+        let f = b.required("f", names(colour, &allowed, 0));
+        assert_eq!(a, Some(vec!["blue".to_string(), "red".to_string()]));
+        assert_eq!(f, Some(vec![]));
+        let bad: Vec<_> = ["b", "c", "d", "e"]
+            .into_iter()
+            .map(|field| b.required(field, names(colour, &allowed, 1)))
+            .collect();
+        assert!(bad.iter().all(Option::is_none));
+        let err = b.finish((a, f)).unwrap_err();
+        let messages: Vec<_> = err
+            .errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.message.as_str()))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                ("b", "must name at least 1 of red, blue"),
+                ("c", "`green` is not one of red, blue"),
+                ("d", "must be an array of names"),
+                ("e", "must be an array of names"),
+            ]
+        );
     }
 }

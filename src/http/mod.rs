@@ -14,6 +14,8 @@ pub use ctx::*;
 #[cfg(target_arch = "wasm32")]
 pub mod auth;
 #[cfg(target_arch = "wasm32")]
+pub mod integrations;
+#[cfg(target_arch = "wasm32")]
 pub mod invitations;
 #[cfg(target_arch = "wasm32")]
 pub mod invitee;

@@ -2,7 +2,9 @@
 //! `{"data": [...], "next_cursor": "…" | null}` in creation order.
 //!
 //! A cursor is an opaque token naming the creation sequence number of the last row of the
-//! previous page, so pages stay stable while rows are added.
+//! previous page, so pages stay stable while rows are added. Lists in creation order continue
+//! after it ([`Page::after`]); lists newest first (the audit log) continue below it
+//! ([`Page::before`]).
 
 use crate::domain::Problem;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -14,6 +16,7 @@ use serde_json::{json, Value};
 #[derive(Debug, Clone, Copy)]
 pub struct Page {
     pub limit: i64,
+    /// The position the cursor names; 0 on the first page.
     pub after: i64,
 }
 
@@ -42,6 +45,16 @@ impl Page {
             })?,
         };
         Ok(Page { limit, after })
+    }
+
+    /// For a list newest first: rows whose sequence number is below this one. The first page
+    /// starts at 2^53, past every sequence number and still exact as a D1 (JavaScript) number.
+    pub fn before(&self) -> i64 {
+        if self.after == 0 {
+            1 << 53
+        } else {
+            self.after
+        }
     }
 
     /// How many rows to ask the store for: one more than the page, to learn whether
@@ -104,6 +117,16 @@ mod tests {
         assert_eq!(Page::parse(None, Some(next)).unwrap().after, 2);
         let last = page.envelope(vec![1i64, 2], |r| *r, |r| json!(r));
         assert!(last["next_cursor"].is_null());
+    }
+
+    #[test]
+    fn newest_first_pages_continue_below_the_cursor() {
+        let first = Page::parse(Some("2"), None).unwrap();
+        assert!(first.before() > i64::from(u32::MAX));
+        let env = first.envelope(vec![9i64, 7, 4], |r| *r, |r| json!(r));
+        assert_eq!(env["data"], json!([9, 7]));
+        let next = Page::parse(None, env["next_cursor"].as_str()).unwrap();
+        assert_eq!(next.before(), 7);
     }
 
     #[test]

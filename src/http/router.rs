@@ -2,8 +2,8 @@
 //! answer the same way (`x-request-id`, `Server-Timing`, CORS, caching and problem bodies).
 
 use super::{
-    invitations, invitee, me, members, ops, orgs, problem_response, resources, Answer, Ctx,
-    MAX_BODY_BYTES,
+    integrations, invitations, invitee, me, members, ops, orgs, problem_response, resources,
+    Answer, Ctx, MAX_BODY_BYTES,
 };
 use crate::config::Config;
 use crate::domain::values::new_id;
@@ -49,6 +49,13 @@ async fn dispatch(ctx: &Ctx, route: RouteId) -> Answer {
         PreviewInvitation => invitee::show(ctx).await,
         AcceptInvitation => invitee::accept_by_token(ctx).await,
         DeclineInvitation => invitee::decline_by_token(ctx).await,
+        ListApiKeys => integrations::list_keys(ctx).await,
+        CreateApiKey => integrations::create_key(ctx).await,
+        RevokeApiKey => integrations::revoke_key(ctx).await,
+        ListWebhooks => integrations::list_webhooks(ctx).await,
+        CreateWebhook => integrations::create_webhook(ctx).await,
+        DeleteWebhook => integrations::delete_webhook(ctx).await,
+        AuditLog => integrations::audit_log(ctx).await,
     }
 }
 
@@ -144,6 +151,7 @@ async fn answer(
         background,
     };
     let answer = dispatch(&ctx, route).await;
+    crate::webhooks::deliver_queued(&ctx);
     if let Err(problem) = &answer {
         if problem.code == Code::Internal {
             worker::console_error!("{method} {path}: answered 500");

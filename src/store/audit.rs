@@ -2,12 +2,13 @@
 //! describe: a change and its record commit together or not at all.
 
 use super::principal::Caller;
-use super::Batch;
+use super::{Batch, Rows};
 use crate::domain::event::EventType;
 use crate::domain::policy::Actor;
 use crate::domain::values::new_id;
 use crate::domain::Timestamp;
 use crate::sql;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// Who made a change.
@@ -46,7 +47,8 @@ pub struct Change<'a> {
 }
 
 /// Adds the audit entry for `change` and, for webhook events, one outbox delivery per
-/// endpoint of the organization subscribed to it. Returns the event id.
+/// endpoint of the organization subscribed to it (sent once the batch commits). Returns the
+/// event id.
 pub fn record(batch: &mut Batch, change: Change<'_>, now: Timestamp) -> String {
     let id = new_id();
     let (actor_type, actor_id) = change.by.kind_and_id();
@@ -73,13 +75,14 @@ pub fn record(batch: &mut Batch, change: Change<'_>, now: Timestamp) -> String {
             "organization": {"id": change.org_id, "slug": change.org_slug},
             "data": change.data,
         });
-        batch.push(sql!(
+        batch.queue_deliveries(sql!(
             "INSERT INTO outbox (id, kind, org_id, subject_id, event_id, payload, status,
                                  next_attempt_at, created_at)
              SELECT lower(hex(randomblob(16))), 'webhook', ?1, w.id, ?2, ?3, 'pending', ?4, ?4
                FROM webhooks w
               WHERE w.org_id = ?1 AND w.deleted_at IS NULL AND w.disabled_at IS NULL
-                AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = ?5)",
+                AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = ?5)
+             RETURNING event_id",
             change.org_id,
             &id,
             payload.to_string(),
@@ -111,4 +114,34 @@ pub fn by_caller(
         },
         now,
     )
+}
+
+/// One entry of the audit log, as stored.
+#[derive(Debug, Deserialize)]
+pub struct Entry {
+    pub seq: i64,
+    pub id: String,
+    pub at: i64,
+    pub actor_type: String,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    /// A JSON object.
+    pub data: String,
+}
+
+/// Adds a page of the audit log of the organization `slug`, newest first: entries below
+/// sequence number `before`.
+pub fn list(batch: &mut Batch, slug: &str, before: i64, limit: i64) -> Rows<Entry> {
+    batch.query(sql!(
+        "SELECT a.seq, a.id, a.at, a.actor_type, a.actor_id, a.action, a.target_type,
+                a.target_id, a.data
+           FROM audit_log a JOIN orgs o ON o.id = a.org_id
+          WHERE o.slug = ?1 AND o.deleted_at IS NULL AND a.seq < ?2
+          ORDER BY a.seq DESC LIMIT ?3",
+        slug,
+        before,
+        limit,
+    ))
 }

@@ -8,6 +8,7 @@
 //! Because D1 runs each batch alone, a condition checked by a guard still holds when the
 //! statements after it run: races and retries cannot slip between them.
 
+pub mod api_keys;
 pub mod audit;
 pub mod invitations;
 pub mod kv;
@@ -16,10 +17,12 @@ pub mod orgs;
 pub mod outbox;
 pub mod principal;
 pub mod resources;
+pub mod webhooks;
 
 use crate::domain::{Code, Problem};
 use serde::de::DeserializeOwned;
-use std::cell::Cell;
+use serde::Deserialize;
+use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result};
@@ -104,6 +107,9 @@ impl Stmt {
 pub struct Db {
     d1: D1Database,
     round_trips: Cell<u32>,
+    /// Event ids of the webhook deliveries that committed batches queued, to be sent once
+    /// the response is out.
+    queued_deliveries: RefCell<Vec<String>>,
 }
 
 impl Db {
@@ -111,11 +117,36 @@ impl Db {
         Db {
             d1,
             round_trips: Cell::new(0),
+            queued_deliveries: RefCell::new(Vec::new()),
         }
     }
 
     pub fn round_trips(&self) -> u32 {
         self.round_trips.get()
+    }
+
+    /// The event ids whose webhook deliveries this request queued (and forgets them).
+    pub fn take_queued_deliveries(&self) -> Vec<String> {
+        self.queued_deliveries.take()
+    }
+
+    /// Notes the deliveries queued by the statements at `indexes` of a committed batch.
+    fn note_deliveries(&self, results: &[D1Result], indexes: &[usize]) {
+        #[derive(Deserialize)]
+        struct Queued {
+            event_id: String,
+        }
+        let mut queued = self.queued_deliveries.borrow_mut();
+        for rows in indexes
+            .iter()
+            .filter_map(|&i| results.get(i)?.results::<Queued>().ok())
+        {
+            for row in rows {
+                if !queued.contains(&row.event_id) {
+                    queued.push(row.event_id);
+                }
+            }
+        }
     }
 
     fn prepare(&self, stmt: &Stmt) -> Result<D1PreparedStatement, Problem> {
@@ -177,6 +208,8 @@ pub struct Rows<T> {
 #[derive(Default)]
 pub struct Batch {
     stmts: Vec<Stmt>,
+    /// Which statements queue webhook deliveries (see [`Batch::queue_deliveries`]).
+    deliveries: Vec<usize>,
 }
 
 impl Batch {
@@ -198,6 +231,13 @@ impl Batch {
         }
     }
 
+    /// Adds a statement that queues webhook deliveries and returns the `event_id` of each
+    /// row it queued; once the batch commits, the request sends them (`Db` keeps the ids).
+    pub fn queue_deliveries(&mut self, stmt: Stmt) {
+        self.deliveries.push(self.stmts.len());
+        self.stmts.push(stmt);
+    }
+
     /// Aborts the batch with `code` when `violation` (a `WHERE` condition over `args`) holds.
     pub fn guard(&mut self, code: Code, violation: &'static str, args: Vec<Arg>) {
         // The statement text must be static for D1's statement cache; the code is a
@@ -216,7 +256,9 @@ impl Batch {
         if self.stmts.is_empty() {
             return Ok(Results(Vec::new()));
         }
-        db.send(&self.stmts).await.map(Results)
+        let results = db.send(&self.stmts).await?;
+        db.note_deliveries(&results, &self.deliveries);
+        Ok(Results(results))
     }
 }
 

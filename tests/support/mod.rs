@@ -6,6 +6,7 @@
 
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
+pub mod hooks;
 pub mod mail;
 
 use jwt_compact::alg::{Hs256, Hs256Key};

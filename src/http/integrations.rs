@@ -1,0 +1,175 @@
+//! Integrations: `/v1/orgs/{slug}/api-keys`, `/webhooks` and `/audit-log`. Owners and
+//! admins only (`integrations.manage`); no API key can manage any of them.
+//!
+//! Reads cost one round trip: the list (or the one row a deletion names) is read in the
+//! batch that authenticates, and shown only once the caller is authorized.
+
+use super::auth;
+use super::body::{names, string, Fields};
+use super::{json, no_content, Answer, Ctx};
+use crate::domain::event::{EventType, WEBHOOK_EVENTS};
+use crate::domain::policy::{authorize, Action, Scope};
+use crate::domain::secret::{webhook_secret, ApiKeySecret};
+use crate::domain::values::{is_id, Name};
+use crate::domain::webhook::WebhookUrl;
+use crate::domain::{Problem, Timestamp};
+use crate::store::api_keys::KeyRow;
+use crate::store::audit::Entry;
+use crate::store::principal::{parse_scopes, Caller, CallerQuery};
+use crate::store::webhooks::WebhookRow;
+use crate::store::{self, Batch, Results, Rows};
+use serde_json::{json, Value};
+
+/// The ApiKey object (never with its secret).
+fn key_json(key: &KeyRow) -> Value {
+    let scopes: Vec<_> = parse_scopes(&key.scopes)
+        .into_iter()
+        .map(Scope::as_str)
+        .collect();
+    json!({
+        "id": key.id,
+        "name": key.name,
+        "scopes": scopes,
+        "prefix": key.prefix,
+        "created_at": Timestamp(key.created_at),
+        "last_used_at": key.last_used_at.map(Timestamp),
+    })
+}
+
+/// The Webhook object (never with its secret): a disabled endpoint says when and why.
+fn webhook_json(hook: &WebhookRow) -> Value {
+    let events: Vec<String> = serde_json::from_str(&hook.events).unwrap_or_default();
+    json!({
+        "id": hook.id,
+        "url": hook.url,
+        "events": events,
+        "created_at": Timestamp(hook.created_at),
+        "failure_count": hook.failure_count,
+        "disabled_at": hook.disabled_at.map(Timestamp),
+        "disabled_reason": hook.disabled_reason,
+    })
+}
+
+/// An AuditEntry.
+fn entry_json(entry: &Entry) -> Value {
+    json!({
+        "id": entry.id,
+        "at": Timestamp(entry.at),
+        "actor": {"type": entry.actor_type, "id": entry.actor_id},
+        "action": entry.action,
+        "target": {"type": entry.target_type, "id": entry.target_id},
+        "data": serde_json::from_str::<Value>(&entry.data).unwrap_or_else(|_| json!({})),
+    })
+}
+
+/// Runs a batch begun by [`auth::begin`] and checks the caller may manage integrations.
+async fn authorized(
+    ctx: &Ctx,
+    batch: Batch,
+    caller: CallerQuery,
+) -> Result<(Caller, Results), Problem> {
+    let results = batch.run(&ctx.db).await?;
+    let caller = caller.resolve(&results)?;
+    authorize(&caller.actor, Action::ManageIntegrations)?;
+    Ok((caller, results))
+}
+
+/// The caller, authorized to manage integrations, and the row `{id}` names in their
+/// organization (read by `find` in the same round trip); 404 when there is none.
+async fn caller_and_row<T: serde::de::DeserializeOwned>(
+    ctx: &Ctx,
+    what: &str,
+    find: fn(&mut Batch, &str, &str) -> Rows<T>,
+) -> Result<(Caller, T), Problem> {
+    let id = ctx.param("id");
+    let (mut batch, caller) = auth::begin(ctx)?;
+    let row = is_id(id).then(|| find(&mut batch, ctx.param("slug"), id));
+    let (caller, results) = authorized(ctx, batch, caller).await?;
+    let row = match row {
+        Some(row) => results.first(row)?,
+        None => None,
+    };
+    Ok((caller, row.ok_or_else(|| Problem::not_found(what))?))
+}
+
+/// `GET /v1/orgs/{slug}/api-keys` — live keys, in creation order.
+pub async fn list_keys(ctx: &Ctx) -> Answer {
+    let (mut batch, caller) = auth::begin(ctx)?;
+    let page = ctx.page()?;
+    let rows = store::api_keys::list(&mut batch, ctx.param("slug"), page.after, page.fetch());
+    let (_, results) = authorized(ctx, batch, caller).await?;
+    json(200, &page.envelope(results.all(rows)?, |k| k.seq, key_json))
+}
+
+/// `POST /v1/orgs/{slug}/api-keys` `{name, scopes}` — the secret is in this answer only.
+pub async fn create_key(ctx: &Ctx) -> Answer {
+    let caller = auth::caller(ctx).await?;
+    authorize(&caller.actor, Action::ManageIntegrations)?;
+    let scope_names = Scope::ALL.map(Scope::as_str);
+    let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
+    let name = body.required("name", string(Name::parse));
+    let scopes = body.required("scopes", names(Scope::parse, &scope_names, 0));
+    let (name, scopes) = body.finish((name, scopes))?;
+    let secret = ApiKeySecret::generate().map_err(|_| Problem::internal())?;
+    let key = store::api_keys::create(&ctx.db, &caller, &name, &scopes, &secret, ctx.now).await?;
+    let mut answer = key_json(&key);
+    answer["secret"] = json!(secret.expose());
+    json(201, &answer)
+}
+
+/// `DELETE /v1/orgs/{slug}/api-keys/{id}` — the key stops working at once.
+pub async fn revoke_key(ctx: &Ctx) -> Answer {
+    let (caller, key) = caller_and_row(ctx, "API key", store::api_keys::find).await?;
+    store::api_keys::revoke(&ctx.db, &caller, &key, ctx.now).await?;
+    no_content()
+}
+
+/// `GET /v1/orgs/{slug}/webhooks` — endpoints, disabled ones included, in creation order.
+pub async fn list_webhooks(ctx: &Ctx) -> Answer {
+    let (mut batch, caller) = auth::begin(ctx)?;
+    let page = ctx.page()?;
+    let rows = store::webhooks::list(&mut batch, ctx.param("slug"), page.after, page.fetch());
+    let (_, results) = authorized(ctx, batch, caller).await?;
+    json(
+        200,
+        &page.envelope(results.all(rows)?, |w| w.seq, webhook_json),
+    )
+}
+
+/// `POST /v1/orgs/{slug}/webhooks` `{url, events}` — the signing secret is in this answer
+/// only.
+pub async fn create_webhook(ctx: &Ctx) -> Answer {
+    let caller = auth::caller(ctx).await?;
+    authorize(&caller.actor, Action::ManageIntegrations)?;
+    let event_names = WEBHOOK_EVENTS.map(EventType::as_str);
+    let webhook_event = |s: &str| EventType::parse(s).filter(|e| e.is_webhook_event());
+    let allow_local = ctx.cfg.allow_http_webhooks;
+    let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
+    let url = body.required("url", string(|s| WebhookUrl::parse(s, allow_local)));
+    let events = body.required("events", names(webhook_event, &event_names, 1));
+    let (url, events) = body.finish((url, events))?;
+    let secret = webhook_secret().map_err(|_| Problem::internal())?;
+    let hook = store::webhooks::create(&ctx.db, &caller, &url, &events, &secret, ctx.now).await?;
+    let mut answer = webhook_json(&hook);
+    answer["secret"] = json!(secret);
+    json(201, &answer)
+}
+
+/// `DELETE /v1/orgs/{slug}/webhooks/{id}` — deliveries still queued for it are dropped.
+pub async fn delete_webhook(ctx: &Ctx) -> Answer {
+    let (caller, hook) = caller_and_row(ctx, "webhook", store::webhooks::find).await?;
+    store::webhooks::delete(&ctx.db, &caller, &hook, ctx.now).await?;
+    no_content()
+}
+
+/// `GET /v1/orgs/{slug}/audit-log` — every change, newest first.
+pub async fn audit_log(ctx: &Ctx) -> Answer {
+    let (mut batch, caller) = auth::begin(ctx)?;
+    let page = ctx.page()?;
+    let rows = store::audit::list(&mut batch, ctx.param("slug"), page.before(), page.fetch());
+    let (_, results) = authorized(ctx, batch, caller).await?;
+    json(
+        200,
+        &page.envelope(results.all(rows)?, |e| e.seq, entry_json),
+    )
+}

@@ -1,0 +1,136 @@
+//! Organization API keys: issued with their secret shown once (only its SHA-256 is kept),
+//! listed without it, revoked at once. Authentication by key is in `principal`.
+
+use super::audit::{self, By, Change};
+use super::principal::{self, Caller};
+use super::{Batch, Db, Rows};
+use crate::domain::event::EventType;
+use crate::domain::policy::Scope;
+use crate::domain::secret::ApiKeySecret;
+use crate::domain::values::{new_id, Name};
+use crate::domain::{Code, Problem, Timestamp};
+use crate::{guard, sql};
+use serde::Deserialize;
+use serde_json::json;
+
+/// A live API key, without anything secret.
+#[derive(Debug, Deserialize)]
+pub struct KeyRow {
+    pub seq: i64,
+    pub id: String,
+    pub name: String,
+    /// A JSON array of scope names.
+    pub scopes: String,
+    pub prefix: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// Adds a page of the live keys of the organization `slug`, in creation order.
+pub fn list(batch: &mut Batch, slug: &str, after_seq: i64, limit: i64) -> Rows<KeyRow> {
+    batch.query(sql!(
+        "SELECT k.seq, k.id, k.name, k.scopes, k.prefix, k.created_at, k.last_used_at
+           FROM api_keys k JOIN orgs o ON o.id = k.org_id
+          WHERE o.slug = ?1 AND o.deleted_at IS NULL AND k.revoked_at IS NULL AND k.seq > ?2
+          ORDER BY k.seq LIMIT ?3",
+        slug,
+        after_seq,
+        limit,
+    ))
+}
+
+/// Adds a read of the live key `id` of the organization `slug`.
+pub fn find(batch: &mut Batch, slug: &str, id: &str) -> Rows<KeyRow> {
+    batch.query(sql!(
+        "SELECT k.seq, k.id, k.name, k.scopes, k.prefix, k.created_at, k.last_used_at
+           FROM api_keys k JOIN orgs o ON o.id = k.org_id
+          WHERE o.slug = ?1 AND o.deleted_at IS NULL AND k.id = ?2 AND k.revoked_at IS NULL",
+        slug,
+        id,
+    ))
+}
+
+/// Issues a key named `name` with `scopes`, whose secret is `secret`.
+pub async fn create(
+    db: &Db,
+    caller: &Caller,
+    name: &Name,
+    scopes: &[Scope],
+    secret: &ApiKeySecret,
+    now: Timestamp,
+) -> Result<KeyRow, Problem> {
+    let id = new_id();
+    let scope_names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+    let prefix = secret.display_prefix();
+    let mut batch = Batch::new();
+    principal::guard_actor(&mut batch, caller);
+    batch.push(sql!(
+        "INSERT INTO api_keys (id, org_id, name, scopes, prefix, secret_hash, created_by,
+                               created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        &id,
+        &caller.org.id,
+        name.as_str(),
+        json!(scope_names).to_string(),
+        &prefix,
+        secret.digest(),
+        caller.actor.user_id(),
+        now.0,
+    ));
+    audit::record(
+        &mut batch,
+        Change {
+            org_id: &caller.org.id,
+            org_slug: &caller.org.slug,
+            by: By::Actor(&caller.actor),
+            event: EventType::ApiKeyCreated,
+            target: ("api_key", &id),
+            data: json!({"name": name.as_str(), "scopes": scope_names, "prefix": prefix}),
+        },
+        now,
+    );
+    let key = batch.query(sql!(
+        "SELECT seq, id, name, scopes, prefix, created_at, last_used_at
+           FROM api_keys WHERE id = ?1",
+        &id,
+    ));
+    let results = batch.run(db).await?;
+    results.first(key)?.ok_or_else(Problem::internal)
+}
+
+/// Revokes `key`: from this batch on, requests made with it get 401. `not_found` when it
+/// was revoked meanwhile.
+pub async fn revoke(db: &Db, caller: &Caller, key: &KeyRow, now: Timestamp) -> Result<(), Problem> {
+    let mut batch = Batch::new();
+    principal::guard_actor(&mut batch, caller);
+    guard!(
+        batch,
+        Code::NotFound,
+        "NOT EXISTS (SELECT 1 FROM api_keys
+                      WHERE id = ?2 AND org_id = ?3 AND revoked_at IS NULL)",
+        &key.id,
+        &caller.org.id,
+    );
+    batch.push(sql!(
+        "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1",
+        &key.id,
+        now.0,
+    ));
+    audit::record(
+        &mut batch,
+        Change {
+            org_id: &caller.org.id,
+            org_slug: &caller.org.slug,
+            by: By::Actor(&caller.actor),
+            event: EventType::ApiKeyRevoked,
+            target: ("api_key", &key.id),
+            data: json!({"name": key.name, "prefix": key.prefix}),
+        },
+        now,
+    );
+    batch.run(db).await.map_err(|p| match p.code {
+        Code::NotFound => Problem::not_found("API key"),
+        _ => p,
+    })?;
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! Webhook delivery: sends the outbox's webhook rows to their endpoints, signed, within a
+//! time limit, and records each outcome. A request sends the deliveries its own changes
+//! queued once its response is out (`ctx.wait_until`); the scheduled job retries the ones
+//! that failed, on the schedule of `domain::webhook`.
+//!
+//! Delivery is at least once: a row is claimed before it is sent, so two senders never
+//! send it at the same time, but an accepted delivery whose outcome is not recorded (the
+//! Worker stopped, D1 failed) is sent again when its claim runs out. Receivers deduplicate
+//! by `Roster-Event-Id`, the id of the audit entry the event comes from.
+
+use crate::config::Config;
+use crate::domain::secret::webhook_signature;
+use crate::domain::webhook::{self, WebhookUrl};
+use crate::domain::{Problem, Timestamp};
+use crate::http::Ctx;
+use crate::store::webhooks::{self as outbox, Delivery, Due, Failure};
+use crate::store::Db;
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::task::Poll;
+use std::time::Duration;
+use worker::wasm_bindgen::JsValue;
+use worker::{
+    AbortController, Date, Delay, Env, Fetch, Headers, Method, Request, RequestInit,
+    RequestRedirect, ResponseBody,
+};
+
+/// How long an endpoint has to answer.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a claim lasts: longer than a send with its timeout and the writes after it, so
+/// that only a sender that stopped midway loses its claim.
+const CLAIM_SECONDS: i64 = 60;
+
+/// Deliveries sent per claim. Sends are sequential, so the job's run stays well within the
+/// platform's limits even if every endpoint times out.
+const CLAIM_LIMIT: i64 = 50;
+
+fn clock() -> Timestamp {
+    Timestamp::from_millis(Date::now().as_millis())
+}
+
+/// Sends, once the response is out, the deliveries the request's committed changes queued.
+pub fn deliver_queued(ctx: &Ctx) {
+    let event_ids = ctx.db.take_queued_deliveries();
+    if event_ids.is_empty() {
+        return;
+    }
+    let env = ctx.env.clone();
+    let cfg = ctx.cfg.clone();
+    ctx.background.wait_until(async move {
+        if let Some(db) = database(&env) {
+            deliver(&db, &cfg, Due::Events(&event_ids)).await;
+        }
+    });
+}
+
+/// Sends every delivery whose time has come (the scheduled job).
+pub async fn deliver_due(env: &Env) {
+    if let Some(db) = database(env) {
+        deliver(&db, &Config::get(env), Due::All).await;
+    }
+}
+
+fn database(env: &Env) -> Option<Db> {
+    env.d1("DB")
+        .map(Db::new)
+        .map_err(|e| worker::console_error!("d1 binding: {e}"))
+        .ok()
+}
+
+async fn deliver(db: &Db, cfg: &Config, due: Due<'_>) {
+    let claimed = match outbox::claim(db, due, clock(), CLAIM_SECONDS, CLAIM_LIMIT).await {
+        Ok(claimed) => claimed,
+        Err(_) => return,
+    };
+    for delivery in claimed {
+        let recorded = match (&delivery.url, &delivery.secret) {
+            (Some(url), Some(secret)) => match send(cfg, url, secret, &delivery).await {
+                Ok(()) => outbox::delivered(db, &delivery, clock()).await,
+                Err(error) => failed(db, &delivery, &error).await,
+            },
+            _ => outbox::dropped(db, &delivery, clock()).await,
+        };
+        if recorded.is_err() {
+            worker::console_error!(
+                "webhook delivery {}: the outcome was not recorded; it will be sent again",
+                delivery.id
+            );
+        }
+    }
+}
+
+/// Records a failed attempt, with what the domain decides follows from it.
+async fn failed(db: &Db, delivery: &Delivery, error: &str) -> Result<(), Problem> {
+    let now = clock();
+    let attempts = delivery.attempts + 1;
+    let reason = webhook::disabled_reason(error);
+    let failure = Failure {
+        error,
+        retry_at: webhook::retry_delay(attempts).map(|delay| now.plus(delay)),
+        disable_after: webhook::DISABLE_AFTER_FAILURES,
+        disabled_reason: &reason,
+    };
+    outbox::failed(db, delivery, &failure, now).await
+}
+
+/// POSTs the delivery, signed; `Err` says why it did not succeed.
+async fn send(cfg: &Config, url: &str, secret: &str, delivery: &Delivery) -> Result<(), String> {
+    // The rules may have tightened since the endpoint was created (ALLOW_HTTP_WEBHOOKS
+    // turned off): they are applied again to every send.
+    WebhookUrl::parse(url, cfg.allow_http_webhooks)
+        .map_err(|why| format!("the URL is no longer allowed: it {why}"))?;
+    let signature = webhook_signature(secret, clock().0, &delivery.payload);
+    let headers = Headers::new();
+    for (name, value) in [
+        ("content-type", "application/json"),
+        ("user-agent", "Roster-Webhooks/1"),
+        ("roster-event-id", delivery.event_id.as_str()),
+        ("roster-signature", signature.as_str()),
+    ] {
+        headers
+            .set(name, value)
+            .map_err(|_| "the request could not be built".to_string())?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        // A redirect could lead anywhere, past the URL rules: it counts as a failure.
+        .with_redirect(RequestRedirect::Manual)
+        .with_body(Some(JsValue::from_str(&delivery.payload)));
+    let request = Request::new_with_init(url, &init)
+        .map_err(|_| "the request could not be built".to_string())?;
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let fetch = Fetch::Request(request);
+    let response = match within(fetch.send_with_signal(&signal), Delay::from(TIMEOUT)).await {
+        Some(Ok(response)) => response,
+        Some(Err(_)) => return Err("the endpoint could not be reached".into()),
+        None => {
+            controller.abort();
+            return Err(format!("no answer within {} s", TIMEOUT.as_secs()));
+        }
+    };
+    // The answer's body is of no interest: cancelling it frees the connection at once.
+    if let ResponseBody::Stream(body) = response.body() {
+        let _ = body.cancel();
+    }
+    match response.status_code() {
+        200..=299 => Ok(()),
+        status @ 300..=399 => Err(format!("HTTP {status} (redirects are not followed)")),
+        status => Err(format!("HTTP {status}")),
+    }
+}
+
+/// The output of `work`, or `None` when `timer` fires first.
+async fn within<T>(work: impl Future<Output = T>, timer: Delay) -> Option<T> {
+    let mut work = pin!(work);
+    let mut timer = pin!(timer);
+    poll_fn(|cx| {
+        if let Poll::Ready(output) = work.as_mut().poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        timer.as_mut().poll(cx).map(|()| None)
+    })
+    .await
+}
