@@ -90,10 +90,9 @@ pub use provider::{send, Delivery};
 mod provider {
     use super::Message;
     use crate::config::EmailConfig;
-    use futures_util::future::{select, Either};
+    use crate::outbound::post_json;
     use serde_json::json;
     use std::time::Duration;
-    use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
 
     /// How long the provider may take before the attempt counts as failed.
     const TIMEOUT: Duration = Duration::from_secs(10);
@@ -145,38 +144,22 @@ mod provider {
             "html": message.html,
             "text": message.text,
         });
-        let headers = Headers::new();
-        let set = |name: &str, value: &str| headers.set(name, value).map_err(|e| e.to_string());
-        set("content-type", "application/json")?;
-        set("idempotency-key", idempotency_key)?;
-        if let Some(key) = &config.api_key {
-            set("authorization", &format!("Bearer {key}"))?;
+        let authorization = config.api_key.as_ref().map(|key| format!("Bearer {key}"));
+        let mut headers = vec![("idempotency-key", idempotency_key)];
+        if let Some(authorization) = &authorization {
+            headers.push(("authorization", authorization));
         }
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_headers(headers)
-            .with_body(Some(body.to_string().into()));
-        let request = Request::new_with_init(&format!("{api_url}/emails"), &init)
-            .map_err(|e| format!("building the request: {e}"))?;
-        let controller = AbortController::default();
-        let signal = controller.signal();
-        let fetch = Fetch::Request(request);
-        let sending = fetch.send_with_signal(&signal);
-        let timeout = Delay::from(TIMEOUT);
-        futures_util::pin_mut!(sending);
-        futures_util::pin_mut!(timeout);
-        match select(sending, timeout).await {
-            Either::Left((Ok(response), _)) if (200..300).contains(&response.status_code()) => {
-                Ok(())
-            }
-            Either::Left((Ok(response), _)) => {
-                Err(format!("the provider answered {}", response.status_code()))
-            }
-            Either::Left((Err(e), _)) => Err(format!("the provider is unreachable: {e}")),
-            Either::Right(((), _)) => {
-                controller.abort();
-                Err(format!("the provider did not answer within {TIMEOUT:?}"))
-            }
+        match post_json(
+            &format!("{api_url}/emails"),
+            &headers,
+            &body.to_string(),
+            TIMEOUT,
+        )
+        .await
+        {
+            Ok(200..=299) => Ok(()),
+            Ok(status) => Err(format!("the provider answered {status}")),
+            Err(why) => Err(format!("the provider {why}")),
         }
     }
 }

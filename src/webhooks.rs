@@ -13,17 +13,11 @@ use crate::domain::secret::webhook_signature;
 use crate::domain::webhook::{self, WebhookUrl};
 use crate::domain::{Problem, Timestamp};
 use crate::http::Ctx;
+use crate::outbound::post_json;
 use crate::store::webhooks::{self as outbox, Delivery, Due, Failure};
 use crate::store::Db;
-use std::future::{poll_fn, Future};
-use std::pin::pin;
-use std::task::Poll;
 use std::time::Duration;
-use worker::wasm_bindgen::JsValue;
-use worker::{
-    AbortController, Date, Delay, Env, Fetch, Headers, Method, Request, RequestInit,
-    RequestRedirect, ResponseBody,
-};
+use worker::{Date, Env};
 
 /// How long an endpoint has to answer.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -112,56 +106,17 @@ async fn send(cfg: &Config, url: &str, secret: &str, delivery: &Delivery) -> Res
     WebhookUrl::parse(url, cfg.allow_http_webhooks)
         .map_err(|why| format!("the URL is no longer allowed: it {why}"))?;
     let signature = webhook_signature(secret, clock().0, &delivery.payload);
-    let headers = Headers::new();
-    for (name, value) in [
-        ("content-type", "application/json"),
+    let headers = [
         ("user-agent", "Roster-Webhooks/1"),
         ("roster-event-id", delivery.event_id.as_str()),
         ("roster-signature", signature.as_str()),
-    ] {
-        headers
-            .set(name, value)
-            .map_err(|_| "the request could not be built".to_string())?;
-    }
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        // A redirect could lead anywhere, past the URL rules: it counts as a failure.
-        .with_redirect(RequestRedirect::Manual)
-        .with_body(Some(JsValue::from_str(&delivery.payload)));
-    let request = Request::new_with_init(url, &init)
-        .map_err(|_| "the request could not be built".to_string())?;
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let fetch = Fetch::Request(request);
-    let response = match within(fetch.send_with_signal(&signal), Delay::from(TIMEOUT)).await {
-        Some(Ok(response)) => response,
-        Some(Err(_)) => return Err("the endpoint could not be reached".into()),
-        None => {
-            controller.abort();
-            return Err(format!("no answer within {} s", TIMEOUT.as_secs()));
-        }
-    };
-    // The answer's body is of no interest: cancelling it frees the connection at once.
-    if let ResponseBody::Stream(body) = response.body() {
-        let _ = body.cancel();
-    }
-    match response.status_code() {
+    ];
+    let status = post_json(url, &headers, &delivery.payload, TIMEOUT)
+        .await
+        .map_err(|why| format!("the endpoint {why}"))?;
+    match status {
         200..=299 => Ok(()),
-        status @ 300..=399 => Err(format!("HTTP {status} (redirects are not followed)")),
-        status => Err(format!("HTTP {status}")),
+        300..=399 => Err(format!("HTTP {status} (redirects are not followed)")),
+        _ => Err(format!("HTTP {status}")),
     }
-}
-
-/// The output of `work`, or `None` when `timer` fires first.
-async fn within<T>(work: impl Future<Output = T>, timer: Delay) -> Option<T> {
-    let mut work = pin!(work);
-    let mut timer = pin!(timer);
-    poll_fn(|cx| {
-        if let Poll::Ready(output) = work.as_mut().poll(cx) {
-            return Poll::Ready(Some(output));
-        }
-        timer.as_mut().poll(cx).map(|()| None)
-    })
-    .await
 }
