@@ -149,3 +149,46 @@ fn a_stale_pending_invitation_is_replaced_when_the_address_is_invited_again() {
         .send()
         .ok(200);
 }
+
+#[test]
+fn expiry_is_announced_once_however_often_the_job_runs() {
+    local_server();
+    let owner = User::new("owner");
+    let slug = create_org(&owner, "pro");
+    let url = support::hooks::hooks().url("expired");
+    post(&format!("/v1/orgs/{slug}/webhooks"))
+        .auth(&owner)
+        .json(&json!({"url": url, "events": ["invitation.expired"]}))
+        .send()
+        .ok(201);
+    let invitation = create_invitation(&owner, &slug, &User::new("lapsed").email, "member");
+    std::thread::sleep(Duration::from_secs(4));
+    let server = local_server();
+    server.run_cron();
+    server.run_cron();
+    let hits = support::hooks::hooks().wait_for(&url, 1);
+    assert_eq!(hits[0].json["data"]["id"], invitation["id"]);
+    std::thread::sleep(Duration::from_millis(500));
+    server.run_cron();
+    assert_eq!(
+        support::hooks::hooks().hits(&url).len(),
+        1,
+        "announced once"
+    );
+    let log = get(&format!("/v1/orgs/{slug}/audit-log"))
+        .auth(&owner)
+        .send()
+        .ok(200);
+    let expired: Vec<_> = log["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "invitation.expired")
+        .collect();
+    assert_eq!(expired.len(), 1, "recorded once");
+    assert_eq!(expired[0]["actor"], json!({"type": "system", "id": null}));
+    assert_eq!(
+        expired[0]["target"],
+        json!({"type": "invitation", "id": invitation["id"]})
+    );
+}
