@@ -15,6 +15,7 @@ pub struct Op {
     description: Option<&'static str>,
     public: bool,
     body: Option<Value>,
+    body_required: bool,
     responses: Vec<(u16, &'static str, Option<Value>)>,
     errors: Vec<Code>,
     query: Vec<Value>,
@@ -62,6 +63,7 @@ impl Op {
             description: None,
             public: false,
             body: None,
+            body_required: true,
             responses: Vec::new(),
             errors: Vec::new(),
             query: Vec::new(),
@@ -85,6 +87,12 @@ impl Op {
     pub fn body(mut self, name: &str) -> Op {
         self.body = Some(schema(name));
         self
+    }
+
+    /// A JSON request body of schema `name` that may be left out.
+    pub fn optional_body(mut self, name: &str) -> Op {
+        self.body_required = false;
+        self.body(name)
     }
 
     /// A success response (`schema` = `None` for an empty body).
@@ -252,8 +260,7 @@ fn render(path: &str, op: Op) -> Value {
         out["parameters"] = parameters.into();
     }
     if let Some(body) = op.body {
-        out["requestBody"] =
-            json!({"required": true, "content": {"application/json": {"schema": body}}});
+        out["requestBody"] = json!({"required": op.body_required, "content": {"application/json": {"schema": body}}});
     }
     if op.public {
         out["security"] = json!([]);
@@ -355,8 +362,8 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
             .ok(204, "Removed.", None)
             .errors(&[Forbidden, Conflict])),
         ("post", "/v1/orgs/{slug}/authorize", Op::new("authorize", "Ask the policy")
-            .describe("May user `user_id` (the caller when omitted) hold `permission`, and reach `level` (`read` when omitted) on `resource_id`? `level` in the answer is the user's effective level on the resource (null without one). Someone who is not a member is allowed nothing. Asking about someone else needs `members.manage`, or an API key with `members:read`. One D1 round trip.")
-            .body("AuthorizeQuestion")
+            .describe("May user `user_id` (the caller when omitted) hold `permission`, and reach `level` (`read` when omitted) on `resource_id`? `level` in the answer is the user's effective level on the resource (null without one). Someone who is not a member is allowed nothing. Asking about someone else needs `members.manage`, or an API key with `members:read`. The body may be omitted (is the caller a member?). One D1 round trip.")
+            .optional_body("AuthorizeQuestion")
             .ok(200, "The policy's answer.", Some(schema("AuthorizeAnswer")))
             .errors(&[Forbidden])),
         ("get", "/v1/invitations/{token}", Op::new("previewInvitation", "What an invitation link is for")

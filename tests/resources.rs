@@ -336,6 +336,15 @@ fn authorize_answers_for_the_caller_and_for_others() {
         ),
         json!({"allowed": false, "role": null, "level": null})
     );
+    // Without a body: is the caller a member?
+    let bare = post(&format!("/v1/orgs/{slug}/authorize"))
+        .auth(&viewer)
+        .send()
+        .ok(200);
+    assert_eq!(
+        bare,
+        json!({"allowed": true, "role": "viewer", "level": null})
+    );
     // Asking about oneself by id is asking for oneself.
     assert_eq!(
         ask(&member, &slug, json!({"user_id": member.id}))["allowed"],

@@ -191,9 +191,10 @@ pub async fn delete_grant(ctx: &Ctx) -> Answer {
 /// `POST /v1/orgs/{slug}/authorize` `{user_id?, permission?, resource_id?, level?}` →
 /// `{allowed, role, level}`, in one round trip. Without `user_id` it answers for the
 /// caller; about someone else it needs `members.manage` (or a key with `members:read`).
-/// Someone who is not a member is allowed nothing.
+/// Someone who is not a member is allowed nothing. Without a body it asks whether the
+/// caller is a member at all.
 pub async fn authorize(ctx: &Ctx) -> Answer {
-    let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
+    let mut body = Fields::parse_or_empty(ctx.header("content-type").as_deref(), &ctx.body)?;
     let user_id = body.optional("user_id", string(|s| Ok(s.to_owned())));
     let permission = body.optional(
         "permission",
