@@ -4,7 +4,7 @@
 # Prints a token to call the API with; mint more with `node scripts/token.mjs <user-id>`.
 set -eu
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 export WRANGLER_SEND_METRICS=false
 
 sh scripts/setup.sh

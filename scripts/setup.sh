@@ -7,7 +7,7 @@
 #   sh scripts/setup.sh --bench  also wrk (load generator) for bench/
 set -eu
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 WORKER_BUILD_VERSION=0.8.7
 

@@ -4,7 +4,7 @@
 # tests against the real Worker under `wrangler dev` (each test binary starts its own).
 set -eu
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 export WRANGLER_SEND_METRICS=false
 
 sh scripts/setup.sh
