@@ -260,7 +260,8 @@ function report(results, sizes, micro, started, load1) {
     `- Date: ${started.toISOString().replace(/\.\d+Z$/, "Z")}`,
     `- Machine: ${cpu.length} CPUs (nproc), ${cpu[0]?.model ?? "unknown CPU"}, ` +
       `${(totalmem() / 2 ** 30).toFixed(1)} GiB memory, Linux ${release()}`,
-    `- Load average (1 min): ${load1.before} before the scenarios, ${load1.after} after`,
+    `- Load average (1 min): ${load1.before} before the scenarios, ${load1.after} after ` +
+      "(the run's own load included)",
     `- Rust: ${command("rustc", "--version")}; worker ${lockedVersion("worker")}, ` +
       `wasm-bindgen ${lockedVersion("wasm-bindgen")}, ` +
       `worker-build ${command("worker-build", "--version")}, ` +
@@ -313,9 +314,16 @@ function report(results, sizes, micro, started, load1) {
       );
     }
   }
+  const [first, last] = floors.map((r) => share(r.measured.rps));
+  const moved = floors.length === 2 ? last - first : NaN;
+  const drift = Number.isNaN(moved)
+    ? ""
+    : ` From the first run to the last it moved ${moved >= 0 ? "+" : ""}${moved.toFixed(0)} ` +
+      "percentage points: a measure of how steady the machine was.";
   add(
     "",
-    "\"vs one-query baseline\" divides by the mean of the baseline's two runs, first and last.",
+    "\"vs one-query baseline\" divides by the mean of the baseline's two runs, first and last." +
+      drift,
     "D1 round trips: Roster's `Server-Timing` on the sample request (the baselines: by",
     "construction). non-2xx: answers outside 2xx plus socket errors in the measured run.",
     "",

@@ -135,10 +135,8 @@ mkdirSync(outDir, { recursive: true });
 const write = (name, text) => writeFileSync(join(outDir, name), text);
 const pairs = (list) => list.map((p) => `${p.token} ${p.jwt}\n`).join("");
 write("roster.sql", sql);
-write(
-  "server.vars",
-  [`JWT_HS256_SECRET:${secret}`, `JWT_ISSUER:${ISSUER}`, `JWT_AUDIENCE:${AUDIENCE}`].join("\n") + "\n",
-);
+const vars = [`JWT_HS256_SECRET:${secret}`, `JWT_ISSUER:${ISSUER}`, `JWT_AUDIENCE:${AUDIENCE}`];
+write("server.vars", vars.map((v) => `${v}\n`).join(""));
 write("member.jwt", jwt(member.id, member.email, member.name));
 write("preview.tokens", previewTokens.join("\n") + "\n");
 write("accept-probe.pair", pairs(probe));
@@ -147,7 +145,7 @@ write("accept.pairs", pairs(accept));
 write(
   "seed.json",
   JSON.stringify({
-    slug: SLUG, issuer: ISSUER, audience: AUDIENCE, members: MEMBERS, pending: PENDING,
+    slug: SLUG, members: MEMBERS, pending: PENDING,
     accept_pool: ACCEPT_POOL, warmup_pool: WARMUP_POOL, seats: SEATS, caller_role: member.role,
   }),
 );
