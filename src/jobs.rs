@@ -9,7 +9,7 @@ use crate::domain::retry::email_retry_delay;
 use crate::domain::secret::InviteToken;
 use crate::domain::{Code, Problem, Timestamp};
 use crate::email::{self, Delivery};
-use crate::store::kv::{self, Preview, PreviewOrg};
+use crate::store::kv::{Kv, Preview, PreviewOrg};
 use crate::store::outbox::{self, ClaimedEmail};
 use crate::store::{invitations, Batch, Db};
 use crate::webhooks;
@@ -28,10 +28,11 @@ pub async fn run(env: &Env) {
             return;
         }
     };
-    if let Err(e) = expire_invitations(env, &db, now).await {
+    let kv = Kv::new(env);
+    if let Err(e) = expire_invitations(&kv, &db, now).await {
         worker::console_error!("scheduled job: expiring invitations failed: {e}");
     }
-    if let Err(e) = retry_emails(env, &cfg, &db, now).await {
+    if let Err(e) = retry_emails(&kv, &cfg, &db, now).await {
         worker::console_error!("scheduled job: retrying emails failed: {e}");
     }
     // Last, so that the events the steps before it record go out in the same run.
@@ -40,7 +41,7 @@ pub async fn run(env: &Env) {
 
 /// Marks pending invitations past their expiry as expired (audit entry and webhook in the
 /// same batch), and drops their KV entries.
-async fn expire_invitations(env: &Env, db: &Db, now: Timestamp) -> Result<(), Problem> {
+async fn expire_invitations(kv: &Kv, db: &Db, now: Timestamp) -> Result<(), Problem> {
     let due = invitations::due_for_expiry(db, now, BATCH_LIMIT).await?;
     let mut expired = Vec::with_capacity(due.len());
     for invitation in due {
@@ -59,14 +60,14 @@ async fn expire_invitations(env: &Env, db: &Db, now: Timestamp) -> Result<(), Pr
             Err(p) => return Err(p),
         }
     }
-    kv::forget_invitations(env, &expired).await;
+    kv.forget_invitations(&expired).await;
     Ok(())
 }
 
 /// Tries due invitation emails again.
-async fn retry_emails(env: &Env, cfg: &Config, db: &Db, now: Timestamp) -> Result<(), Problem> {
+async fn retry_emails(kv: &Kv, cfg: &Config, db: &Db, now: Timestamp) -> Result<(), Problem> {
     for claimed in outbox::claim_emails(db, now, BATCH_LIMIT).await? {
-        if let Err(e) = retry_email(env, cfg, db, &claimed, now).await {
+        if let Err(e) = retry_email(kv, cfg, db, &claimed, now).await {
             worker::console_error!("scheduled job: email {} failed: {e}", claimed.id);
         }
     }
@@ -76,7 +77,7 @@ async fn retry_emails(env: &Env, cfg: &Config, db: &Db, now: Timestamp) -> Resul
 /// One retry. The invitation gets a fresh token first: the token of the earlier attempt was
 /// never stored, and a link in an email that did not arrive is worth nothing anyway.
 async fn retry_email(
-    env: &Env,
+    kv: &Kv,
     cfg: &Config,
     db: &Db,
     claimed: &ClaimedEmail,
@@ -104,8 +105,10 @@ async fn retry_email(
         name: view.org_name.clone(),
         logo_url: view.org_logo_url.clone(),
     };
-    kv::forget_invitations(env, std::slice::from_ref(&inv.token_hash)).await;
-    kv::remember_invitation(env, &digest, &Preview::new(inv, org, now), now).await;
+    kv.forget_invitations(std::slice::from_ref(&inv.token_hash))
+        .await;
+    kv.remember_invitation(&digest, &Preview::new(inv, org, now), now)
+        .await;
 
     let link = email::invitation_link(&cfg.public_url, token.expose());
     let message = email::render(&email::Invite {

@@ -130,6 +130,24 @@ fn the_whole_path_from_invitation_to_member() {
 }
 
 #[test]
+fn what_the_link_and_accepting_cost() {
+    let owner = User::new("owner");
+    let slug = create_org(&owner, "pro");
+    let invitee = User::new("costly");
+    let (_, token) = invite(&owner, &slug, &invitee.email, "member");
+    // The preview is cached in KV when the invitation is created: one read, no D1.
+    let preview = get(&format!("/v1/invitations/{token}")).send();
+    assert_eq!(preview.status, 200);
+    assert_eq!((preview.kv_reads(), preview.round_trips()), (1, 0));
+    // Accepting asks D1 only: a read, then the guarded write.
+    let accepted = post(&format!("/v1/invitations/{token}/accept"))
+        .auth(&invitee)
+        .send();
+    assert_eq!(accepted.status, 200);
+    assert_eq!((accepted.kv_reads(), accepted.round_trips()), (0, 2));
+}
+
+#[test]
 fn creating_invitations_checks_the_address_the_role_and_the_seats() {
     let owner = User::new("owner");
     let slug = create_org(&owner, "pro");

@@ -4,6 +4,7 @@ use super::paging::Page;
 use crate::config::Config;
 use crate::domain::{Problem, Timestamp};
 use crate::routes::Params;
+use crate::store::kv::Kv;
 use crate::store::Db;
 use serde::Serialize;
 use std::rc::Rc;
@@ -18,6 +19,8 @@ pub struct Ctx {
     pub cfg: Rc<Config>,
     pub now: Timestamp,
     pub db: Db,
+    /// The `INVITES` namespace.
+    pub kv: Kv,
     pub params: Params,
     pub headers: Headers,
     pub query: Vec<(String, String)>,

@@ -14,7 +14,7 @@ use crate::email::{self, Delivery};
 use crate::store::invitations::{
     self as store, FirstDelivery, InvitationRow, Inviter, NewInvitation, SeatCheck,
 };
-use crate::store::kv::{self, Preview, PreviewOrg};
+use crate::store::kv::{Preview, PreviewOrg};
 use crate::store::principal::Caller;
 use crate::store::Batch;
 use serde_json::{json, Value};
@@ -336,7 +336,7 @@ async fn invite(
             }
         }
     }
-    kv::forget_invitations(&ctx.env, &stale_digests).await;
+    ctx.kv.forget_invitations(&stale_digests).await;
 
     let org = PreviewOrg {
         slug: caller.org.slug.clone(),
@@ -351,7 +351,9 @@ async fn invite(
             Ok((new, token)) => match created.remove(&new.id) {
                 Some(Ok(row)) => {
                     let preview = Preview::new(&row, org.clone(), ctx.now);
-                    kv::remember_invitation(&ctx.env, &new.token_digest, &preview, ctx.now).await;
+                    ctx.kv
+                        .remember_invitation(&new.token_digest, &preview, ctx.now)
+                        .await;
                     to_send.push((row.clone(), token));
                     Ok(row)
                 }
@@ -554,19 +556,17 @@ pub async fn resend(ctx: &Ctx) -> Answer {
         _ => p,
     })?;
     let mut fresh = results.first(fresh)?.ok_or_else(Problem::internal)?;
-    kv::forget_invitations(&ctx.env, std::slice::from_ref(&row.token_hash)).await;
+    ctx.kv
+        .forget_invitations(std::slice::from_ref(&row.token_hash))
+        .await;
     let org = PreviewOrg {
         slug: caller.org.slug.clone(),
         name: caller.org.name.clone(),
         logo_url: caller.org.logo_url.clone(),
     };
-    kv::remember_invitation(
-        &ctx.env,
-        &digest,
-        &Preview::new(&fresh, org, ctx.now),
-        ctx.now,
-    )
-    .await;
+    ctx.kv
+        .remember_invitation(&digest, &Preview::new(&fresh, org, ctx.now), ctx.now)
+        .await;
     let deliveries = send_first_emails(ctx, &caller, vec![(fresh.clone(), token)]).await;
     if let Some(delivery) = deliveries.get(&fresh.id) {
         fresh.email_delivery = (*delivery).to_owned();
@@ -581,6 +581,8 @@ pub async fn cancel(ctx: &Ctx) -> Answer {
     let row = row.ok_or_else(not_found)?;
     row.status_at(ctx.now)?.require_pending()?;
     store::cancel(&ctx.db, &caller, &row, ctx.now).await?;
-    kv::forget_invitations(&ctx.env, std::slice::from_ref(&row.token_hash)).await;
+    ctx.kv
+        .forget_invitations(std::slice::from_ref(&row.token_hash))
+        .await;
     no_content()
 }

@@ -11,7 +11,7 @@ use crate::domain::values::is_id;
 use crate::domain::{Code, Problem, Timestamp};
 use crate::pages::{self, PendingInvite, Unusable};
 use crate::store::invitations::{self as store, InviteeView, SeatCheck};
-use crate::store::kv::{self, Preview, PreviewOrg};
+use crate::store::kv::{Preview, PreviewOrg};
 use crate::store::Batch;
 use serde_json::json;
 use worker::Response;
@@ -37,7 +37,7 @@ fn preview_org(view: &InviteeView) -> PreviewOrg {
 /// (and then cached again while pending). `None` for an unknown token.
 async fn preview(ctx: &Ctx, token: &InviteToken) -> Result<Option<Preview>, Problem> {
     let digest = token.digest();
-    if let Some(cached) = kv::recall_invitation(&ctx.env, &digest).await {
+    if let Some(cached) = ctx.kv.recall_invitation(&digest).await {
         return Ok(Some(cached));
     }
     let mut batch = Batch::new();
@@ -47,7 +47,7 @@ async fn preview(ctx: &Ctx, token: &InviteToken) -> Result<Option<Preview>, Prob
     };
     let preview = Preview::new(&view.invitation, preview_org(&view), ctx.now);
     if preview.status_at(ctx.now) == Some(Status::Pending) {
-        kv::remember_invitation(&ctx.env, &digest, &preview, ctx.now).await;
+        ctx.kv.remember_invitation(&digest, &preview, ctx.now).await;
     }
     Ok(Some(preview))
 }
@@ -238,7 +238,9 @@ async fn accept(ctx: &Ctx, by: Result<By, Problem>) -> Answer {
         _ => p,
     })?;
     let member = results.first(member)?.ok_or_else(Problem::internal)?;
-    kv::forget_invitations(&ctx.env, std::slice::from_ref(&inv.token_hash)).await;
+    ctx.kv
+        .forget_invitations(std::slice::from_ref(&inv.token_hash))
+        .await;
     json(200, &member_json(&member))
 }
 
@@ -257,7 +259,9 @@ async fn decline(ctx: &Ctx, by: Result<By, Problem>) -> Answer {
         ctx.now,
     );
     batch.run(&ctx.db).await?;
-    kv::forget_invitations(&ctx.env, std::slice::from_ref(&view.invitation.token_hash)).await;
+    ctx.kv
+        .forget_invitations(std::slice::from_ref(&view.invitation.token_hash))
+        .await;
     no_content()
 }
 

@@ -12,7 +12,7 @@ const OPENAPI: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.json"));
 /// `GET /health` — 200 when D1 and KV both answer, 503 otherwise.
 pub async fn health(ctx: &Ctx) -> Answer {
     let d1 = store::ping(&ctx.db).await;
-    let kv = store::kv::ping(&ctx.env).await;
+    let kv = ctx.kv.ping().await;
     let state = |ok: bool| if ok { "ok" } else { "error" };
     json(
         if d1 && kv { 200 } else { 503 },

@@ -120,6 +120,6 @@ pub async fn delete(ctx: &Ctx) -> Answer {
     let caller = auth::caller(ctx).await?;
     authorize(&caller.actor, Action::DeleteOrg)?;
     let digests = store::orgs::delete(&ctx.db, &caller, ctx.now).await?;
-    store::kv::forget_invitations(&ctx.env, &digests).await;
+    ctx.kv.forget_invitations(&digests).await;
     no_content()
 }

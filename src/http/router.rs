@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::domain::values::new_id;
 use crate::domain::{Code, Problem, Timestamp};
 use crate::routes::{resolve, Resolved, RouteId};
+use crate::store::kv::Kv;
 use crate::store::Db;
 use worker::{Date, Env, Method, Request, Response};
 
@@ -79,8 +80,8 @@ pub async fn handle(
     let cfg = Config::get(&env);
     let allowed_origin = origin.filter(|o| cfg.app_origin().as_deref() == Some(o.as_str()));
 
-    let (answer, round_trips) = if req.method() == Method::Options {
-        (preflight(&req, allowed_origin.is_some()), 0)
+    let (answer, cost) = if req.method() == Method::Options {
+        (preflight(&req, allowed_origin.is_some()), Cost::default())
     } else {
         answer(req, env, background, cfg).await
     };
@@ -90,7 +91,7 @@ pub async fn handle(
     };
     let headers = response.headers_mut();
     headers.set("x-request-id", &request_id)?;
-    headers.set("server-timing", &server_timing(round_trips))?;
+    headers.set("server-timing", &cost.server_timing())?;
     headers.set("x-content-type-options", "nosniff")?;
     if !headers.has("cache-control")? {
         headers.set("cache-control", "no-store")?;
@@ -108,31 +109,33 @@ async fn answer(
     env: Env,
     background: worker::Context,
     cfg: std::rc::Rc<Config>,
-) -> (Answer, u32) {
+) -> (Answer, Cost) {
     let path = req.path();
     let method = req.method().to_string();
     let (route, params) = match resolve(&method, &path) {
         Resolved::Found(route, params) => (route, params),
-        Resolved::MethodNotAllowed(allow) => return (Err(Problem::method_not_allowed(allow)), 0),
+        Resolved::MethodNotAllowed(allow) => {
+            return (Err(Problem::method_not_allowed(allow)), Cost::default())
+        }
         Resolved::NotFound => {
             return (
                 Err(Problem::new(
                     Code::NotFound,
                     "No such path; see /openapi.json for the API.",
                 )),
-                0,
+                Cost::default(),
             )
         }
     };
     let body = match read_body(&mut req).await {
         Ok(body) => body,
-        Err(problem) => return (Err(problem), 0),
+        Err(problem) => return (Err(problem), Cost::default()),
     };
     let db = match env.d1("DB") {
         Ok(d1) => Db::new(d1),
         Err(e) => {
             worker::console_error!("d1 binding: {e}");
-            return (Err(Problem::internal()), 0);
+            return (Err(Problem::internal()), Cost::default());
         }
     };
     let query = req
@@ -141,6 +144,7 @@ async fn answer(
         .unwrap_or_default();
     let ctx = Ctx {
         now: Timestamp::from_millis(Date::now().as_millis()),
+        kv: Kv::new(&env),
         headers: req.headers().clone(),
         env,
         cfg,
@@ -157,7 +161,11 @@ async fn answer(
             worker::console_error!("{method} {path}: answered 500");
         }
     }
-    (answer, ctx.db.round_trips())
+    let cost = Cost {
+        d1_round_trips: ctx.db.round_trips(),
+        kv_reads: ctx.kv.reads(),
+    };
+    (answer, cost)
 }
 
 /// Reads the body of a POST, PUT or PATCH, refusing more than [`MAX_BODY_BYTES`] (first by
@@ -219,12 +227,25 @@ fn preflight(req: &Request, origin_allowed: bool) -> Answer {
     Ok(response)
 }
 
-/// `Server-Timing` naming the D1 round trips the request cost.
-fn server_timing(round_trips: u32) -> String {
-    format!(
-        "d1;desc=\"{round_trips} round trip{}\"",
-        if round_trips == 1 { "" } else { "s" }
-    )
+/// What a request cost in the stores, reported in `Server-Timing` so that clients and the
+/// benchmark can see it: `d1;desc="1 round trip", kv;desc="0 reads"`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cost {
+    d1_round_trips: u32,
+    kv_reads: u32,
+}
+
+impl Cost {
+    fn server_timing(self) -> String {
+        let plural = |n: u32| if n == 1 { "" } else { "s" };
+        format!(
+            "d1;desc=\"{} round trip{}\", kv;desc=\"{} read{}\"",
+            self.d1_round_trips,
+            plural(self.d1_round_trips),
+            self.kv_reads,
+            plural(self.kv_reads)
+        )
+    }
 }
 
 /// A client's request id is echoed if it is short, visible ASCII.

@@ -11,6 +11,7 @@ use crate::domain::invitation::Status;
 use crate::domain::values::Email;
 use crate::domain::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::cell::Cell;
 use worker::{Env, KvStore};
 
 /// What the invitation link shows before anyone signs in; cached in KV under the token's
@@ -73,54 +74,77 @@ fn key(digest: &str) -> String {
     format!("invite:{digest}")
 }
 
-fn namespace(env: &Env) -> Option<KvStore> {
-    env.kv(BINDING)
-        .map_err(|e| worker::console_error!("kv binding: {e}"))
-        .ok()
+/// The `INVITES` namespace of one request (or job run), counting its reads for
+/// `Server-Timing`.
+pub struct Kv {
+    namespace: Option<KvStore>,
+    reads: Cell<u32>,
 }
 
-/// Caches an invitation's summary until it expires (KV's minimum TTL is 60 seconds).
-/// Failures are logged, not raised: the D1 fallback keeps the link working.
-pub async fn remember_invitation(env: &Env, digest: &str, preview: &Preview, now: Timestamp) {
-    let Some(kv) = namespace(env) else { return };
-    let ttl = (preview.expires_at().0 - now.0).max(KV_MIN_TTL_SECONDS) as u64;
-    let put = match kv.put(
-        &key(digest),
-        serde_json::to_string(preview).unwrap_or_default(),
-    ) {
-        Ok(builder) => builder.expiration_ttl(ttl).execute().await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = put {
-        worker::console_error!("kv put failed: {e}");
-    }
-}
-
-/// The cached summary of an invitation, if KV has one.
-pub async fn recall_invitation(env: &Env, digest: &str) -> Option<Preview> {
-    let kv = namespace(env)?;
-    kv.get(&key(digest))
-        .json::<Preview>()
-        .await
-        .map_err(|e| worker::console_error!("kv get failed: {e}"))
-        .ok()
-        .flatten()
-}
-
-/// Drops the cached summaries of invitations that are no longer pending.
-pub async fn forget_invitations(env: &Env, digests: &[String]) {
-    let Some(kv) = namespace(env) else { return };
-    for digest in digests {
-        if let Err(e) = kv.delete(&key(digest)).await {
-            worker::console_error!("kv delete failed: {e}");
+impl Kv {
+    pub fn new(env: &Env) -> Kv {
+        let namespace = env
+            .kv(BINDING)
+            .map_err(|e| worker::console_error!("kv binding: {e}"))
+            .ok();
+        Kv {
+            namespace,
+            reads: Cell::new(0),
         }
     }
-}
 
-/// Whether the namespace answers (for `/health`).
-pub async fn ping(env: &Env) -> bool {
-    match namespace(env) {
-        Some(kv) => kv.get("health:ping").text().await.is_ok(),
-        None => false,
+    pub fn reads(&self) -> u32 {
+        self.reads.get()
+    }
+
+    fn read(&self) -> Option<&KvStore> {
+        self.reads.set(self.reads.get() + 1);
+        self.namespace.as_ref()
+    }
+
+    /// Caches an invitation's summary until it expires (KV's minimum TTL is 60 seconds).
+    /// Failures are logged, not raised: the D1 fallback keeps the link working.
+    pub async fn remember_invitation(&self, digest: &str, preview: &Preview, now: Timestamp) {
+        let Some(kv) = &self.namespace else { return };
+        let ttl = (preview.expires_at().0 - now.0).max(KV_MIN_TTL_SECONDS) as u64;
+        let put = match kv.put(
+            &key(digest),
+            serde_json::to_string(preview).unwrap_or_default(),
+        ) {
+            Ok(builder) => builder.expiration_ttl(ttl).execute().await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = put {
+            worker::console_error!("kv put failed: {e}");
+        }
+    }
+
+    /// The cached summary of an invitation, if KV has one.
+    pub async fn recall_invitation(&self, digest: &str) -> Option<Preview> {
+        self.read()?
+            .get(&key(digest))
+            .json::<Preview>()
+            .await
+            .map_err(|e| worker::console_error!("kv get failed: {e}"))
+            .ok()
+            .flatten()
+    }
+
+    /// Drops the cached summaries of invitations that are no longer pending.
+    pub async fn forget_invitations(&self, digests: &[String]) {
+        let Some(kv) = &self.namespace else { return };
+        for digest in digests {
+            if let Err(e) = kv.delete(&key(digest)).await {
+                worker::console_error!("kv delete failed: {e}");
+            }
+        }
+    }
+
+    /// Whether the namespace answers (for `/health`).
+    pub async fn ping(&self) -> bool {
+        match self.read() {
+            Some(kv) => kv.get("health:ping").text().await.is_ok(),
+            None => false,
+        }
     }
 }

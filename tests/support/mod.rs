@@ -380,11 +380,26 @@ impl Reply {
 
     /// D1 round trips the request cost, from `Server-Timing`.
     pub fn round_trips(&self) -> u32 {
+        self.timing("d1")
+    }
+
+    /// KV reads the request cost, from `Server-Timing`.
+    pub fn kv_reads(&self) -> u32 {
+        self.timing("kv")
+    }
+
+    /// The count in the `desc` of `Server-Timing` entry `name`: `d1;desc="2 round trips"`.
+    fn timing(&self, name: &str) -> u32 {
         self.header("server-timing")
-            .and_then(|v| v.split('"').nth(1))
-            .and_then(|d| d.split(' ').next())
+            .and_then(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .find(|entry| entry.starts_with(&format!("{name};")))
+            })
+            .and_then(|entry| entry.split('"').nth(1))
+            .and_then(|desc| desc.split(' ').next())
             .and_then(|n| n.parse().ok())
-            .expect("server-timing names the D1 round trips")
+            .unwrap_or_else(|| panic!("server-timing names the {name} cost"))
     }
 }
 
