@@ -29,6 +29,9 @@ pub struct PlanSpec {
 /// The price of one extra seat for one whole billing period.
 pub const SEAT_PRICE_CENTS: i64 = 500;
 
+/// The most extra seats an organization may hold (a bound on what one request can buy).
+pub const MAX_EXTRA_SEATS: i64 = 10_000;
+
 const FREE: PlanSpec = PlanSpec {
     included_seats: 1,
     roles: &[Role::Owner, Role::Member],
@@ -50,6 +53,8 @@ const BUSINESS: PlanSpec = PlanSpec {
 
 impl Plan {
     pub const ALL: [Plan; 3] = [Plan::Free, Plan::Pro, Plan::Business];
+    /// The plans' names, as requests spell them.
+    pub const NAMES: &'static [&'static str] = &["free", "pro", "business"];
 
     pub fn spec(self) -> &'static PlanSpec {
         match self {
@@ -446,6 +451,7 @@ mod tests {
             assert_eq!(spec.extra_seats, extra, "{plan}");
             assert_eq!(spec.credits, credits, "{plan}");
             assert_eq!(Plan::parse(plan.as_str()), Some(plan));
+            assert!(Plan::NAMES.contains(&plan.as_str()));
         }
         assert_eq!(SEAT_PRICE_CENTS, 500);
     }

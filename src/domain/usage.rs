@@ -1,9 +1,10 @@
 //! Shared credits: whose a consumption is, how a repeated request is recognised by its
 //! idempotency key, and who sees whose usage.
 
-use super::policy::Actor;
+use super::policy::{authorize, role_has, Action, Actor, Permission};
 use super::problem::{Code, Problem};
 use super::secret::sha256_hex;
+use super::values::Role;
 use serde::Serialize;
 use serde_json::json;
 
@@ -77,6 +78,37 @@ pub fn consumer(actor: &Actor, named: Option<&str>) -> Result<String, Problem> {
     }
 }
 
+/// Refuses to record usage for a member whose role cannot consume credits (a viewer),
+/// whoever asks.
+pub fn require_consumer_role(role: Role) -> Result<(), Problem> {
+    if role_has(role, Permission::UsageConsume) {
+        Ok(())
+    } else {
+        Err(Problem::forbidden(format!(
+            "A {role} cannot consume credits; usage is recorded for owners, admins and members."
+        )))
+    }
+}
+
+/// Whose rows of `GET usage` a caller sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UsageView {
+    /// Every member's (`usage.read_all`, or a key with `usage:read`).
+    All,
+    /// Only this user's own.
+    Own(String),
+}
+
+/// Owners and admins (and keys with `usage:read`) see every member's usage; other members
+/// see their own row; a key without the scope sees nothing.
+pub fn usage_view(actor: &Actor) -> Result<UsageView, Problem> {
+    match (authorize(actor, Action::ViewAllUsage), actor) {
+        (Ok(()), _) => Ok(UsageView::All),
+        (Err(_), Actor::User { id, .. }) => Ok(UsageView::Own(id.clone())),
+        (Err(problem), Actor::ApiKey { .. }) => Err(problem),
+    }
+}
+
 /// A member's credits used in the period, as `GET usage` lists them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MemberUsage {
@@ -115,7 +147,7 @@ pub fn by_member(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::values::Role;
+    use crate::domain::policy::Scope;
 
     fn consumption(amount: i64, feature: &str, user: &str) -> Consumption {
         Consumption {
@@ -182,6 +214,45 @@ mod tests {
         assert_eq!(
             (err.code, err.errors[0].field.as_str()),
             (Code::InvalidRequest, "user_id")
+        );
+    }
+
+    #[test]
+    fn viewers_never_consume() {
+        assert!(require_consumer_role(Role::Owner).is_ok());
+        assert!(require_consumer_role(Role::Admin).is_ok());
+        assert!(require_consumer_role(Role::Member).is_ok());
+        assert_eq!(
+            require_consumer_role(Role::Viewer).unwrap_err().code,
+            Code::Forbidden
+        );
+    }
+
+    #[test]
+    fn who_sees_whose_usage() {
+        let user = |role| Actor::User {
+            id: "u1".into(),
+            role,
+        };
+        assert_eq!(usage_view(&user(Role::Owner)).unwrap(), UsageView::All);
+        assert_eq!(usage_view(&user(Role::Admin)).unwrap(), UsageView::All);
+        for role in [Role::Member, Role::Viewer] {
+            assert_eq!(
+                usage_view(&user(role)).unwrap(),
+                UsageView::Own("u1".into())
+            );
+        }
+        let key = |scopes| Actor::ApiKey {
+            id: "k".into(),
+            scopes,
+        };
+        assert_eq!(
+            usage_view(&key(vec![Scope::UsageRead])).unwrap(),
+            UsageView::All
+        );
+        assert_eq!(
+            usage_view(&key(vec![Scope::UsageWrite])).unwrap_err().code,
+            Code::Forbidden
         );
     }
 

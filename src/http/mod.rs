@@ -14,6 +14,8 @@ pub use ctx::*;
 #[cfg(target_arch = "wasm32")]
 pub mod auth;
 #[cfg(target_arch = "wasm32")]
+pub mod billing;
+#[cfg(target_arch = "wasm32")]
 pub mod invitations;
 #[cfg(target_arch = "wasm32")]
 pub mod invitee;
@@ -27,3 +29,5 @@ pub mod ops;
 pub mod orgs;
 #[cfg(target_arch = "wasm32")]
 pub mod router;
+#[cfg(target_arch = "wasm32")]
+pub mod usage;

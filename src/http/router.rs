@@ -2,7 +2,8 @@
 //! answer the same way (`x-request-id`, `Server-Timing`, CORS, caching and problem bodies).
 
 use super::{
-    invitations, invitee, me, members, ops, orgs, problem_response, Answer, Ctx, MAX_BODY_BYTES,
+    billing, invitations, invitee, me, members, ops, orgs, problem_response, usage, Answer, Ctx,
+    MAX_BODY_BYTES,
 };
 use crate::config::Config;
 use crate::domain::values::new_id;
@@ -37,6 +38,12 @@ async fn dispatch(ctx: &Ctx, route: RouteId) -> Answer {
         GetInvitation => invitations::get(ctx).await,
         CancelInvitation => invitations::cancel(ctx).await,
         ResendInvitation => invitations::resend(ctx).await,
+        GetBilling => billing::get(ctx).await,
+        ChangePlan => billing::change_plan(ctx).await,
+        SetExtraSeats => billing::set_extra_seats(ctx).await,
+        ListLedger => billing::ledger(ctx).await,
+        RecordUsage => usage::record(ctx).await,
+        GetUsage => usage::get(ctx).await,
         PreviewInvitation => invitee::show(ctx).await,
         AcceptInvitation => invitee::accept_by_token(ctx).await,
         DeclineInvitation => invitee::decline_by_token(ctx).await,

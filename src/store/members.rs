@@ -113,6 +113,7 @@ pub async fn change_role(
     let mut batch = Batch::new();
     principal::guard_actor(&mut batch, caller);
     guard_role_unchanged(&mut batch, org, member);
+    super::billing::guard_plan(&mut batch, &caller.org);
     set_role(&mut batch, org, &member.user_id, to);
     audit::record(
         &mut batch,
@@ -201,6 +202,7 @@ pub async fn transfer_ownership(
     let mut batch = Batch::new();
     principal::guard_actor(&mut batch, caller);
     guard_role_unchanged(&mut batch, org, member);
+    super::billing::guard_plan(&mut batch, &caller.org);
     // The previous owner steps down first: the schema admits one owner at a time.
     set_role(&mut batch, org, owner_id, previous_role);
     set_role(&mut batch, org, &member.user_id, Role::Owner);

@@ -9,12 +9,14 @@
 //! statements after it run: races and retries cannot slip between them.
 
 pub mod audit;
+pub mod billing;
 pub mod invitations;
 pub mod kv;
 pub mod members;
 pub mod orgs;
 pub mod outbox;
 pub mod principal;
+pub mod usage;
 
 use crate::domain::{Code, Problem};
 use serde::de::DeserializeOwned;
