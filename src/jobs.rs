@@ -1,5 +1,5 @@
 //! The scheduled job (cron, every 15 minutes): expire invitations, retry invitation emails,
-//! deliver due webhooks.
+//! roll billing periods, deliver due webhooks.
 //! Every step is idempotent — guarded or claimed in SQL — so running it twice, or two runs
 //! overlapping, changes nothing more than one run.
 
@@ -11,11 +11,12 @@ use crate::domain::{Code, Problem, Timestamp};
 use crate::email::{self, Delivery};
 use crate::store::kv::{Kv, Preview, PreviewOrg};
 use crate::store::outbox::{self, ClaimedEmail};
-use crate::store::{invitations, Batch, Db};
+use crate::store::{billing, invitations, Batch, Db};
 use crate::webhooks;
 use worker::{Date, Env};
 
-/// Most invitations expired, and emails retried, in one run; the rest wait for the next.
+/// Most invitations expired, emails retried and periods rolled in one run; the rest wait
+/// for the next.
 const BATCH_LIMIT: i64 = 200;
 
 pub async fn run(env: &Env) {
@@ -35,8 +36,21 @@ pub async fn run(env: &Env) {
     if let Err(e) = retry_emails(&kv, &cfg, &db, now).await {
         worker::console_error!("scheduled job: retrying emails failed: {e}");
     }
+    if let Err(e) = roll_periods(&db, now).await {
+        worker::console_error!("scheduled job: rolling billing periods failed: {e}");
+    }
     // Last, so that the events the steps before it record go out in the same run.
     webhooks::deliver_due(env).await;
+}
+
+/// Starts the next billing period of organizations whose period has ended: credits back to
+/// zero, scheduled seat decreases applied. Requests see the new period before this runs
+/// (and roll it themselves when they write), so this keeps the store in step.
+async fn roll_periods(db: &Db, now: Timestamp) -> Result<(), Problem> {
+    for due in billing::due_for_roll(db, now, BATCH_LIMIT).await? {
+        billing::roll_due(db, &due, now).await?;
+    }
+    Ok(())
 }
 
 /// Marks pending invitations past their expiry as expired (audit entry and webhook in the

@@ -437,6 +437,34 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
             .describe("Owner and admin. Every change, newest first (pages continue to older entries). `action` uses the webhook event names where one fits (`organization.updated`, `member.added`, …); the others are `organization.created`, `organization.deleted`, `organization.ownership_transferred`, `invitation.resent`, `billing.plan_changed`, `usage.recorded`, `resource.created|updated|deleted`, `grant.set|removed`, `api_key.created|revoked` and `webhook.created|deleted|disabled`.")
             .list("AuditEntry", "The entries, newest first.")
             .errors(&[Forbidden])),
+        ("get", "/v1/orgs/{slug}/billing", Op::new("getBilling", "Plan, seats and credits")
+            .describe("Owner and admin, or an API key with `billing:read`. Shows the period that contains now, even before the scheduled job has rolled an ended one. `seats.extra_next_period` is the extra seat count the next period starts with when a decrease is scheduled, null otherwise.")
+            .ok(200, "The organization's billing.", Some(schema("Billing")))
+            .errors(&[Forbidden])),
+        ("put", "/v1/orgs/{slug}/billing/plan", Op::new("changePlan", "Change the plan")
+            .describe("Owner only. Upgrades take effect at once. A downgrade is refused with `plan_downgrade_blocked` while the members exceed the new plan's seats (included plus extra) or hold a role it lacks; the check is atomic with accepting invitations and changing roles. Extra seats stay on `pro` and `business`; moving to `free`, which has none, drops them at once without a refund. Credits included follow the new plan at once; what was used this period still counts. Plan changes are not written to the ledger (a plan's price belongs to the product's payment flow); they are recorded in the audit log and announced as `seats.changed`.")
+            .body("ChangePlan")
+            .ok(200, "The billing after the change (unchanged when the plan is the same).", Some(schema("Billing")))
+            .errors(&[Forbidden, PlanDowngradeBlocked, Conflict])),
+        ("put", "/v1/orgs/{slug}/billing/seats", Op::new("setExtraSeats", "Set the number of extra seats")
+            .describe("Owner only; `pro` and `business` (`free` answers `extra_seats_not_available` for anything above 0). Raising adds the seats at once and charges them pro rata, `ceil(500 * added * (period_end - now) / (period_end - period_start))` cents, written to the ledger; it also cancels a scheduled decrease. Lowering takes effect when the next period starts (`seats.extra_next_period`) and costs nothing; it is refused with `seats_in_use` when the members would not fit, and a decrease never leaves members without a seat when it takes effect. Setting the current number again cancels a scheduled decrease. Concurrent changes answer `conflict` rather than charging twice.")
+            .body("SetExtraSeats")
+            .ok(200, "The seats and what the change cost now.", Some(schema("ExtraSeatsChanged")))
+            .errors(&[Forbidden, ExtraSeatsNotAvailable, SeatsInUse, Conflict])),
+        ("get", "/v1/orgs/{slug}/billing/ledger", Op::new("listLedger", "Charges")
+            .describe("Owner and admin, or an API key with `billing:read`. Kinds: `extra_seats` (seats bought mid-period, pro rata).")
+            .list("LedgerEntry", "Entries, oldest first.")
+            .errors(&[Forbidden])),
+        ("post", "/v1/orgs/{slug}/usage", Op::new("recordUsage", "Consume shared credits")
+            .describe("Owner, admin and member (not viewer), or an API key with `usage:write`. Users consume as themselves (`user_id`, if sent, must be their own, else 403); an API key must name the member in `user_id` (400 without it, 404 for someone who is not a member, 403 for a viewer). The balance never goes below zero: when the credits left do not cover `amount`, 402 `insufficient_credits` and nothing is recorded. The same `Idempotency-Key` again answers the first answer (201, same body) and charges nothing, also when the retries arrive in parallel; the same key with another amount, feature or member answers 409 `idempotency_key_reused`. Keys are kept per organization for good.")
+            .header("Idempotency-Key", true, "Required: 1–255 visible ASCII characters, unique per usage event and repeated on its retries.")
+            .body("RecordUsage")
+            .ok(201, "Recorded (or replayed).", Some(schema("UsageRecorded")))
+            .errors(&[Forbidden, InsufficientCredits, IdempotencyKeyReused, Conflict])),
+        ("get", "/v1/orgs/{slug}/usage", Op::new("getUsage", "Credits used this period")
+            .describe("Every member sees the totals. Owners and admins (and API keys with `usage:read`) see a row per member — every current member, then anyone who used credits this period and has left since; other members see only their own row. An API key without `usage:read` gets 403.")
+            .ok(200, "The period's usage.", Some(schema("Usage")))
+            .errors(&[Forbidden])),
     ]
 }
 
@@ -831,6 +859,9 @@ fn components() -> Value {
     if let Value::Object(part) = part {
         schemas.extend(part);
     }
+    if let Value::Object(billing) = billing_schemas(&time) {
+        schemas.extend(billing);
+    }
     json!({
         "securitySchemes": {
             "bearer": {
@@ -840,6 +871,102 @@ fn components() -> Value {
             }
         },
         "schemas": schemas,
+    })
+}
+
+/// Schemas of plans, seats, credits and the ledger (their own `json!`, which nests deep).
+fn billing_schemas(time: &Value) -> Value {
+    json!({
+        "Seats": {
+            "type": "object",
+            "required": ["included", "extra", "total", "used", "available", "pending_invitations", "extra_next_period"],
+            "properties": {
+                "included": {"type": "integer", "description": "Seats the plan includes."},
+                "extra": {"type": "integer", "description": "Extra seats this period."},
+                "total": {"type": "integer", "description": "`included + extra`."},
+                "used": {"type": "integer", "description": "Members, the owner included."},
+                "available": {"type": "integer"},
+                "pending_invitations": {"type": "integer", "description": "Pending invitations take no seat until accepted."},
+                "extra_next_period": {"type": ["integer", "null"], "description": "The extra seats the next period starts with when a decrease is scheduled; null otherwise."}
+            }
+        },
+        "Credits": {
+            "type": "object",
+            "required": ["included", "used", "remaining"],
+            "properties": {
+                "included": {"type": "integer", "description": "Credits the plan includes per period."},
+                "used": {"type": "integer"},
+                "remaining": {"type": "integer", "minimum": 0}
+            }
+        },
+        "Billing": {
+            "type": "object",
+            "required": ["plan", "period_start", "period_end", "seats", "credits"],
+            "properties": {
+                "plan": {"type": "string", "enum": ["free", "pro", "business"]},
+                "period_start": time,
+                "period_end": {"description": "Periods are calendar months from the organization's creation; a day a month lacks falls on its last day.", "allOf": [time]},
+                "seats": schema("Seats"),
+                "credits": schema("Credits")
+            }
+        },
+        "ChangePlan": {
+            "type": "object", "additionalProperties": false, "required": ["plan"],
+            "properties": {"plan": {"type": "string", "enum": ["free", "pro", "business"]}}
+        },
+        "SetExtraSeats": {
+            "type": "object", "additionalProperties": false, "required": ["extra"],
+            "properties": {"extra": {"type": "integer", "minimum": 0, "maximum": 10000, "description": "The extra seats wanted."}}
+        },
+        "ExtraSeatsChanged": {
+            "type": "object", "required": ["seats", "charge_cents"],
+            "properties": {
+                "seats": schema("Seats"),
+                "charge_cents": {"type": "integer", "minimum": 0, "description": "Charged now for the seats added (0 when lowering or unchanged)."}
+            }
+        },
+        "LedgerEntry": {
+            "type": "object",
+            "required": ["id", "at", "kind", "quantity", "amount_cents", "description"],
+            "properties": {
+                "id": {"type": "string"},
+                "at": time,
+                "kind": {"type": "string", "enum": ["extra_seats"]},
+                "quantity": {"type": "integer", "description": "Seats added."},
+                "amount_cents": {"type": "integer"},
+                "description": {"type": "string"}
+            }
+        },
+        "RecordUsage": {
+            "type": "object", "additionalProperties": false, "required": ["amount", "feature"],
+            "properties": {
+                "amount": {"type": "integer", "minimum": 1, "maximum": 1000000},
+                "feature": {"type": "string", "minLength": 1, "maxLength": 100, "description": "What the credits were spent on; trimmed."},
+                "user_id": {"type": "string", "description": "The member the usage is for: required for API keys; users may only name themselves."}
+            }
+        },
+        "UsageRecorded": {
+            "type": "object", "required": ["id", "amount", "remaining"],
+            "properties": {
+                "id": {"type": "string"},
+                "amount": {"type": "integer"},
+                "remaining": {"type": "integer", "description": "Credits left in the period right after this event."}
+            }
+        },
+        "Usage": {
+            "type": "object",
+            "required": ["period_start", "period_end", "included", "used", "remaining", "by_member"],
+            "properties": {
+                "period_start": time,
+                "period_end": time,
+                "included": {"type": "integer"},
+                "used": {"type": "integer"},
+                "remaining": {"type": "integer", "minimum": 0},
+                "by_member": {"type": "array", "items": {"type": "object", "required": ["user_id", "email", "used"], "properties": {
+                    "user_id": {"type": "string"}, "email": {"type": ["string", "null"]}, "used": {"type": "integer"}
+                }}}
+            }
+        }
     })
 }
 

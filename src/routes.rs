@@ -89,6 +89,13 @@ routes! {
     DeleteGrant => Delete "/v1/orgs/{slug}/resources/{id}/grants/{user_id}",
     Authorize => Post "/v1/orgs/{slug}/authorize",
 
+    GetBilling => Get "/v1/orgs/{slug}/billing",
+    ChangePlan => Put "/v1/orgs/{slug}/billing/plan",
+    SetExtraSeats => Put "/v1/orgs/{slug}/billing/seats",
+    ListLedger => Get "/v1/orgs/{slug}/billing/ledger",
+    RecordUsage => Post "/v1/orgs/{slug}/usage",
+    GetUsage => Get "/v1/orgs/{slug}/usage",
+
     PreviewInvitation => Get "/v1/invitations/{token}",
     AcceptInvitation => Post "/v1/invitations/{token}/accept",
     DeclineInvitation => Post "/v1/invitations/{token}/decline",

@@ -10,6 +10,7 @@ pub mod problem;
 pub mod retry;
 pub mod secret;
 pub mod time;
+pub mod usage;
 pub mod values;
 pub mod webhook;
 

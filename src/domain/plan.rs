@@ -29,6 +29,9 @@ pub struct PlanSpec {
 /// The price of one extra seat for one whole billing period.
 pub const SEAT_PRICE_CENTS: i64 = 500;
 
+/// The most extra seats an organization may hold (a bound on what one request can buy).
+pub const MAX_EXTRA_SEATS: i64 = 10_000;
+
 const FREE: PlanSpec = PlanSpec {
     included_seats: 1,
     roles: &[Role::Owner, Role::Member],
@@ -50,6 +53,8 @@ const BUSINESS: PlanSpec = PlanSpec {
 
 impl Plan {
     pub const ALL: [Plan; 3] = [Plan::Free, Plan::Pro, Plan::Business];
+    /// The plans' names, as requests spell them.
+    pub const NAMES: &'static [&'static str] = &["free", "pro", "business"];
 
     pub fn spec(self) -> &'static PlanSpec {
         match self {
@@ -124,6 +129,8 @@ pub struct Seats {
     pub used: i64,
     pub available: i64,
     pub pending_invitations: i64,
+    /// The extra seats of the next period when a decrease is scheduled; `None` otherwise.
+    pub extra_next_period: Option<i64>,
 }
 
 impl Seats {
@@ -137,6 +144,7 @@ impl Seats {
             used,
             available: (total - used).max(0),
             pending_invitations,
+            extra_next_period: None,
         }
     }
 
@@ -237,6 +245,183 @@ fn add_months(dt: DateTime<Utc>, k: i32) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
+/// The credits of the current period, as `GET billing` and `GET usage` show them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Credits {
+    pub included: i64,
+    pub used: i64,
+    /// Never below zero, even when a downgrade left `used` above the new allowance.
+    pub remaining: i64,
+}
+
+impl Credits {
+    pub fn new(plan: Plan, used: i64) -> Credits {
+        let included = plan.spec().credits;
+        Credits {
+            included,
+            used,
+            remaining: (included - used).max(0),
+        }
+    }
+
+    /// Refuses a consumption the balance cannot cover: the balance never goes below zero.
+    pub fn require(&self, amount: i64) -> Result<(), Problem> {
+        if amount <= self.remaining {
+            Ok(())
+        } else {
+            Err(Problem::new(
+                Code::InsufficientCredits,
+                format!(
+                    "{amount} credits asked for, {} left in this billing period; nothing was \
+                     recorded.",
+                    self.remaining
+                ),
+            ))
+        }
+    }
+}
+
+/// An organization's billing as stored: its plan, extra seats (with a decrease scheduled
+/// for the next period, if any), the current period and the credits used in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Billing {
+    pub plan: Plan,
+    pub extra_seats: i64,
+    pub extra_seats_next: Option<i64>,
+    pub anchor: Timestamp,
+    pub period: Period,
+    pub credits_used: i64,
+}
+
+/// What `PUT billing/seats` does: the new state, and the seats added at once with their
+/// pro-rata charge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeatChange {
+    pub billing: Billing,
+    pub added: i64,
+    pub charge_cents: i64,
+}
+
+impl Billing {
+    /// Whether the period has ended by `now`: the state must roll before anything is decided
+    /// on it.
+    pub fn roll_due(&self, now: Timestamp) -> bool {
+        now >= self.period.end
+    }
+
+    /// The state at `now`. While the period lasts, the state as stored. Once it has ended,
+    /// the state rolling leaves: the period that contains `now`, no credits used, and a
+    /// scheduled decrease of extra seats applied — but never below the seats `members`
+    /// occupy, since members who joined on seats paid for the ending period keep them.
+    /// Rolling what has rolled changes nothing, so the job and requests may both do it.
+    pub fn at(&self, now: Timestamp, members: i64) -> Billing {
+        if !self.roll_due(now) {
+            return *self;
+        }
+        let spec = self.plan.spec();
+        let extra_seats = match self.extra_seats_next {
+            _ if !spec.extra_seats => 0,
+            None => self.extra_seats,
+            Some(next) => next.max((members - spec.included_seats).min(self.extra_seats)),
+        };
+        Billing {
+            extra_seats,
+            extra_seats_next: None,
+            period: period_at(self.anchor, now),
+            credits_used: 0,
+            ..*self
+        }
+    }
+
+    /// Included plus extra seats.
+    pub fn total_seats(&self) -> i64 {
+        self.plan.spec().included_seats + self.extra_seats
+    }
+
+    pub fn seats(&self, used: i64, pending_invitations: i64) -> Seats {
+        Seats {
+            extra_next_period: self.extra_seats_next,
+            ..Seats::new(self.plan, self.extra_seats, used, pending_invitations)
+        }
+    }
+
+    pub fn credits(&self) -> Credits {
+        Credits::new(self.plan, self.credits_used)
+    }
+
+    /// Sets the extra seats to `requested`, on a state that is current at `now`. Raising
+    /// adds seats at once and charges them pro rata for the rest of the period (and drops
+    /// any scheduled decrease); lowering is scheduled for the next period and refused while
+    /// `members` would not fit.
+    pub fn set_extra_seats(
+        &self,
+        requested: i64,
+        members: i64,
+        now: Timestamp,
+    ) -> Result<SeatChange, Problem> {
+        let spec = self.plan.spec();
+        if requested > 0 && !spec.extra_seats {
+            return Err(Problem::new(
+                Code::ExtraSeatsNotAvailable,
+                format!(
+                    "The {} plan has no extra seats; upgrade to pro or business first.",
+                    self.plan
+                ),
+            ));
+        }
+        if requested >= self.extra_seats {
+            let added = requested - self.extra_seats;
+            return Ok(SeatChange {
+                billing: Billing {
+                    extra_seats: requested,
+                    extra_seats_next: None,
+                    ..*self
+                },
+                added,
+                charge_cents: proration_cents(added, now, self.period.start, self.period.end),
+            });
+        }
+        let total = spec.included_seats + requested;
+        if members > total {
+            return Err(seats_in_use(members, total));
+        }
+        Ok(SeatChange {
+            billing: Billing {
+                extra_seats_next: Some(requested),
+                ..*self
+            },
+            added: 0,
+            charge_cents: 0,
+        })
+    }
+
+    /// Moves to plan `to` (see [`check_plan_change`]). Extra seats stay on plans that have
+    /// them; a plan without them (`free`) drops them at once, unrefunded, as removing a
+    /// member frees a seat without a refund.
+    pub fn change_plan(
+        &self,
+        to: Plan,
+        members: i64,
+        roles_held: &[Role],
+    ) -> Result<Billing, Problem> {
+        check_plan_change(to, self.extra_seats, members, roles_held)?;
+        let keeps_extra = to.spec().extra_seats;
+        Ok(Billing {
+            plan: to,
+            extra_seats: if keeps_extra { self.extra_seats } else { 0 },
+            extra_seats_next: self.extra_seats_next.filter(|_| keeps_extra),
+            ..*self
+        })
+    }
+}
+
+pub fn seats_in_use(members: i64, total: i64) -> Problem {
+    Problem::new(
+        Code::SeatsInUse,
+        format!("{members} seats are in use; that would leave {total}. Remove members first."),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +451,7 @@ mod tests {
             assert_eq!(spec.extra_seats, extra, "{plan}");
             assert_eq!(spec.credits, credits, "{plan}");
             assert_eq!(Plan::parse(plan.as_str()), Some(plan));
+            assert!(Plan::NAMES.contains(&plan.as_str()));
         }
         assert_eq!(SEAT_PRICE_CENTS, 500);
     }
@@ -369,6 +555,184 @@ mod tests {
         );
     }
 
+    /// A pro organization anchored on 2026-01-31, in its March period.
+    fn billing(extra: i64, next: Option<i64>, credits_used: i64) -> Billing {
+        let anchor = ts("2026-01-31T09:30:00Z");
+        Billing {
+            plan: Plan::Pro,
+            extra_seats: extra,
+            extra_seats_next: next,
+            anchor,
+            period: period_at(anchor, ts("2026-03-15T00:00:00Z")),
+            credits_used,
+        }
+    }
+
+    #[test]
+    fn nothing_rolls_while_the_period_lasts() {
+        let b = billing(3, Some(1), 700);
+        assert_eq!(b.period.end, ts("2026-03-31T09:30:00Z"));
+        let last_second = ts("2026-03-31T09:29:59Z");
+        assert!(!b.roll_due(last_second));
+        assert_eq!(b.at(last_second, 8), b);
+    }
+
+    #[test]
+    fn rolling_resets_credits_and_applies_the_scheduled_decrease() {
+        let b = billing(3, Some(1), 700);
+        let end = b.period.end;
+        assert!(b.roll_due(end));
+        let rolled = b.at(end, 4);
+        assert_eq!(
+            rolled.period,
+            Period {
+                start: ts("2026-03-31T09:30:00Z"),
+                end: ts("2026-04-30T09:30:00Z")
+            }
+        );
+        assert_eq!(rolled.credits_used, 0);
+        assert_eq!((rolled.extra_seats, rolled.extra_seats_next), (1, None));
+        assert_eq!((rolled.plan, rolled.anchor), (b.plan, b.anchor));
+        // Without a scheduled decrease the extra seats carry over.
+        assert_eq!(billing(3, None, 5).at(end, 8).extra_seats, 3);
+        // Rolling again at the same or a later instant of the new period changes nothing.
+        assert_eq!(rolled.at(end, 4), rolled);
+        assert_eq!(rolled.at(ts("2026-04-20T00:00:00Z"), 4), rolled);
+    }
+
+    #[test]
+    fn a_scheduled_decrease_never_unseats_members() {
+        // 5 included + 3 extra, 7 members: lowering to 1 extra would leave 6 seats.
+        let end = billing(3, Some(1), 0).period.end;
+        assert_eq!(billing(3, Some(1), 0).at(end, 7).extra_seats, 2);
+        assert_eq!(billing(3, Some(1), 0).at(end, 8).extra_seats, 3);
+        assert_eq!(billing(3, Some(0), 0).at(end, 2).extra_seats, 0);
+    }
+
+    #[test]
+    fn a_job_that_missed_periods_lands_in_the_current_one() {
+        let b = billing(2, Some(0), 1_999);
+        let now = ts("2026-07-04T00:00:00Z");
+        let rolled = b.at(now, 1);
+        assert_eq!(
+            (rolled.period.start, rolled.period.end),
+            (ts("2026-06-30T09:30:00Z"), ts("2026-07-31T09:30:00Z"))
+        );
+        assert_eq!((rolled.extra_seats, rolled.credits_used), (0, 0));
+    }
+
+    #[test]
+    fn raising_extra_seats_charges_pro_rata_at_once() {
+        let b = billing(1, Some(0), 0);
+        // March period: 2026-02-28T09:30 to 2026-03-31T09:30, 31 days. 10 days left:
+        // 500 * 2 * 10 / 31 = 322.58 → 323.
+        let now = ts("2026-03-21T09:30:00Z");
+        let change = b.set_extra_seats(3, 6, now).unwrap();
+        assert_eq!((change.added, change.charge_cents), (2, 323));
+        assert_eq!(
+            change.charge_cents,
+            proration_cents(2, now, b.period.start, b.period.end)
+        );
+        assert_eq!(
+            (change.billing.extra_seats, change.billing.extra_seats_next),
+            (3, None)
+        );
+        // Asking for what there is cancels a scheduled decrease and costs nothing.
+        let same = b.set_extra_seats(1, 6, now).unwrap();
+        assert_eq!((same.added, same.charge_cents), (0, 0));
+        assert_eq!(same.billing.extra_seats_next, None);
+    }
+
+    #[test]
+    fn lowering_extra_seats_waits_for_the_next_period_and_never_goes_below_used() {
+        let b = billing(3, None, 0);
+        let now = ts("2026-03-21T00:00:00Z");
+        let change = b.set_extra_seats(1, 6, now).unwrap();
+        assert_eq!((change.added, change.charge_cents), (0, 0));
+        assert_eq!(
+            (change.billing.extra_seats, change.billing.extra_seats_next),
+            (3, Some(1))
+        );
+        // 7 members do not fit in 5 + 1.
+        let err = b.set_extra_seats(1, 7, now).unwrap_err();
+        assert_eq!(err.code, Code::SeatsInUse);
+        assert_eq!(err.status(), 409);
+        // Exactly full is fine.
+        assert!(b.set_extra_seats(0, 5, now).is_ok());
+        // And the lowered count is what the next period starts with.
+        let next = change.billing.at(b.period.end, 6);
+        assert_eq!(next.extra_seats, 1);
+    }
+
+    #[test]
+    fn plans_without_extra_seats_refuse_them() {
+        let free = Billing {
+            plan: Plan::Free,
+            ..billing(0, None, 0)
+        };
+        let now = ts("2026-03-21T00:00:00Z");
+        assert_eq!(
+            free.set_extra_seats(1, 1, now).unwrap_err().code,
+            Code::ExtraSeatsNotAvailable
+        );
+        let none = free.set_extra_seats(0, 1, now).unwrap();
+        assert_eq!((none.billing, none.charge_cents), (free, 0));
+    }
+
+    #[test]
+    fn changing_plans_keeps_or_drops_extra_seats() {
+        let b = billing(2, Some(1), 40);
+        let business = b
+            .change_plan(Plan::Business, 7, &[Role::Owner, Role::Member])
+            .unwrap();
+        assert_eq!(
+            (
+                business.plan,
+                business.extra_seats,
+                business.extra_seats_next
+            ),
+            (Plan::Business, 2, Some(1))
+        );
+        assert_eq!(business.credits_used, 40);
+        assert_eq!(business.total_seats(), 22);
+        let free = b.change_plan(Plan::Free, 1, &[Role::Owner]).unwrap();
+        assert_eq!((free.extra_seats, free.extra_seats_next), (0, None));
+        // 7 members fit pro's 5 + 2 extra, not free's single seat.
+        assert_eq!(
+            b.change_plan(Plan::Free, 7, &[Role::Owner])
+                .unwrap_err()
+                .code,
+            Code::PlanDowngradeBlocked
+        );
+        assert_eq!(
+            business
+                .change_plan(Plan::Pro, 2, &[Role::Owner, Role::Viewer])
+                .unwrap_err()
+                .code,
+            Code::PlanDowngradeBlocked
+        );
+    }
+
+    #[test]
+    fn credits_never_go_below_zero() {
+        let c = Credits::new(Plan::Free, 90);
+        assert_eq!((c.included, c.remaining), (100, 10));
+        assert!(c.require(10).is_ok());
+        assert_eq!(c.require(11).unwrap_err().code, Code::InsufficientCredits);
+        assert_eq!(c.require(11).unwrap_err().status(), 402);
+        // A downgrade mid-period can leave more used than the new plan includes.
+        let over = Credits::new(Plan::Free, 1_500);
+        assert_eq!(over.remaining, 0);
+        assert!(over.require(1).is_err());
+    }
+
+    #[test]
+    fn seats_show_a_scheduled_decrease() {
+        let s = billing(3, Some(1), 0).seats(6, 2);
+        assert_eq!((s.total, s.available, s.extra_next_period), (8, 2, Some(1)));
+        assert_eq!(billing(3, None, 0).seats(6, 2).extra_next_period, None);
+    }
+
     proptest! {
         #[test]
         fn proration_is_bounded_and_matches_the_formula(
@@ -386,6 +750,30 @@ mod tests {
             prop_assert!((cents as f64) >= exact - 1e-6 && (cents as f64) < exact + 1.0);
             prop_assert_eq!(proration_cents(n, start, start, end), SEAT_PRICE_CENTS * n);
             prop_assert_eq!(proration_cents(n, end, start, end), 0);
+        }
+
+        #[test]
+        fn rolling_is_idempotent_and_keeps_every_member_seated(
+            later in 0i64..(400 * 86_400),
+            extra in 0i64..20,
+            next in proptest::option::of(0i64..20),
+            members in 1i64..40,
+            used in 0i64..2_000,
+        ) {
+            let b = billing(extra, next.map(|n| n.min(extra)), used);
+            let members = members.min(b.total_seats());
+            let now = Timestamp(b.period.start.0 + later);
+            let rolled = b.at(now, members);
+            prop_assert!(rolled.period.start <= now && now < rolled.period.end);
+            prop_assert_eq!(rolled.at(now, members), rolled);
+            prop_assert!(rolled.total_seats() >= members);
+            prop_assert!(rolled.extra_seats <= b.extra_seats);
+            if b.roll_due(now) {
+                prop_assert_eq!(rolled.credits_used, 0);
+                prop_assert_eq!(rolled.extra_seats_next, None);
+            } else {
+                prop_assert_eq!(rolled, b);
+            }
         }
 
         #[test]

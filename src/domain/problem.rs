@@ -64,6 +64,7 @@ codes! {
     GrantExceedsRole => ("grant_exceeds_role", 409, "The grant exceeds what the member's role allows"),
     PlanDowngradeBlocked => ("plan_downgrade_blocked", 409, "The plan cannot be changed yet"),
     ExtraSeatsNotAvailable => ("extra_seats_not_available", 409, "Extra seats are not available"),
+    SeatsInUse => ("seats_in_use", 409, "Those seats are in use"),
     IdempotencyKeyReused => ("idempotency_key_reused", 409, "The idempotency key was used for another request"),
     Conflict => ("conflict", 409, "The resource changed while the request was processed"),
     InvitationExpired => ("invitation_expired", 410, "The invitation has expired"),

@@ -14,6 +14,8 @@ pub use ctx::*;
 #[cfg(target_arch = "wasm32")]
 pub mod auth;
 #[cfg(target_arch = "wasm32")]
+pub mod billing;
+#[cfg(target_arch = "wasm32")]
 pub mod integrations;
 #[cfg(target_arch = "wasm32")]
 pub mod invitations;
@@ -31,3 +33,5 @@ pub mod orgs;
 pub mod resources;
 #[cfg(target_arch = "wasm32")]
 pub mod router;
+#[cfg(target_arch = "wasm32")]
+pub mod usage;

@@ -2,8 +2,8 @@
 //! answer the same way (`x-request-id`, `Server-Timing`, CORS, caching and problem bodies).
 
 use super::{
-    integrations, invitations, invitee, me, members, ops, orgs, problem_response, resources,
-    Answer, Ctx, MAX_BODY_BYTES,
+    billing, integrations, invitations, invitee, me, members, ops, orgs, problem_response,
+    resources, usage, Answer, Ctx, MAX_BODY_BYTES,
 };
 use crate::config::Config;
 use crate::domain::values::new_id;
@@ -47,6 +47,12 @@ async fn dispatch(ctx: &Ctx, route: RouteId) -> Answer {
         PutGrant => resources::put_grant(ctx).await,
         DeleteGrant => resources::delete_grant(ctx).await,
         Authorize => resources::authorize(ctx).await,
+        GetBilling => billing::get(ctx).await,
+        ChangePlan => billing::change_plan(ctx).await,
+        SetExtraSeats => billing::set_extra_seats(ctx).await,
+        ListLedger => billing::ledger(ctx).await,
+        RecordUsage => usage::record(ctx).await,
+        GetUsage => usage::get(ctx).await,
         PreviewInvitation => invitee::show(ctx).await,
         AcceptInvitation => invitee::accept_by_token(ctx).await,
         DeclineInvitation => invitee::decline_by_token(ctx).await,

@@ -112,6 +112,7 @@ pub async fn change_role(
     let org = &caller.org.id;
     let mut batch = principal::write_batch(caller);
     guard_role_unchanged(&mut batch, org, member);
+    super::billing::guard_plan(&mut batch, &caller.org);
     set_role(&mut batch, org, &member.user_id, to);
     audit::by_caller(
         &mut batch,
@@ -190,6 +191,7 @@ pub async fn transfer_ownership(
     let org = &caller.org.id;
     let mut batch = principal::write_batch(caller);
     guard_role_unchanged(&mut batch, org, member);
+    super::billing::guard_plan(&mut batch, &caller.org);
     // The previous owner steps down first: the schema admits one owner at a time.
     set_role(&mut batch, org, owner_id, previous_role);
     set_role(&mut batch, org, &member.user_id, Role::Owner);

@@ -10,6 +10,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod billing;
 pub mod invitations;
 pub mod kv;
 pub mod members;
@@ -17,6 +18,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod principal;
 pub mod resources;
+pub mod usage;
 pub mod webhooks;
 
 use crate::domain::{Code, Problem};
