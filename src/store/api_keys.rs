@@ -1,7 +1,7 @@
 //! Organization API keys: issued with their secret shown once (only its SHA-256 is kept),
 //! listed without it, revoked at once. Authentication by key is in `principal`.
 
-use super::audit::{self, By, Change};
+use super::audit;
 use super::principal::{self, Caller};
 use super::{Batch, Db, Rows};
 use crate::domain::event::EventType;
@@ -62,8 +62,7 @@ pub async fn create(
     let id = new_id();
     let scope_names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
     let prefix = secret.display_prefix();
-    let mut batch = Batch::new();
-    principal::guard_actor(&mut batch, caller);
+    let mut batch = principal::write_batch(caller);
     batch.push(sql!(
         "INSERT INTO api_keys (id, org_id, name, scopes, prefix, secret_hash, created_by,
                                created_at)
@@ -77,16 +76,12 @@ pub async fn create(
         caller.actor.user_id(),
         now.0,
     ));
-    audit::record(
+    audit::by_caller(
         &mut batch,
-        Change {
-            org_id: &caller.org.id,
-            org_slug: &caller.org.slug,
-            by: By::Actor(&caller.actor),
-            event: EventType::ApiKeyCreated,
-            target: ("api_key", &id),
-            data: json!({"name": name.as_str(), "scopes": scope_names, "prefix": prefix}),
-        },
+        caller,
+        EventType::ApiKeyCreated,
+        ("api_key", &id),
+        json!({"name": name.as_str(), "scopes": scope_names, "prefix": prefix}),
         now,
     );
     let key = batch.query(sql!(
@@ -101,8 +96,7 @@ pub async fn create(
 /// Revokes `key`: from this batch on, requests made with it get 401. `not_found` when it
 /// was revoked meanwhile.
 pub async fn revoke(db: &Db, caller: &Caller, key: &KeyRow, now: Timestamp) -> Result<(), Problem> {
-    let mut batch = Batch::new();
-    principal::guard_actor(&mut batch, caller);
+    let mut batch = principal::write_batch(caller);
     guard!(
         batch,
         Code::NotFound,
@@ -116,16 +110,12 @@ pub async fn revoke(db: &Db, caller: &Caller, key: &KeyRow, now: Timestamp) -> R
         &key.id,
         now.0,
     ));
-    audit::record(
+    audit::by_caller(
         &mut batch,
-        Change {
-            org_id: &caller.org.id,
-            org_slug: &caller.org.slug,
-            by: By::Actor(&caller.actor),
-            event: EventType::ApiKeyRevoked,
-            target: ("api_key", &key.id),
-            data: json!({"name": key.name, "prefix": key.prefix}),
-        },
+        caller,
+        EventType::ApiKeyRevoked,
+        ("api_key", &key.id),
+        json!({"name": key.name, "prefix": key.prefix}),
         now,
     );
     batch.run(db).await.map_err(|p| match p.code {

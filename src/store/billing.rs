@@ -308,16 +308,12 @@ pub async fn set_extra_seats(
         };
         let mut data = seats_data(&current.billing, to, reason);
         data["charge_cents"] = json!(change.charge_cents);
-        audit::record(
+        audit::by_caller(
             batch,
-            Change {
-                org_id: org,
-                org_slug: &caller.org.slug,
-                by: By::Actor(&caller.actor),
-                event: EventType::SeatsChanged,
-                target: ("organization", org),
-                data,
-            },
+            caller,
+            EventType::SeatsChanged,
+            ("organization", org),
+            data,
             now,
         );
         seat_state_by_id(batch, org, now)
@@ -379,18 +375,7 @@ pub async fn change_plan(
                 seats_data(from, to, "plan_changed"),
             ),
         ] {
-            audit::record(
-                batch,
-                Change {
-                    org_id: org,
-                    org_slug: &caller.org.slug,
-                    by: By::Actor(&caller.actor),
-                    event,
-                    target: ("organization", org),
-                    data,
-                },
-                now,
-            );
+            audit::by_caller(batch, caller, event, ("organization", org), data, now);
         }
         seat_state_by_id(batch, org, now)
     })

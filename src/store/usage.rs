@@ -5,7 +5,7 @@
 //! A key is unique per organization (a UNIQUE index backs the guard that checks it), so
 //! parallel requests under one key record one event: the others find it and replay it.
 
-use super::audit::{self, By, Change};
+use super::audit;
 use super::billing::{run_rolled, Current};
 use super::principal::{self, Caller};
 use super::{Batch, Db, Rows};
@@ -131,22 +131,11 @@ pub async fn record(
             now.0,
             org,
         ));
-        audit::record(
-            batch,
-            Change {
-                org_id: org,
-                org_slug: &caller.org.slug,
-                by: By::Actor(&caller.actor),
-                event: EventType::UsageRecorded,
-                target: ("usage", &id),
-                data: json!({
+        audit::by_caller(            batch,            caller,            EventType::UsageRecorded,            ("usage", &id),            json!({
                     "amount": consumption.amount,
                     "feature": consumption.feature,
                     "user_id": consumption.user_id,
-                }),
-            },
-            now,
-        );
+                }),            now,        );
         event
     })
     .await?;

@@ -69,8 +69,7 @@ pub async fn create(
 ) -> Result<WebhookRow, Problem> {
     let id = new_id();
     let event_names: Vec<&str> = events.iter().map(|e| e.as_str()).collect();
-    let mut batch = Batch::new();
-    principal::guard_actor(&mut batch, caller);
+    let mut batch = principal::write_batch(caller);
     batch.push(sql!(
         "INSERT INTO webhooks (id, org_id, url, events, secret, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -81,16 +80,12 @@ pub async fn create(
         secret,
         now.0,
     ));
-    audit::record(
+    audit::by_caller(
         &mut batch,
-        Change {
-            org_id: &caller.org.id,
-            org_slug: &caller.org.slug,
-            by: By::Actor(&caller.actor),
-            event: EventType::WebhookCreated,
-            target: ("webhook", &id),
-            data: json!({"url": url.as_str(), "events": event_names}),
-        },
+        caller,
+        EventType::WebhookCreated,
+        ("webhook", &id),
+        json!({"url": url.as_str(), "events": event_names}),
         now,
     );
     let row = batch.query(sql!(
@@ -110,8 +105,7 @@ pub async fn delete(
     hook: &WebhookRow,
     now: Timestamp,
 ) -> Result<(), Problem> {
-    let mut batch = Batch::new();
-    principal::guard_actor(&mut batch, caller);
+    let mut batch = principal::write_batch(caller);
     guard!(
         batch,
         Code::NotFound,
@@ -126,16 +120,12 @@ pub async fn delete(
         now.0,
     ));
     drop_queued(&mut batch, &hook.id, now);
-    audit::record(
+    audit::by_caller(
         &mut batch,
-        Change {
-            org_id: &caller.org.id,
-            org_slug: &caller.org.slug,
-            by: By::Actor(&caller.actor),
-            event: EventType::WebhookDeleted,
-            target: ("webhook", &hook.id),
-            data: json!({"url": hook.url}),
-        },
+        caller,
+        EventType::WebhookDeleted,
+        ("webhook", &hook.id),
+        json!({"url": hook.url}),
         now,
     );
     batch.run(db).await.map_err(|p| match p.code {
