@@ -277,3 +277,116 @@ fn create_resource_as(owner: &User, slug: &str) {
         .send()
         .ok(201);
 }
+
+#[test]
+fn seat_changes_are_announced_and_recorded() {
+    let owner = User::new("owner");
+    let slug = create_org(&owner, "pro");
+    let (url, secret) = subscribe(&owner, &slug, &["seats.changed"]);
+    let bought = put(&format!("/v1/orgs/{slug}/billing/seats"))
+        .auth(&owner)
+        .json(&json!({"extra": 2}))
+        .send()
+        .ok(200);
+    assert!(bought["charge_cents"].as_i64().unwrap() > 0);
+    put(&format!("/v1/orgs/{slug}/billing/plan"))
+        .auth(&owner)
+        .json(&json!({"plan": "business"}))
+        .send()
+        .ok(200);
+    let hits = hooks().wait_for(&url, 2);
+    assert!(hits.iter().all(|h| h.signed_with(&secret)));
+    assert!(hits.iter().all(|h| h.json["type"] == "seats.changed"));
+    let log = audit_log(&owner, &slug);
+    let actions: Vec<&str> = log.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(actions.contains(&"billing.plan_changed"), "{actions:?}");
+    assert!(actions.contains(&"seats.changed"), "{actions:?}");
+}
+
+#[test]
+fn api_keys_consume_credits_for_a_named_member_and_read_billing_with_their_scope() {
+    let owner = User::new("owner");
+    let slug = create_org(&owner, "pro");
+    let member = add_member(&owner, &slug, "member");
+    let key = |scopes: &[&str]| {
+        post(&format!("/v1/orgs/{slug}/api-keys"))
+            .auth(&owner)
+            .json(&json!({"name": "Metering", "scopes": scopes}))
+            .send()
+            .ok(201)["secret"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let meter = key(&["usage:write", "usage:read", "billing:read"]);
+    let usage = format!("/v1/orgs/{slug}/usage");
+    let consume = |secret: &str, idempotency: &str, body: Value| {
+        post(&usage)
+            .bearer(secret)
+            .header("idempotency-key", idempotency)
+            .json(&body)
+            .send()
+    };
+    // A key must say whose usage it records, and that someone must be a member.
+    consume(&meter, "k1", json!({"amount": 5, "feature": "export"})).expect(400, "invalid_request");
+    consume(
+        &meter,
+        "k2",
+        json!({"amount": 5, "feature": "export", "user_id": "nobody"}),
+    )
+    .expect(404, "not_found");
+    let recorded = consume(
+        &meter,
+        "k3",
+        json!({"amount": 5, "feature": "export", "user_id": member.id}),
+    )
+    .ok(201);
+    assert_eq!(recorded["amount"], 5);
+    let seen = get(&usage).bearer(&meter).send().ok(200);
+    assert_eq!(seen["used"], 5);
+    let row = seen["by_member"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["user_id"] == member.id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(row["used"], 5);
+    assert_eq!(
+        get(&format!("/v1/orgs/{slug}/billing"))
+            .bearer(&meter)
+            .send()
+            .ok(200)["plan"],
+        "pro"
+    );
+    // Without the scopes, refused; and no key changes the plan or the seats.
+    let reader = key(&["members:read"]);
+    consume(
+        &reader,
+        "k4",
+        json!({"amount": 1, "feature": "x", "user_id": member.id}),
+    )
+    .expect(403, "forbidden");
+    get(&format!("/v1/orgs/{slug}/billing"))
+        .bearer(&reader)
+        .send()
+        .expect(403, "forbidden");
+    put(&format!("/v1/orgs/{slug}/billing/plan"))
+        .bearer(&meter)
+        .json(&json!({"plan": "business"}))
+        .send()
+        .expect(403, "forbidden");
+    put(&format!("/v1/orgs/{slug}/billing/seats"))
+        .bearer(&meter)
+        .json(&json!({"extra": 1}))
+        .send()
+        .expect(403, "forbidden");
+    let log = audit_log(&owner, &slug);
+    let recorded: Vec<_> = log
+        .iter()
+        .filter(|e| e["action"] == "usage.recorded")
+        .collect();
+    assert_eq!(recorded.len(), 1, "refused attempts record nothing");
+    assert_eq!(recorded[0]["actor"]["type"], "api_key");
+    assert_eq!(recorded[0]["data"]["user_id"], member.id);
+}
