@@ -162,7 +162,12 @@ pub fn seat_limit_reached(total: i64) -> Problem {
     Problem::new(
         Code::SeatLimitReached,
         format!(
-            "All {total} seats are taken. Remove a member, buy extra seats or upgrade the plan."
+            "{} taken. Remove a member, buy extra seats or upgrade the plan.",
+            if total == 1 {
+                "The only seat is".to_string()
+            } else {
+                format!("All {total} seats are")
+            }
         ),
     )
 }
