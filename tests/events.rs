@@ -9,19 +9,6 @@ use std::collections::HashSet;
 use support::hooks::hooks;
 use support::*;
 
-const ALL_EVENTS: [&str; 10] = [
-    "member.added",
-    "member.removed",
-    "member.role_changed",
-    "invitation.created",
-    "invitation.accepted",
-    "invitation.declined",
-    "invitation.expired",
-    "invitation.canceled",
-    "seats.changed",
-    "organization.updated",
-];
-
 fn subscribe(owner: &User, slug: &str, events: &[&str]) -> (String, String) {
     let url = hooks().url("events");
     let hook = post(&format!("/v1/orgs/{slug}/webhooks"))
@@ -46,7 +33,7 @@ fn audit_log(owner: &User, slug: &str) -> Vec<Value> {
 fn membership_changes_are_delivered_as_signed_events() {
     let owner = User::new("owner");
     let slug = create_org(&owner, "business");
-    let (url, secret) = subscribe(&owner, &slug, &ALL_EVENTS);
+    let (url, secret) = subscribe(&owner, &slug, &WEBHOOK_EVENTS);
 
     let alice = add_member(&owner, &slug, "member");
     patch(&format!("/v1/orgs/{slug}/members/{}", alice.id))

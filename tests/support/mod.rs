@@ -20,6 +20,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+/// The webhook events of the contract, as a client would list them.
+pub const WEBHOOK_EVENTS: [&str; 10] = [
+    "member.added",
+    "member.removed",
+    "member.role_changed",
+    "invitation.created",
+    "invitation.accepted",
+    "invitation.declined",
+    "invitation.expired",
+    "invitation.canceled",
+    "seats.changed",
+    "organization.updated",
+];
+
 pub const JWT_SECRET: &str = "roster-tests-hs256-secret-0123456789abcdef";
 pub const ISSUER: &str = "https://id.test.roster";
 pub const AUDIENCE: &str = "roster-tests";
