@@ -1,23 +1,32 @@
 //! The invitation email: rendered here (text and HTML, every value escaped), sent through
 //! the HTTP provider in Resend's wire format, or written to the log when no provider is set.
 
+use crate::domain::secret::InviteToken;
 use crate::domain::time::Timestamp;
 use crate::pages::{escape, human_time, with_article};
 
-/// The invitation link: `{PUBLIC_URL}/invite/{token}`.
-pub fn invitation_link(public_url: &str, token: &str) -> String {
-    format!("{public_url}/invite/{token}")
-}
-
-/// What an invitation email says.
+/// What an invitation email says, besides its link.
 pub struct Invite<'a> {
     pub org_name: &'a str,
     pub org_logo_url: Option<&'a str>,
     pub inviter_name: Option<&'a str>,
     pub role: &'a str,
-    /// `{PUBLIC_URL}/invite/{token}`.
-    pub link: &'a str,
     pub expires_at: Timestamp,
+}
+
+/// The email of invitation `invitation_id` whose link `{PUBLIC_URL}/invite/{token}` carries
+/// `token`, and the `Idempotency-Key` to send it under: one per invitation and token, so
+/// that a repeat of the same attempt is dropped by the provider while a new link is a new
+/// email.
+pub fn compose(
+    public_url: &str,
+    invitation_id: &str,
+    token: &InviteToken,
+    invite: &Invite<'_>,
+) -> (Message, String) {
+    let link = format!("{public_url}/invite/{}", token.expose());
+    let key = format!("invitation-{invitation_id}-{}", &token.digest()[..16]);
+    (render(invite, &link), key)
 }
 
 /// An email ready to hand to the provider.
@@ -33,7 +42,8 @@ fn one_line(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).collect()
 }
 
-pub fn render(invite: &Invite<'_>) -> Message {
+/// The email for `invite`, with `link` on a line of its own in the text part.
+pub fn render(invite: &Invite<'_>, link: &str) -> Message {
     let inviter = invite.inviter_name.unwrap_or("Someone");
     let expires = human_time(invite.expires_at);
     let role = with_article(invite.role);
@@ -51,7 +61,6 @@ pub fn render(invite: &Invite<'_>) -> Message {
          The invitation expires on {expires}. If you were not expecting it, you can ignore \
          this email.\n",
         org = invite.org_name,
-        link = invite.link,
     );
     let logo = invite
         .org_logo_url
@@ -73,7 +82,7 @@ The invitation expires on {expires}. If you were not expecting it, you can ignor
         inviter = escape(inviter),
         org = escape(invite.org_name),
         role = escape(&role),
-        link = escape(invite.link),
+        link = escape(link),
         expires = escape(&expires),
     );
     Message {
@@ -174,14 +183,15 @@ mod tests {
             org_logo_url: Some("https://cdn.example.com/logo.png"),
             inviter_name: inviter,
             role: "admin",
-            link: "https://roster.example.com/invite/abc_DEF-123",
             expires_at: Timestamp(1_795_428_000),
         }
     }
 
+    const LINK: &str = "https://roster.example.com/invite/abc_DEF-123";
+
     #[test]
     fn the_link_is_on_its_own_line_of_the_text_part() {
-        let m = render(&invite("Acme", Some("Alice")));
+        let m = render(&invite("Acme", Some("Alice")), LINK);
         assert!(m
             .text
             .lines()
@@ -195,16 +205,37 @@ mod tests {
     }
 
     #[test]
+    fn a_composed_email_carries_its_token_and_a_key_per_invitation_and_token() {
+        let token = InviteToken::generate().unwrap();
+        let (m, key) = compose("https://r.example", "inv-1", &token, &invite("Acme", None));
+        let link = format!("https://r.example/invite/{}", token.expose());
+        assert!(m.text.lines().any(|l| l == link));
+        assert!(key.starts_with("invitation-inv-1-"));
+        let (_, again) = compose("https://r.example", "inv-1", &token, &invite("Acme", None));
+        assert_eq!(key, again);
+        let other = InviteToken::generate().unwrap();
+        let (_, fresh) = compose("https://r.example", "inv-1", &other, &invite("Acme", None));
+        assert_ne!(key, fresh);
+        assert!(
+            !key.contains(token.expose()),
+            "the key does not reveal the token"
+        );
+    }
+
+    #[test]
     fn html_is_escaped_and_the_subject_is_one_line() {
-        let m = render(&invite(
-            "<b>Acme</b>\r\nBcc: eve@example.com",
-            Some("<script>x</script>"),
-        ));
+        let m = render(
+            &invite(
+                "<b>Acme</b>\r\nBcc: eve@example.com",
+                Some("<script>x</script>"),
+            ),
+            LINK,
+        );
         assert!(!m.html.contains("<script>x"));
         assert!(!m.html.contains("<b>Acme"));
         assert!(!m.subject.contains('\n') && !m.subject.contains('\r'));
         assert_eq!(
-            render(&invite("Acme", None)).subject,
+            render(&invite("Acme", None), LINK).subject,
             "Someone invited you to join Acme"
         );
     }

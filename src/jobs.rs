@@ -114,26 +114,24 @@ async fn retry_email(
             outbox::drop_email(db, claimed, now).await
         };
     }
-    let org = PreviewOrg {
-        slug: view.org_slug.clone(),
-        name: view.org_name.clone(),
-        logo_url: view.org_logo_url.clone(),
-    };
+    let org = PreviewOrg::from(&view);
     kv.forget_invitations(std::slice::from_ref(&inv.token_hash))
         .await;
     kv.remember_invitation(&digest, &Preview::new(inv, org, now), now)
         .await;
 
-    let link = email::invitation_link(&cfg.public_url, token.expose());
-    let message = email::render(&email::Invite {
-        org_name: &view.org_name,
-        org_logo_url: view.org_logo_url.as_deref(),
-        inviter_name: inv.inviter_name.as_deref(),
-        role: &inv.role,
-        link: &link,
-        expires_at: Timestamp(inv.expires_at),
-    });
-    let key = format!("invitation-{}-{}", inv.id, &digest[..16]);
+    let (message, key) = email::compose(
+        &cfg.public_url,
+        &inv.id,
+        &token,
+        &email::Invite {
+            org_name: &view.org_name,
+            org_logo_url: view.org_logo_url.as_deref(),
+            inviter_name: inv.inviter_name.as_deref(),
+            role: &inv.role,
+            expires_at: Timestamp(inv.expires_at),
+        },
+    );
     match email::send(&cfg.email, &inv.email, &message, &key).await {
         Delivery::Sent => outbox::email_delivered(db, claimed, "sent", now).await,
         Delivery::Logged => outbox::email_delivered(db, claimed, "logged", now).await,

@@ -338,11 +338,7 @@ async fn invite(
     }
     ctx.kv.forget_invitations(&stale_digests).await;
 
-    let org = PreviewOrg {
-        slug: caller.org.slug.clone(),
-        name: caller.org.name.clone(),
-        logo_url: caller.org.logo_url.clone(),
-    };
+    let org = PreviewOrg::from(&caller.org);
     let mut outcomes = Vec::with_capacity(judged.len());
     let mut to_send = Vec::new();
     for judged in judged {
@@ -434,16 +430,18 @@ async fn send_first_emails(
     invitations: Vec<(InvitationRow, InviteToken)>,
 ) -> HashMap<String, &'static str> {
     let sends = invitations.iter().map(|(row, token)| async move {
-        let link = email::invitation_link(&ctx.cfg.public_url, token.expose());
-        let message = email::render(&email::Invite {
-            org_name: &caller.org.name,
-            org_logo_url: caller.org.logo_url.as_deref(),
-            inviter_name: row.inviter_name.as_deref(),
-            role: &row.role,
-            link: &link,
-            expires_at: Timestamp(row.expires_at),
-        });
-        let key = format!("invitation-{}-{}", row.id, &token.digest()[..16]);
+        let (message, key) = email::compose(
+            &ctx.cfg.public_url,
+            &row.id,
+            token,
+            &email::Invite {
+                org_name: &caller.org.name,
+                org_logo_url: caller.org.logo_url.as_deref(),
+                inviter_name: row.inviter_name.as_deref(),
+                role: &row.role,
+                expires_at: Timestamp(row.expires_at),
+            },
+        );
         (
             row.id.as_str(),
             email::send(&ctx.cfg.email, &row.email, &message, &key).await,
@@ -559,11 +557,7 @@ pub async fn resend(ctx: &Ctx) -> Answer {
     ctx.kv
         .forget_invitations(std::slice::from_ref(&row.token_hash))
         .await;
-    let org = PreviewOrg {
-        slug: caller.org.slug.clone(),
-        name: caller.org.name.clone(),
-        logo_url: caller.org.logo_url.clone(),
-    };
+    let org = PreviewOrg::from(&caller.org);
     ctx.kv
         .remember_invitation(&digest, &Preview::new(&fresh, org, ctx.now), ctx.now)
         .await;
