@@ -15,6 +15,8 @@ pub struct Config {
     pub public_url: String,
     /// The product's app, without a trailing slash (where invitees sign in to accept).
     pub app_url: String,
+    /// The origin of `app_url`, the one browser origin allowed to call the API (CORS).
+    pub app_origin: Option<String>,
     /// The verifier, or why the JWT configuration is unusable (then every authenticated
     /// request answers 500 and the log says why).
     pub jwt: Result<JwtVerifier, String>,
@@ -64,11 +66,16 @@ impl Config {
         if let Err(e) = &jwt {
             worker::console_error!("configuration: {e}");
         }
+        let app_url = var("APP_URL")
+            .unwrap_or_else(|| public_url.clone())
+            .trim_end_matches('/')
+            .to_owned();
         Config {
-            app_url: var("APP_URL")
-                .unwrap_or_else(|| public_url.clone())
-                .trim_end_matches('/')
-                .to_owned(),
+            app_origin: url::Url::parse(&app_url)
+                .ok()
+                .map(|u| u.origin().ascii_serialization())
+                .filter(|o| o != "null"),
+            app_url,
             public_url: public_url.trim_end_matches('/').to_owned(),
             jwt,
             email: EmailConfig {
@@ -86,13 +93,5 @@ impl Config {
                 .unwrap_or(crate::domain::retry::DEFAULT_EMAIL_MAX_ATTEMPTS),
             allow_http_webhooks: var("ALLOW_HTTP_WEBHOOKS").as_deref() == Some("true"),
         }
-    }
-
-    /// The origin of `APP_URL`, the one browser origin allowed to call the API (CORS).
-    pub fn app_origin(&self) -> Option<String> {
-        url::Url::parse(&self.app_url)
-            .ok()
-            .map(|u| u.origin().ascii_serialization())
-            .filter(|o| o != "null")
     }
 }

@@ -25,14 +25,6 @@ fn token(ctx: &Ctx) -> Result<InviteToken, Problem> {
     InviteToken::parse(ctx.param("token")).ok_or_else(unknown)
 }
 
-fn preview_org(view: &InviteeView) -> PreviewOrg {
-    PreviewOrg {
-        slug: view.org_slug.clone(),
-        name: view.org_name.clone(),
-        logo_url: view.org_logo_url.clone(),
-    }
-}
-
 /// The preview of the invitation behind a token: from KV when it has it, else from D1
 /// (and then cached again while pending). `None` for an unknown token.
 async fn preview(ctx: &Ctx, token: &InviteToken) -> Result<Option<Preview>, Problem> {
@@ -45,7 +37,7 @@ async fn preview(ctx: &Ctx, token: &InviteToken) -> Result<Option<Preview>, Prob
     let Some(view) = batch.run(&ctx.db).await?.first(view)? else {
         return Ok(None);
     };
-    let preview = Preview::new(&view.invitation, preview_org(&view), ctx.now);
+    let preview = Preview::new(&view.invitation, PreviewOrg::from(&view), ctx.now);
     if preview.status_at(ctx.now) == Some(Status::Pending) {
         ctx.kv.remember_invitation(&digest, &preview, ctx.now).await;
     }

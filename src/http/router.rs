@@ -84,7 +84,7 @@ pub async fn handle(
         .unwrap_or_else(new_id);
     let origin = req.headers().get("origin")?;
     let cfg = Config::get(&env);
-    let allowed_origin = origin.filter(|o| cfg.app_origin().as_deref() == Some(o.as_str()));
+    let allowed_origin = origin.filter(|o| cfg.app_origin.as_deref() == Some(o.as_str()));
 
     let (answer, cost) = if req.method() == Method::Options {
         (preflight(&req, allowed_origin.is_some()), Cost::default())

@@ -5,7 +5,8 @@
 //! invitee. It is eventually consistent, so D1 decides anything that matters (accepting),
 //! and a missing or stale entry only costs a D1 read.
 
-use super::invitations::InvitationRow;
+use super::invitations::{InvitationRow, InviteeView};
+use super::principal::OrgRow;
 use crate::config::KV_MIN_TTL_SECONDS;
 use crate::domain::invitation::Status;
 use crate::domain::values::Email;
@@ -32,6 +33,26 @@ pub struct PreviewOrg {
     pub slug: String,
     pub name: String,
     pub logo_url: Option<String>,
+}
+
+impl From<&OrgRow> for PreviewOrg {
+    fn from(org: &OrgRow) -> PreviewOrg {
+        PreviewOrg {
+            slug: org.slug.clone(),
+            name: org.name.clone(),
+            logo_url: org.logo_url.clone(),
+        }
+    }
+}
+
+impl From<&InviteeView> for PreviewOrg {
+    fn from(view: &InviteeView) -> PreviewOrg {
+        PreviewOrg {
+            slug: view.org_slug.clone(),
+            name: view.org_name.clone(),
+            logo_url: view.org_logo_url.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
