@@ -26,13 +26,23 @@ pub struct KeyRow {
     pub last_used_at: Option<i64>,
 }
 
+/// The statement reading the live (not revoked) keys of organization `?1` as [`KeyRow`]s,
+/// narrowed by `$rest`.
+macro_rules! live_keys {
+    ($rest:literal) => {
+        concat!(
+            "SELECT k.seq, k.id, k.name, k.scopes, k.prefix, k.created_at, k.last_used_at
+               FROM api_keys k JOIN orgs o ON o.id = k.org_id
+              WHERE o.slug = ?1 AND o.deleted_at IS NULL AND k.revoked_at IS NULL AND ",
+            $rest
+        )
+    };
+}
+
 /// Adds a page of the live keys of the organization `slug`, in creation order.
 pub fn list(batch: &mut Batch, slug: &str, after_seq: i64, limit: i64) -> Rows<KeyRow> {
     batch.query(sql!(
-        "SELECT k.seq, k.id, k.name, k.scopes, k.prefix, k.created_at, k.last_used_at
-           FROM api_keys k JOIN orgs o ON o.id = k.org_id
-          WHERE o.slug = ?1 AND o.deleted_at IS NULL AND k.revoked_at IS NULL AND k.seq > ?2
-          ORDER BY k.seq LIMIT ?3",
+        live_keys!("k.seq > ?2 ORDER BY k.seq LIMIT ?3"),
         slug,
         after_seq,
         limit,
@@ -41,13 +51,7 @@ pub fn list(batch: &mut Batch, slug: &str, after_seq: i64, limit: i64) -> Rows<K
 
 /// Adds a read of the live key `id` of the organization `slug`.
 pub fn find(batch: &mut Batch, slug: &str, id: &str) -> Rows<KeyRow> {
-    batch.query(sql!(
-        "SELECT k.seq, k.id, k.name, k.scopes, k.prefix, k.created_at, k.last_used_at
-           FROM api_keys k JOIN orgs o ON o.id = k.org_id
-          WHERE o.slug = ?1 AND o.deleted_at IS NULL AND k.id = ?2 AND k.revoked_at IS NULL",
-        slug,
-        id,
-    ))
+    batch.query(sql!(live_keys!("k.id = ?2"), slug, id,))
 }
 
 /// Issues a key named `name` with `scopes`, whose secret is `secret`.

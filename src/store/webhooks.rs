@@ -31,15 +31,25 @@ pub struct WebhookRow {
     pub disabled_reason: Option<String>,
 }
 
+/// The statement reading the endpoints (not deleted) of organization `?1` as
+/// [`WebhookRow`]s, narrowed by `$rest`.
+macro_rules! live_webhooks {
+    ($rest:literal) => {
+        concat!(
+            "SELECT w.seq, w.id, w.url, w.events, w.created_at, w.failure_count, w.disabled_at,
+                    w.disabled_reason
+               FROM webhooks w JOIN orgs o ON o.id = w.org_id
+              WHERE o.slug = ?1 AND o.deleted_at IS NULL AND w.deleted_at IS NULL AND ",
+            $rest
+        )
+    };
+}
+
 /// Adds a page of the endpoints of the organization `slug`, disabled ones included, in
 /// creation order.
 pub fn list(batch: &mut Batch, slug: &str, after_seq: i64, limit: i64) -> Rows<WebhookRow> {
     batch.query(sql!(
-        "SELECT w.seq, w.id, w.url, w.events, w.created_at, w.failure_count, w.disabled_at,
-                w.disabled_reason
-           FROM webhooks w JOIN orgs o ON o.id = w.org_id
-          WHERE o.slug = ?1 AND o.deleted_at IS NULL AND w.deleted_at IS NULL AND w.seq > ?2
-          ORDER BY w.seq LIMIT ?3",
+        live_webhooks!("w.seq > ?2 ORDER BY w.seq LIMIT ?3"),
         slug,
         after_seq,
         limit,
@@ -48,14 +58,7 @@ pub fn list(batch: &mut Batch, slug: &str, after_seq: i64, limit: i64) -> Rows<W
 
 /// Adds a read of the endpoint `id` of the organization `slug`.
 pub fn find(batch: &mut Batch, slug: &str, id: &str) -> Rows<WebhookRow> {
-    batch.query(sql!(
-        "SELECT w.seq, w.id, w.url, w.events, w.created_at, w.failure_count, w.disabled_at,
-                w.disabled_reason
-           FROM webhooks w JOIN orgs o ON o.id = w.org_id
-          WHERE o.slug = ?1 AND o.deleted_at IS NULL AND w.id = ?2 AND w.deleted_at IS NULL",
-        slug,
-        id,
-    ))
+    batch.query(sql!(live_webhooks!("w.id = ?2"), slug, id,))
 }
 
 /// Adds an endpoint for `events` at `url`, whose deliveries are signed with `secret`.
