@@ -163,15 +163,8 @@ impl Hooks {
 }
 
 fn answer(mut request: tiny_http::Request, state: &Mutex<State>) {
-    let mut body = String::new();
-    let _ = std::io::Read::read_to_string(request.as_reader(), &mut body);
-    let header = |name: &'static str| {
-        request
-            .headers()
-            .iter()
-            .find(|h| h.field.equiv(name))
-            .map(|h| h.value.to_string())
-    };
+    let (body, headers) = super::read_request(&mut request);
+    let header = |name: &str| headers.get(name).cloned();
     let path = request.url().to_string();
     let (failing, delay) = {
         let state = state.lock().unwrap();
@@ -187,9 +180,9 @@ fn answer(mut request: tiny_http::Request, state: &Mutex<State>) {
     let hit = Hit {
         json: serde_json::from_str(&body).unwrap_or(Value::Null),
         body,
-        signature: header("Roster-Signature"),
-        event_id: header("Roster-Event-Id"),
-        content_type: header("Content-Type"),
+        signature: header("roster-signature"),
+        event_id: header("roster-event-id"),
+        content_type: header("content-type"),
         status,
     };
     state

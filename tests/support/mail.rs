@@ -68,15 +68,8 @@ impl Mailbox {
         let shared = state.clone();
         std::thread::spawn(move || {
             for mut request in server.incoming_requests() {
-                let mut body = String::new();
-                let _ = std::io::Read::read_to_string(request.as_reader(), &mut body);
-                let header = |name: &'static str| {
-                    request
-                        .headers()
-                        .iter()
-                        .find(|h| h.field.equiv(name))
-                        .map(|h| h.value.to_string())
-                };
+                let (body, headers) = super::read_request(&mut request);
+                let header = |name: &str| headers.get(name).cloned();
                 let (status, answer) = if request.url() != "/emails" {
                     (404, json!({"message": "not found"}))
                 } else {
@@ -94,8 +87,8 @@ impl Mailbox {
                         subject: parsed["subject"].as_str().unwrap_or("").to_string(),
                         html: parsed["html"].as_str().unwrap_or("").to_string(),
                         text: parsed["text"].as_str().unwrap_or("").to_string(),
-                        idempotency_key: header("Idempotency-Key"),
-                        authorization: header("Authorization"),
+                        idempotency_key: header("idempotency-key"),
+                        authorization: header("authorization"),
                     };
                     let mut state = shared.lock().unwrap();
                     let fail = email.to.iter().any(|to| match state.failing.get_mut(to) {

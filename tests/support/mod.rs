@@ -12,6 +12,7 @@ pub mod mail;
 use jwt_compact::alg::{Hs256, Hs256Key};
 use jwt_compact::{AlgorithmExt, Claims, Header};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -507,6 +508,23 @@ pub fn patch(path: &str) -> Request {
 
 pub fn delete(path: &str) -> Request {
     Request::new("DELETE", path)
+}
+
+/// The body of a request a test server received, and its headers by lower-case name.
+pub fn read_request(request: &mut tiny_http::Request) -> (String, HashMap<String, String>) {
+    let mut body = String::new();
+    let _ = std::io::Read::read_to_string(request.as_reader(), &mut body);
+    let headers = request
+        .headers()
+        .iter()
+        .map(|h| {
+            (
+                h.field.as_str().as_str().to_ascii_lowercase(),
+                h.value.to_string(),
+            )
+        })
+        .collect();
+    (body, headers)
 }
 
 /// Creates an organization owned by `owner` on `plan` and returns its slug.
