@@ -133,18 +133,7 @@ impl Roll {
 /// credits used, and `seats.changed` when a scheduled decrease took effect.
 pub fn roll(batch: &mut Batch, roll: &Roll, now: Timestamp) {
     let (from, to) = (&roll.from, &roll.to);
-    guard!(
-        batch,
-        Code::Conflict,
-        "NOT EXISTS (SELECT 1 FROM orgs
-                      WHERE id = ?2 AND plan = ?3 AND period_start = ?4 AND extra_seats = ?5
-                        AND extra_seats_next IS ?6 AND deleted_at IS NULL)",
-        &roll.org_id,
-        from.plan.as_str(),
-        from.period.start.0,
-        from.extra_seats,
-        from.extra_seats_next,
-    );
+    guard_billing(batch, &roll.org_id, from);
     if from.extra_seats_next.is_some() {
         guard!(
             batch,
