@@ -1,26 +1,10 @@
-//! Renders the OpenAPI document (`src/openapi.rs`) to JSON at compile time, so the Worker
-//! serves a finished string instead of carrying the code that builds it.
-
-// The builder and the tables it documents (problem codes, webhook events), compiled here
-// as they are in the library; the build script uses only part of them.
-#[allow(dead_code)]
-#[path = "src/domain/event.rs"]
-mod event;
-#[allow(dead_code)]
-#[path = "src/domain/problem.rs"]
-mod problem;
-mod domain {
-    pub(crate) use super::{event, problem};
-}
-#[allow(dead_code)]
-#[path = "src/openapi.rs"]
-mod openapi;
+//! Embeds `openapi.json` (kept pretty for reading and review) in the Worker without its
+//! whitespace: the Worker serves the compact form as a static string.
 
 fn main() {
-    println!("cargo:rerun-if-changed=src/openapi.rs");
-    println!("cargo:rerun-if-changed=src/domain/problem.rs");
-    println!("cargo:rerun-if-changed=src/domain/event.rs");
+    println!("cargo:rerun-if-changed=openapi.json");
     let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let json = serde_json::to_string(&openapi::document()).expect("the document serializes");
-    std::fs::write(out.join("openapi.json"), json).expect("OUT_DIR is writable");
+    let text = std::fs::read_to_string("openapi.json").expect("openapi.json is readable");
+    let document: serde_json::Value = serde_json::from_str(&text).expect("openapi.json is JSON");
+    std::fs::write(out.join("openapi.json"), document.to_string()).expect("OUT_DIR is writable");
 }

@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 stamp=build/.inputs
-inputs=$(cat build.rs Cargo.toml Cargo.lock $(find src -type f | sort) | sha256sum | cut -d" " -f1)
+inputs=$(cat build.rs Cargo.toml Cargo.lock openapi.json $(find src -type f | sort) | sha256sum | cut -d" " -f1)
 if [ -f "$stamp" ] && [ -f build/worker/shim.mjs ] && [ "$(cat "$stamp")" = "$inputs" ]; then
   exit 0
 fi

@@ -1,14 +1,15 @@
 //! Roster: organizations, members, roles, invitations by email, seats, shared credits and
 //! per-resource permissions, as one Cloudflare Worker.
 //!
-//! `domain` holds the rules as plain Rust and `routes` the route table; both, with the pure
-//! parts of `http`, compile and are tested natively. Everything that touches the platform
+//! `domain` holds the rules as plain Rust, `routes` the route table and `api` the objects
+//! on the wire; these, with the pure parts of `http`, compile and are tested natively. Everything that touches the platform
 //! (the rest of `http`, `store`, `jobs`, `config`) exists only in the wasm32 build.
 
+pub mod api;
 pub mod domain;
 pub mod email;
 pub mod http;
-/// Built into the served JSON by `build.rs`; compiled natively for the tests that check it.
+/// Rendered natively into `openapi.json`, which the Worker serves as it is.
 #[cfg(not(target_arch = "wasm32"))]
 pub mod openapi;
 pub mod pages;

@@ -14,5 +14,5 @@ pub mod usage;
 pub mod values;
 pub mod webhook;
 
-pub use problem::{Code, FieldError, Problem};
+pub use problem::{Code, FieldError, Problem, ProblemDetails};
 pub use time::Timestamp;

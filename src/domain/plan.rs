@@ -121,15 +121,22 @@ fn role_list(roles: &[Role]) -> String {
 }
 
 /// Seat usage of an organization, as `GET billing` shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Seats {
+    /// Seats the plan includes.
     pub included: i64,
+    /// Extra seats this period.
     pub extra: i64,
+    /// `included + extra`.
     pub total: i64,
+    /// Members, the owner included.
     pub used: i64,
     pub available: i64,
+    /// Pending invitations take no seat until accepted.
     pub pending_invitations: i64,
-    /// The extra seats of the next period when a decrease is scheduled; `None` otherwise.
+    /// The extra seats the next period starts with when a decrease is scheduled; null
+    /// otherwise.
+    #[schema(required = true)]
     pub extra_next_period: Option<i64>,
 }
 
@@ -251,11 +258,13 @@ fn add_months(dt: DateTime<Utc>, k: i32) -> DateTime<Utc> {
 }
 
 /// The credits of the current period, as `GET billing` and `GET usage` show them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Credits {
+    /// Credits the plan includes per period.
     pub included: i64,
     pub used: i64,
     /// Never below zero, even when a downgrade left `used` above the new allowance.
+    #[schema(minimum = 0)]
     pub remaining: i64,
 }
 

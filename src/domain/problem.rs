@@ -6,9 +6,9 @@
 //! API: they say what to do, and they never carry SQL, stack traces, tokens or secrets.
 
 use serde::Serialize;
-use serde_json::{json, Value};
 use std::borrow::Cow;
 use std::fmt;
+use utoipa::ToSchema;
 
 /// Base of every problem `type` URI.
 pub const TYPE_BASE: &str = "https://roster.dev/problems/";
@@ -78,7 +78,7 @@ codes! {
 }
 
 /// One invalid field of a request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -91,6 +91,21 @@ impl FieldError {
             message: message.into(),
         }
     }
+}
+
+/// RFC 9457 problem details, as the body of every error answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Problem)]
+pub struct ProblemDetails {
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    pub code: Code,
+    /// The invalid fields (`invalid_request` only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
 }
 
 /// An error answer: a code, a detail for humans, and the extras some codes carry.
@@ -185,18 +200,15 @@ impl Problem {
     }
 
     /// The `application/problem+json` body.
-    pub fn body(&self) -> Value {
-        let mut body = json!({
-            "type": self.type_uri(),
-            "title": self.code.title(),
-            "status": self.status(),
-            "detail": self.detail,
-            "code": self.code.as_str(),
-        });
-        if !self.errors.is_empty() {
-            body["errors"] = json!(self.errors);
+    pub fn body(&self) -> ProblemDetails {
+        ProblemDetails {
+            type_uri: self.type_uri(),
+            title: self.code.title(),
+            status: self.status(),
+            detail: self.detail.to_string(),
+            code: self.code,
+            errors: self.errors.clone(),
         }
-        body
     }
 }
 
@@ -267,7 +279,7 @@ mod tests {
     #[test]
     fn body_is_rfc9457_with_code() {
         let p = Problem::new(Code::SlugTaken, "Pick another slug.");
-        let body = p.body();
+        let body = serde_json::to_value(p.body()).unwrap();
         assert_eq!(body["type"], "https://roster.dev/problems/slug_taken");
         assert_eq!(body["status"], 409);
         assert_eq!(body["code"], "slug_taken");
@@ -282,7 +294,7 @@ mod tests {
             FieldError::new("email", "is not an email address"),
             FieldError::new("role", "must be one of admin, member, viewer"),
         ]);
-        let body = p.body();
+        let body = serde_json::to_value(p.body()).unwrap();
         assert_eq!(body["status"], 400);
         assert_eq!(body["errors"][0]["field"], "email");
         assert_eq!(body["errors"][1]["field"], "role");

@@ -110,9 +110,10 @@ pub fn usage_view(actor: &Actor) -> Result<UsageView, Problem> {
 }
 
 /// A member's credits used in the period, as `GET usage` lists them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct MemberUsage {
     pub user_id: String,
+    #[schema(required = true)]
     pub email: Option<String>,
     pub used: i64,
 }

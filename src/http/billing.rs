@@ -3,32 +3,31 @@
 
 use super::body::{integer, one_of, Fields};
 use super::{auth, json, Answer, Ctx};
+use crate::api::billing::{self as api, ExtraSeatsChanged, LedgerEntry, LedgerKind};
 use crate::domain::plan::{Billing, Plan, MAX_EXTRA_SEATS};
 use crate::domain::policy::{authorize, Action};
 use crate::domain::{Code, Problem, Timestamp};
 use crate::store::billing::{self as store, Current, LedgerRow, SeatState};
 use crate::store::principal::Caller;
-use serde_json::{json, Value};
 
-/// The Billing object.
-fn billing_json(billing: &Billing, seats: &SeatState) -> Value {
-    json!({
-        "plan": billing.plan.as_str(),
-        "period_start": billing.period.start,
-        "period_end": billing.period.end,
-        "seats": billing.seats(seats.members, seats.pending),
-        "credits": billing.credits(),
-    })
+fn billing_of(billing: &Billing, seats: &SeatState) -> api::Billing {
+    api::Billing {
+        plan: billing.plan,
+        period_start: billing.period.start,
+        period_end: billing.period.end,
+        seats: billing.seats(seats.members, seats.pending),
+        credits: billing.credits(),
+    }
 }
 
-fn ledger_json(row: &LedgerRow) -> Value {
-    json!({
-        "id": row.id,
-        "at": Timestamp(row.at),
-        "kind": row.kind,
-        "quantity": row.quantity,
-        "amount_cents": row.amount_cents,
-        "description": row.description,
+fn ledger_entry_of(row: &LedgerRow) -> Result<LedgerEntry, Problem> {
+    Ok(LedgerEntry {
+        id: row.id.clone(),
+        at: Timestamp(row.at),
+        kind: LedgerKind::parse(&row.kind).ok_or_else(Problem::internal)?,
+        quantity: row.quantity,
+        amount_cents: row.amount_cents,
+        description: row.description.clone(),
     })
 }
 
@@ -48,7 +47,7 @@ async fn current(ctx: &Ctx) -> Result<(Caller, Current), Problem> {
 pub async fn get(ctx: &Ctx) -> Answer {
     let (caller, current) = current(ctx).await?;
     authorize(&caller.actor, Action::ViewBilling)?;
-    json(200, &billing_json(&current.billing, &current.seats))
+    json(200, &billing_of(&current.billing, &current.seats))
 }
 
 /// `PUT /v1/orgs/{slug}/billing/plan` `{plan}` — owner only. Upgrades always; downgrades
@@ -63,7 +62,7 @@ pub async fn change_plan(ctx: &Ctx) -> Answer {
         .billing
         .change_plan(plan, current.seats.members, &current.seats.roles()?)?;
     if to == current.billing {
-        return json(200, &billing_json(&to, &current.seats));
+        return json(200, &billing_of(&to, &current.seats));
     }
     let seats = store::change_plan(&ctx.db, &caller, &current, &to, ctx.now)
         .await
@@ -76,7 +75,7 @@ pub async fn change_plan(ctx: &Ctx) -> Answer {
             ),
             _ => p,
         })?;
-    json(200, &billing_json(&to, &seats))
+    json(200, &billing_of(&to, &seats))
 }
 
 /// `PUT /v1/orgs/{slug}/billing/seats` `{extra}` — owner only. Answers the seats and what
@@ -109,10 +108,10 @@ pub async fn set_extra_seats(ctx: &Ctx) -> Answer {
     };
     json(
         200,
-        &json!({
-            "seats": change.billing.seats(seats.members, seats.pending),
-            "charge_cents": change.charge_cents,
-        }),
+        &ExtraSeatsChanged {
+            seats: change.billing.seats(seats.members, seats.pending),
+            charge_cents: change.charge_cents,
+        },
     )
 }
 
@@ -125,5 +124,5 @@ pub async fn ledger(ctx: &Ctx) -> Answer {
     let caller = query.resolve(&results)?;
     authorize(&caller.actor, Action::ViewBilling)?;
     let rows = results.all(rows)?;
-    json(200, &page.envelope(rows, |r| r.seq, ledger_json))
+    json(200, &page.envelope(rows, |r| r.seq, ledger_entry_of)?)
 }

@@ -78,8 +78,9 @@ pub fn no_content() -> Answer {
 
 /// The `application/problem+json` response for `problem`, with the headers its code needs.
 pub fn problem_response(problem: &Problem) -> worker::Result<Response> {
-    let response = Response::from_bytes(problem.body().to_string().into_bytes())?
-        .with_status(problem.status());
+    let body =
+        serde_json::to_vec(&problem.body()).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    let response = Response::from_bytes(body)?.with_status(problem.status());
     let headers = response.headers();
     headers.set("content-type", "application/problem+json")?;
     if problem.status() == 401 {

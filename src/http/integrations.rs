@@ -7,6 +7,10 @@
 use super::auth;
 use super::body::{names, string, Fields};
 use super::{json, no_content, Answer, Ctx};
+use crate::api::integrations::{
+    ActorKind, ApiKey, AuditActor, AuditEntry, AuditTarget, NewApiKey, NewWebhook, Webhook,
+};
+use crate::api::WebhookEvent;
 use crate::domain::event::{EventType, WEBHOOK_EVENTS};
 use crate::domain::policy::{authorize, Action, Scope};
 use crate::domain::secret::{webhook_secret, ApiKeySecret};
@@ -18,47 +22,56 @@ use crate::store::audit::Entry;
 use crate::store::principal::{parse_scopes, Caller, CallerQuery};
 use crate::store::webhooks::WebhookRow;
 use crate::store::{self, Batch, Results, Rows};
-use serde_json::{json, Value};
 
-/// The ApiKey object (never with its secret).
-fn key_json(key: &KeyRow) -> Value {
-    let scopes: Vec<_> = parse_scopes(&key.scopes)
-        .into_iter()
-        .map(Scope::as_str)
-        .collect();
-    json!({
-        "id": key.id,
-        "name": key.name,
-        "scopes": scopes,
-        "prefix": key.prefix,
-        "created_at": Timestamp(key.created_at),
-        "last_used_at": key.last_used_at.map(Timestamp),
+/// The key, never with its secret.
+fn api_key_of(key: &KeyRow) -> ApiKey {
+    ApiKey {
+        id: key.id.clone(),
+        name: key.name.clone(),
+        scopes: parse_scopes(&key.scopes),
+        prefix: key.prefix.clone(),
+        created_at: Timestamp(key.created_at),
+        last_used_at: key.last_used_at.map(Timestamp),
+    }
+}
+
+/// The endpoint, never with its secret: a disabled endpoint says when and why.
+fn webhook_of(hook: &WebhookRow) -> Result<Webhook, Problem> {
+    let names: Vec<String> = serde_json::from_str(&hook.events).map_err(|_| Problem::internal())?;
+    let events = names
+        .iter()
+        .map(|name| {
+            EventType::parse(name)
+                .filter(|e| e.is_webhook_event())
+                .map(WebhookEvent)
+                .ok_or_else(Problem::internal)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Webhook {
+        id: hook.id.clone(),
+        url: hook.url.clone(),
+        events,
+        created_at: Timestamp(hook.created_at),
+        failure_count: hook.failure_count,
+        disabled_at: hook.disabled_at.map(Timestamp),
+        disabled_reason: hook.disabled_reason.clone(),
     })
 }
 
-/// The Webhook object (never with its secret): a disabled endpoint says when and why.
-fn webhook_json(hook: &WebhookRow) -> Value {
-    let events: Vec<String> = serde_json::from_str(&hook.events).unwrap_or_default();
-    json!({
-        "id": hook.id,
-        "url": hook.url,
-        "events": events,
-        "created_at": Timestamp(hook.created_at),
-        "failure_count": hook.failure_count,
-        "disabled_at": hook.disabled_at.map(Timestamp),
-        "disabled_reason": hook.disabled_reason,
-    })
-}
-
-/// An AuditEntry.
-fn entry_json(entry: &Entry) -> Value {
-    json!({
-        "id": entry.id,
-        "at": Timestamp(entry.at),
-        "actor": {"type": entry.actor_type, "id": entry.actor_id},
-        "action": entry.action,
-        "target": {"type": entry.target_type, "id": entry.target_id},
-        "data": serde_json::from_str::<Value>(&entry.data).unwrap_or_else(|_| json!({})),
+fn audit_entry_of(entry: &Entry) -> Result<AuditEntry, Problem> {
+    Ok(AuditEntry {
+        id: entry.id.clone(),
+        at: Timestamp(entry.at),
+        actor: AuditActor {
+            kind: ActorKind::parse(&entry.actor_type).ok_or_else(Problem::internal)?,
+            id: entry.actor_id.clone(),
+        },
+        action: EventType::parse(&entry.action).ok_or_else(Problem::internal)?,
+        target: AuditTarget {
+            kind: entry.target_type.clone(),
+            id: entry.target_id.clone(),
+        },
+        data: serde_json::from_str(&entry.data).map_err(|_| Problem::internal())?,
     })
 }
 
@@ -98,7 +111,10 @@ pub async fn list_keys(ctx: &Ctx) -> Answer {
     let page = ctx.page()?;
     let rows = store::api_keys::list(&mut batch, ctx.param("slug"), page.after, page.fetch());
     let (_, results) = authorized(ctx, batch, caller).await?;
-    json(200, &page.envelope(results.all(rows)?, |k| k.seq, key_json))
+    json(
+        200,
+        &page.envelope(results.all(rows)?, |k| k.seq, |k| Ok(api_key_of(k)))?,
+    )
 }
 
 /// `POST /v1/orgs/{slug}/api-keys` `{name, scopes}` — the secret is in this answer only.
@@ -112,9 +128,13 @@ pub async fn create_key(ctx: &Ctx) -> Answer {
     let (name, scopes) = body.finish((name, scopes))?;
     let secret = ApiKeySecret::generate().map_err(|_| Problem::internal())?;
     let key = store::api_keys::create(&ctx.db, &caller, &name, &scopes, &secret, ctx.now).await?;
-    let mut answer = key_json(&key);
-    answer["secret"] = json!(secret.expose());
-    json(201, &answer)
+    json(
+        201,
+        &NewApiKey {
+            key: api_key_of(&key),
+            secret: secret.expose().to_owned(),
+        },
+    )
 }
 
 /// `DELETE /v1/orgs/{slug}/api-keys/{id}` — the key stops working at once.
@@ -132,7 +152,7 @@ pub async fn list_webhooks(ctx: &Ctx) -> Answer {
     let (_, results) = authorized(ctx, batch, caller).await?;
     json(
         200,
-        &page.envelope(results.all(rows)?, |w| w.seq, webhook_json),
+        &page.envelope(results.all(rows)?, |w| w.seq, webhook_of)?,
     )
 }
 
@@ -150,9 +170,13 @@ pub async fn create_webhook(ctx: &Ctx) -> Answer {
     let (url, events) = body.finish((url, events))?;
     let secret = webhook_secret().map_err(|_| Problem::internal())?;
     let hook = store::webhooks::create(&ctx.db, &caller, &url, &events, &secret, ctx.now).await?;
-    let mut answer = webhook_json(&hook);
-    answer["secret"] = json!(secret);
-    json(201, &answer)
+    json(
+        201,
+        &NewWebhook {
+            webhook: webhook_of(&hook)?,
+            secret,
+        },
+    )
 }
 
 /// `DELETE /v1/orgs/{slug}/webhooks/{id}` — deliveries still queued for it are dropped.
@@ -170,6 +194,6 @@ pub async fn audit_log(ctx: &Ctx) -> Answer {
     let (_, results) = authorized(ctx, batch, caller).await?;
     json(
         200,
-        &page.envelope(results.all(rows)?, |e| e.seq, entry_json),
+        &page.envelope(results.all(rows)?, |e| e.seq, audit_entry_of)?,
     )
 }

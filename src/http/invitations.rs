@@ -3,7 +3,11 @@
 
 use super::auth;
 use super::body::{array, one_of, string, Fields};
+use super::members::grants;
 use super::{json, no_content, Answer, Ctx};
+use crate::api::invitations::{
+    BulkInvitationResult, BulkInvitationResults, EmailDelivery, Invitation, InvitedBy,
+};
 use crate::domain::invitation::{check_grants, parse_invitation_role, resend_wait, Status};
 use crate::domain::plan::{Plan, Seats};
 use crate::domain::policy::{authorize, Action};
@@ -17,41 +21,31 @@ use crate::store::invitations::{
 use crate::store::kv::{Preview, PreviewOrg};
 use crate::store::principal::Caller;
 use crate::store::Batch;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
 /// Most invitations one bulk request may carry.
 pub const BULK_LIMIT: usize = 100;
 
-/// The Invitation object.
-pub fn invitation_json(row: &InvitationRow, now: Timestamp) -> Value {
-    let status = row
-        .status_at(now)
-        .map_or(row.status.clone(), |s| s.as_str().to_owned());
-    json!({
-        "id": row.id,
-        "email": row.email,
-        "role": row.role,
-        "status": status,
-        "invited_by": {
-            "user_id": row.inviter_user_id,
-            "email": row.inviter_email,
-            "name": row.inviter_name,
-            "api_key_id": row.inviter_key_id,
+/// The invitation as of `now` (past its expiry it is `expired`, whatever the job did yet).
+pub fn invitation_of(row: &InvitationRow, now: Timestamp) -> Result<Invitation, Problem> {
+    Ok(Invitation {
+        id: row.id.clone(),
+        email: row.email.clone(),
+        role: row.role()?,
+        status: row.status_at(now)?,
+        invited_by: InvitedBy {
+            user_id: row.inviter_user_id.clone(),
+            email: row.inviter_email.clone(),
+            name: row.inviter_name.clone(),
+            api_key_id: row.inviter_key_id.clone(),
         },
-        "grants": grants_json(&row.grants()),
-        "created_at": Timestamp(row.created_at),
-        "expires_at": Timestamp(row.expires_at),
-        "accepted_at": row.accepted_at.map(Timestamp),
-        "email_delivery": row.email_delivery,
+        grants: grants(row.grants()),
+        created_at: Timestamp(row.created_at),
+        expires_at: Timestamp(row.expires_at),
+        accepted_at: row.accepted_at.map(Timestamp),
+        email_delivery: EmailDelivery::parse(&row.email_delivery).ok_or_else(Problem::internal)?,
     })
-}
-
-pub fn grants_json(grants: &[(String, Level)]) -> Value {
-    grants
-        .iter()
-        .map(|(id, level)| json!({"resource_id": id, "level": level}))
-        .collect()
 }
 
 /// One invitation asked for, as read from a body.
@@ -240,15 +234,23 @@ pub async fn bulk(ctx: &Ctx) -> Answer {
         })
         .collect();
     let outcomes = invite(ctx, batch, query, items).await?;
-    let results: Vec<Value> = outcomes
+    let results = outcomes
         .into_iter()
         .zip(raw_emails)
         .map(|(outcome, raw)| match outcome {
-            Ok(invitation) => json!({"email": invitation["email"], "invitation": invitation}),
-            Err(problem) => json!({"email": raw, "error": problem.body()}),
+            Ok(invitation) => BulkInvitationResult {
+                email: Some(invitation.email.clone()),
+                invitation: Some(invitation),
+                error: None,
+            },
+            Err(problem) => BulkInvitationResult {
+                email: raw,
+                invitation: None,
+                error: Some(problem.body()),
+            },
         })
         .collect();
-    json(200, &json!({"results": results}))
+    json(200, &BulkInvitationResults { results })
 }
 
 /// Judges and creates invitations; one outcome per item, in order.
@@ -257,7 +259,7 @@ async fn invite(
     mut batch: Batch,
     query: crate::store::principal::CallerQuery,
     items: Vec<Result<Item, Problem>>,
-) -> Result<Vec<Result<Value, Problem>>, Problem> {
+) -> Result<Vec<Result<Invitation, Problem>>, Problem> {
     let emails: Vec<&str> = items
         .iter()
         .filter_map(|i| i.as_ref().ok().map(|i| i.email.as_str()))
@@ -362,11 +364,11 @@ async fn invite(
     Ok(outcomes
         .into_iter()
         .map(|outcome| {
-            outcome.map(|mut row| {
+            outcome.and_then(|mut row| {
                 if let Some(delivery) = deliveries.get(&row.id) {
                     row.email_delivery = (*delivery).to_owned();
                 }
-                invitation_json(&row, ctx.now)
+                invitation_of(&row, ctx.now)
             })
         })
         .collect())
@@ -518,7 +520,7 @@ pub async fn list(ctx: &Ctx) -> Answer {
     let rows = results.all(rows)?;
     json(
         200,
-        &page.envelope(rows, |r| r.seq, |r| invitation_json(r, ctx.now)),
+        &page.envelope(rows, |r| r.seq, |r| invitation_of(r, ctx.now))?,
     )
 }
 
@@ -527,7 +529,7 @@ pub async fn get(ctx: &Ctx) -> Answer {
     let (caller, row) = find(ctx).await?;
     authorize(&caller.actor, Action::ViewInvitations)?;
     let row = row.ok_or_else(not_found)?;
-    json(200, &invitation_json(&row, ctx.now))
+    json(200, &invitation_of(&row, ctx.now)?)
 }
 
 /// `POST /v1/orgs/{slug}/invitations/{id}/resend` — a new token (the old link stops
@@ -565,7 +567,7 @@ pub async fn resend(ctx: &Ctx) -> Answer {
     if let Some(delivery) = deliveries.get(&fresh.id) {
         fresh.email_delivery = (*delivery).to_owned();
     }
-    json(200, &invitation_json(&fresh, ctx.now))
+    json(200, &invitation_of(&fresh, ctx.now)?)
 }
 
 /// `DELETE /v1/orgs/{slug}/invitations/{id}` — canceled; the link dies at once.

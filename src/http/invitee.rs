@@ -1,13 +1,14 @@
 //! Invitations on the invitee's side: the link's preview and landing page (no sign-in),
 //! accept and decline by token, and the signed-in user's own pending invitations.
 
-use super::members::member_json;
+use super::members::member_of;
 use super::{auth, json, no_content, Answer, Ctx};
+use crate::api::invitations::{InvitationPreview, Inviter, InviterName, MyInvitation, OrgSummary};
 use crate::domain::invitation::{check_invitee, Status};
 use crate::domain::jwt::Identity;
 use crate::domain::plan::{Plan, Seats};
 use crate::domain::secret::InviteToken;
-use crate::domain::values::is_id;
+use crate::domain::values::{is_id, Role};
 use crate::domain::{Code, Problem, Timestamp};
 use crate::pages::{self, PendingInvite, Unusable};
 use crate::store::invitations::{self as store, InviteeView, SeatCheck};
@@ -48,20 +49,26 @@ async fn preview(ctx: &Ctx, token: &InviteToken) -> Result<Option<Preview>, Prob
 /// Answered 200 in every state (with its `status`); 404 for an unknown token.
 pub async fn show(ctx: &Ctx) -> Answer {
     let token = token(ctx)?;
-    let mut preview = preview(ctx, &token).await?.ok_or_else(unknown)?;
-    if let Some(status) = preview.status_at(ctx.now) {
-        preview.status = status.as_str().to_owned();
-    }
+    let preview = preview(ctx, &token).await?.ok_or_else(unknown)?;
+    let status = preview.status_at(ctx.now).ok_or_else(Problem::internal)?;
+    let expires_at = preview.expires_at();
+    let org = preview.organization;
     json(
         200,
-        &json!({
-            "organization": preview.organization,
-            "role": preview.role,
-            "invited_by": preview.invited_by,
-            "email_hint": preview.email_hint,
-            "status": preview.status,
-            "expires_at": preview.expires_at,
-        }),
+        &InvitationPreview {
+            status,
+            role: Role::parse(&preview.role).ok_or_else(Problem::internal)?,
+            expires_at,
+            organization: OrgSummary {
+                slug: org.slug,
+                name: org.name,
+                logo_url: org.logo_url,
+            },
+            invited_by: InviterName {
+                name: preview.invited_by.name,
+            },
+            email_hint: preview.email_hint,
+        },
     )
 }
 
@@ -229,11 +236,11 @@ async fn accept(ctx: &Ctx, by: Result<By, Problem>) -> Answer {
         Code::AlreadyMember => already_member(),
         _ => p,
     })?;
-    let member = results.first(member)?.ok_or_else(Problem::internal)?;
+    let row = results.first(member)?.ok_or_else(Problem::internal)?;
     ctx.kv
         .forget_invitations(std::slice::from_ref(&inv.token_hash))
         .await;
-    json(200, &member_json(&member))
+    json(200, &member_of(&row)?)
 }
 
 async fn decline(ctx: &Ctx, by: Result<By, Problem>) -> Answer {
@@ -301,14 +308,21 @@ pub async fn mine(ctx: &Ctx) -> Answer {
             rows,
             |r| r.seq,
             |r| {
-                json!({
-                    "id": r.id,
-                    "organization": {"slug": r.org_slug, "name": r.org_name, "logo_url": r.org_logo_url},
-                    "role": r.role,
-                    "invited_by": {"name": r.inviter_name, "email": r.inviter_email},
-                    "expires_at": Timestamp(r.expires_at),
+                Ok(MyInvitation {
+                    id: r.id.clone(),
+                    organization: OrgSummary {
+                        slug: r.org_slug.clone(),
+                        name: r.org_name.clone(),
+                        logo_url: r.org_logo_url.clone(),
+                    },
+                    role: Role::parse(&r.role).ok_or_else(Problem::internal)?,
+                    invited_by: Inviter {
+                        name: r.inviter_name.clone(),
+                        email: r.inviter_email.clone(),
+                    },
+                    expires_at: Timestamp(r.expires_at),
                 })
             },
-        ),
+        )?,
     )
 }

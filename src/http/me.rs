@@ -1,9 +1,10 @@
 //! `/v1/me`: the signed-in user and the organizations they belong to.
 
 use super::{auth, json, Answer, Ctx};
+use crate::api::orgs::{Me, MyOrganization};
 use crate::domain::values::Role;
+use crate::domain::Problem;
 use crate::store::{self, Batch};
-use serde_json::json;
 
 /// How many organizations `/v1/me` lists; `GET /v1/orgs` pages through all of them.
 const ME_ORGS_LIMIT: i64 = 100;
@@ -15,19 +16,25 @@ pub async fn get(ctx: &Ctx) -> Answer {
     store::principal::upsert_user(&mut batch, &identity, ctx.now);
     let orgs = store::orgs::list_for_user(&mut batch, &identity.user_id, 0, ME_ORGS_LIMIT);
     let results = batch.run(&ctx.db).await?;
-    let organizations: Vec<_> = results
+    let organizations = results
         .all(orgs)?
-        .iter()
-        .map(|r| json!({"slug": r.org.slug, "name": r.org.name, "role": Role::parse(&r.role)}))
-        .collect();
+        .into_iter()
+        .map(|r| {
+            Ok(MyOrganization {
+                role: Role::parse(&r.role).ok_or_else(Problem::internal)?,
+                slug: r.org.slug,
+                name: r.org.name,
+            })
+        })
+        .collect::<Result<_, Problem>>()?;
     json(
         200,
-        &json!({
-            "user_id": identity.user_id,
-            "email": identity.email,
-            "email_verified": identity.email_verified,
-            "name": identity.name,
-            "organizations": organizations,
-        }),
+        &Me {
+            user_id: identity.user_id,
+            email: identity.email,
+            email_verified: identity.email_verified,
+            name: identity.name,
+            organizations,
+        },
     )
 }

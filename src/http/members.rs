@@ -2,26 +2,31 @@
 //! transferring ownership. Changes take effect on the very next request.
 
 use super::body::{string, Fields};
-use super::invitations::grants_json;
 use super::{auth, json, no_content, Answer, Ctx};
+use crate::api::orgs::{Grant, Member, OwnershipTransferred};
 use crate::domain::policy::{authorize, Action};
-use crate::domain::values::Role;
+use crate::domain::values::{Level, Role};
 use crate::domain::{Problem, Timestamp};
 use crate::store::members::{self as store, MemberRow};
 use crate::store::principal::Caller;
-use serde_json::{json, Value};
 
-/// The Member object.
-pub fn member_json(row: &MemberRow) -> Value {
-    json!({
-        "user_id": row.user_id,
-        "email": row.email,
-        "name": row.name,
-        "role": row.role,
-        "joined_at": Timestamp(row.joined_at),
-        "last_active_at": Timestamp(row.last_active_at),
-        "grants": grants_json(&row.grants()),
+pub fn member_of(row: &MemberRow) -> Result<Member, Problem> {
+    Ok(Member {
+        user_id: row.user_id.clone(),
+        email: row.email.clone(),
+        name: row.name.clone(),
+        role: row.role()?,
+        joined_at: Timestamp(row.joined_at),
+        last_active_at: Timestamp(row.last_active_at),
+        grants: grants(row.grants()),
     })
+}
+
+pub fn grants(grants: Vec<(String, Level)>) -> Vec<Grant> {
+    grants
+        .into_iter()
+        .map(|(resource_id, level)| Grant { resource_id, level })
+        .collect()
 }
 
 fn no_such_member() -> Problem {
@@ -37,7 +42,7 @@ pub async fn list(ctx: &Ctx) -> Answer {
     let caller = query.resolve(&results)?;
     authorize(&caller.actor, Action::ViewMembers)?;
     let rows = results.all(rows)?;
-    json(200, &page.envelope(rows, |r| r.seq, member_json))
+    json(200, &page.envelope(rows, |r| r.seq, member_of)?)
 }
 
 /// Reads the caller and the member `user_id` of the path's organization.
@@ -72,15 +77,15 @@ pub async fn update(ctx: &Ctx) -> Answer {
     let (caller, member) = caller_and_member(ctx, ctx.param("user_id")).await?;
     // Who may not manage anyone learns that before whether the person exists.
     authorize(&caller.actor, Action::ViewMembers)?;
-    let member = member.ok_or_else(no_such_member)?;
-    let from = member.role()?;
+    let row = member.ok_or_else(no_such_member)?;
+    let from = row.role()?;
     authorize(&caller.actor, Action::ChangeRole { from, to })?;
     caller.org.plan()?.require_role(to)?;
     if from == to {
-        return json(200, &member_json(&member));
+        return json(200, &member_of(&row)?);
     }
-    let member = store::change_role(&ctx.db, &caller, &member, to, ctx.now).await?;
-    json(200, &member_json(&member))
+    let row = store::change_role(&ctx.db, &caller, &row, to, ctx.now).await?;
+    json(200, &member_of(&row)?)
 }
 
 /// `DELETE /v1/orgs/{slug}/members/{user_id}` — remove a member, or leave.
@@ -112,16 +117,19 @@ pub async fn transfer_ownership(ctx: &Ctx) -> Answer {
         .user_id()
         .ok_or_else(Problem::internal)?
         .to_owned();
-    let member = member.ok_or_else(no_such_member)?;
-    if member.user_id == owner_id {
+    let row = member.ok_or_else(no_such_member)?;
+    if row.user_id == owner_id {
         return Err(Problem::invalid_field("user_id", "is already the owner"));
     }
     let previous_role = caller.org.plan()?.demoted_owner_role();
     let (owner, previous) =
-        store::transfer_ownership(&ctx.db, &caller, &owner_id, &member, previous_role, ctx.now)
+        store::transfer_ownership(&ctx.db, &caller, &owner_id, &row, previous_role, ctx.now)
             .await?;
     json(
         200,
-        &json!({"owner": member_json(&owner), "previous_owner": member_json(&previous)}),
+        &OwnershipTransferred {
+            owner: member_of(&owner)?,
+            previous_owner: member_of(&previous)?,
+        },
     )
 }

@@ -1,22 +1,25 @@
 //! Operations: `/health` and `/openapi.json`.
 
 use super::{json, Answer, Ctx};
+use crate::api::{Health, HealthState};
 use crate::store;
-use serde_json::json;
 use worker::Response;
 
-/// The OpenAPI 3.1 document, rendered by `build.rs` and checked against the route table
-/// by `routes`' tests.
+/// The OpenAPI 3.1 document: `openapi.json`, rendered natively by `crate::openapi` (whose
+/// tests keep it current and check it against the route table), compacted by `build.rs`.
 const OPENAPI: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.json"));
 
 /// `GET /health` — 200 when D1 and KV both answer, 503 otherwise.
 pub async fn health(ctx: &Ctx) -> Answer {
     let d1 = store::ping(&ctx.db).await;
     let kv = ctx.kv.ping().await;
-    let state = |ok: bool| if ok { "ok" } else { "error" };
     json(
         if d1 && kv { 200 } else { 503 },
-        &json!({"status": state(d1 && kv), "d1": state(d1), "kv": state(kv)}),
+        &Health {
+            status: HealthState::of(d1 && kv),
+            d1: HealthState::of(d1),
+            kv: HealthState::of(kv),
+        },
     )
 }
 

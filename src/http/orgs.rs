@@ -3,28 +3,26 @@
 use super::auth;
 use super::body::{one_of, string, Fields};
 use super::{json, no_content, Answer, Ctx};
+use crate::api::orgs::Org;
 use crate::domain::plan::Plan;
 use crate::domain::policy::{authorize, Action};
 use crate::domain::values::{LogoUrl, Name, Role, Slug};
 use crate::domain::{Code, Problem, Timestamp};
 use crate::store::principal::OrgRow;
 use crate::store::{self, orgs::SettingsChange, Batch};
-use serde_json::{json, Value};
 
-/// The Org object: the organization and the caller's role in it (`null` for API keys).
-pub fn org_json(org: &OrgRow, role: Option<Role>) -> Value {
-    json!({
-        "id": org.id,
-        "slug": org.slug,
-        "name": org.name,
-        "logo_url": org.logo_url,
-        "plan": org.plan,
-        "created_at": Timestamp(org.created_at),
-        "role": role,
+/// The organization and the caller's role in it (`None` for API keys).
+pub fn org_of(row: &OrgRow, role: Option<Role>) -> Result<Org, Problem> {
+    Ok(Org {
+        id: row.id.clone(),
+        slug: row.slug.clone(),
+        name: row.name.clone(),
+        logo_url: row.logo_url.clone(),
+        plan: row.plan()?,
+        created_at: Timestamp(row.created_at),
+        role,
     })
 }
-
-const PLAN_NAMES: &[&str] = &["free", "pro", "business"];
 
 fn slug_taken(slug: &str) -> Problem {
     Problem::new(
@@ -39,7 +37,7 @@ pub async fn create(ctx: &Ctx) -> Answer {
     let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
     let name = body.required("name", string(Name::parse));
     let slug = body.optional("slug", string(Slug::parse));
-    let plan = body.optional("plan", one_of(Plan::parse, PLAN_NAMES));
+    let plan = body.optional("plan", one_of(Plan::parse, Plan::NAMES));
     let (name, slug, plan) = body.finish((name, slug, plan))?;
     let slug = match slug {
         Some(slug) => slug,
@@ -52,7 +50,7 @@ pub async fn create(ctx: &Ctx) -> Answer {
     };
     let mut batch = Batch::new();
     store::principal::upsert_user(&mut batch, &identity, ctx.now);
-    let org = store::orgs::create(
+    let row = store::orgs::create(
         &ctx.db,
         batch,
         &identity.user_id,
@@ -66,7 +64,7 @@ pub async fn create(ctx: &Ctx) -> Answer {
         Code::SlugTaken => slug_taken(slug.as_str()),
         _ => p,
     })?;
-    json(201, &org_json(&org, Some(Role::Owner)))
+    json(201, &org_of(&row, Some(Role::Owner))?)
 }
 
 /// `GET /v1/orgs` — the caller's organizations with their role, in the order they joined.
@@ -80,7 +78,7 @@ pub async fn list(ctx: &Ctx) -> Answer {
     let rows = results.all(rows)?;
     json(
         200,
-        &page.envelope(rows, |r| r.seq, |r| org_json(&r.org, Role::parse(&r.role))),
+        &page.envelope(rows, |r| r.seq, |r| org_of(&r.org, Role::parse(&r.role)))?,
     )
 }
 
@@ -88,7 +86,7 @@ pub async fn list(ctx: &Ctx) -> Answer {
 pub async fn get(ctx: &Ctx) -> Answer {
     let caller = auth::caller(ctx).await?;
     authorize(&caller.actor, Action::ViewOrg)?;
-    json(200, &org_json(&caller.org, caller.actor.role()))
+    json(200, &org_of(&caller.org, caller.actor.role())?)
 }
 
 /// `PATCH /v1/orgs/{slug}` `{name?, slug?, logo_url?}`
@@ -105,13 +103,13 @@ pub async fn update(ctx: &Ctx) -> Answer {
         slug: slug.filter(|s| s.as_str() != caller.org.slug),
         logo_url,
     };
-    let org = store::orgs::update(&ctx.db, &caller, &change, ctx.now)
+    let row = store::orgs::update(&ctx.db, &caller, &change, ctx.now)
         .await
         .map_err(|p| match (&p.code, &change.slug) {
             (Code::SlugTaken, Some(slug)) => slug_taken(slug.as_str()),
             _ => p,
         })?;
-    json(200, &org_json(&org, caller.actor.role()))
+    json(200, &org_of(&row, caller.actor.role())?)
 }
 
 /// `DELETE /v1/orgs/{slug}` — owner only. Access ends at once; pending invitations are

@@ -6,10 +6,10 @@
 //! after it ([`Page::after`]); lists newest first (the audit log) continue below it
 //! ([`Page::before`]).
 
+use crate::api::List;
 use crate::domain::Problem;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde_json::{json, Value};
 
 /// A list request's window: rows after `after` (a creation sequence number), at most
 /// `limit` of them.
@@ -63,14 +63,14 @@ impl Page {
         self.limit + 1
     }
 
-    /// Cuts `rows` (fetched with [`fetch`](Self::fetch)) to the page and renders the list
-    /// envelope; `seq` gives a row's position for the next cursor.
-    pub fn envelope<T>(
+    /// Cuts `rows` (fetched with [`fetch`](Self::fetch)) to the page and renders each row
+    /// into the list envelope; `seq` gives a row's position for the next cursor.
+    pub fn envelope<T, U>(
         &self,
         mut rows: Vec<T>,
         seq: impl Fn(&T) -> i64,
-        render: impl Fn(&T) -> Value,
-    ) -> Value {
+        render: impl Fn(&T) -> Result<U, Problem>,
+    ) -> Result<List<U>, Problem> {
         let more = rows.len() as i64 > self.limit;
         rows.truncate(self.limit as usize);
         let next_cursor = if more {
@@ -78,9 +78,9 @@ impl Page {
         } else {
             None
         };
-        json!({
-            "data": rows.iter().map(render).collect::<Vec<_>>(),
-            "next_cursor": next_cursor,
+        Ok(List {
+            data: rows.iter().map(render).collect::<Result<_, _>>()?,
+            next_cursor,
         })
     }
 }
@@ -111,21 +111,23 @@ mod tests {
         }
         assert!(Page::parse(None, Some("zzz")).is_err());
         let page = Page::parse(Some("2"), None).unwrap();
-        let env = page.envelope(vec![1i64, 2, 3], |r| *r, |r| json!(r));
-        assert_eq!(env["data"], json!([1, 2]));
-        let next = env["next_cursor"].as_str().unwrap();
-        assert_eq!(Page::parse(None, Some(next)).unwrap().after, 2);
-        let last = page.envelope(vec![1i64, 2], |r| *r, |r| json!(r));
-        assert!(last["next_cursor"].is_null());
+        let env = page.envelope(vec![1i64, 2, 3], |r| *r, |r| Ok(*r)).unwrap();
+        assert_eq!(env.data, [1, 2]);
+        let next = env.next_cursor.unwrap();
+        assert_eq!(Page::parse(None, Some(&next)).unwrap().after, 2);
+        let last = page.envelope(vec![1i64, 2], |r| *r, |r| Ok(*r)).unwrap();
+        assert!(last.next_cursor.is_none());
     }
 
     #[test]
     fn newest_first_pages_continue_below_the_cursor() {
         let first = Page::parse(Some("2"), None).unwrap();
         assert!(first.before() > i64::from(u32::MAX));
-        let env = first.envelope(vec![9i64, 7, 4], |r| *r, |r| json!(r));
-        assert_eq!(env["data"], json!([9, 7]));
-        let next = Page::parse(None, env["next_cursor"].as_str()).unwrap();
+        let env = first
+            .envelope(vec![9i64, 7, 4], |r| *r, |r| Ok(*r))
+            .unwrap();
+        assert_eq!(env.data, [9, 7]);
+        let next = Page::parse(None, env.next_cursor.as_deref()).unwrap();
         assert_eq!(next.before(), 7);
     }
 

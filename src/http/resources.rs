@@ -3,6 +3,7 @@
 
 use super::body::{one_of, string, text, Fields};
 use super::{auth, json, no_content, Answer, Ctx};
+use crate::api::resources::{AuthorizeAnswer, GrantOfMember, Resource};
 use crate::domain::policy::{
     authorize as allow, check_grant, decide, resource_level, Action, Actor, Permission, Question,
 };
@@ -12,21 +13,20 @@ use crate::domain::Timestamp;
 use crate::store::members::{self, MemberRow};
 use crate::store::principal::Caller;
 use crate::store::resources::{self as store, ResourceRow};
-use serde_json::{json, Value};
 
 const LEVEL_NAMES: &[&str] = &["read", "write", "admin"];
 const KIND_MAX_CHARS: usize = 50;
 
-/// The Resource object, with the caller's level on it.
-fn resource_json(row: &ResourceRow, level: Option<Level>) -> Value {
-    json!({
-        "id": row.id,
-        "name": row.name,
-        "kind": row.kind,
-        "created_by": row.created_by,
-        "created_at": Timestamp(row.created_at),
-        "level": level,
-    })
+/// The resource, with the caller's level on it.
+fn resource_of(row: &ResourceRow, level: Option<Level>) -> Resource {
+    Resource {
+        id: row.id.clone(),
+        name: row.name.clone(),
+        kind: row.kind.clone(),
+        created_by: row.created_by.clone(),
+        created_at: Timestamp(row.created_at),
+        level,
+    }
 }
 
 fn no_such_resource() -> Problem {
@@ -44,7 +44,7 @@ pub async fn create(ctx: &Ctx) -> Answer {
     let row = store::create(&ctx.db, &caller, &name, kind.as_deref(), ctx.now).await?;
     json(
         201,
-        &resource_json(&row, resource_level(&caller.actor, row.grant())),
+        &resource_of(&row, resource_level(&caller.actor, row.grant())),
     )
 }
 
@@ -71,8 +71,8 @@ pub async fn list(ctx: &Ctx) -> Answer {
         &page.envelope(
             rows,
             |r| r.seq,
-            |r| resource_json(r, resource_level(&caller.actor, r.grant())),
-        ),
+            |r| Ok(resource_of(r, resource_level(&caller.actor, r.grant()))),
+        )?,
     )
 }
 
@@ -125,7 +125,7 @@ fn require_admin(level: Level) -> Result<(), Problem> {
 /// `GET /v1/orgs/{slug}/resources/{id}` — needs `read`.
 pub async fn get(ctx: &Ctx) -> Answer {
     let Reach { row, level, .. } = reach(ctx, None).await?;
-    json(200, &resource_json(&row, Some(level)))
+    json(200, &resource_of(&row, Some(level)))
 }
 
 /// `PATCH /v1/orgs/{slug}/resources/{id}` `{name?, kind?}` — needs `admin` on it.
@@ -140,7 +140,7 @@ pub async fn update(ctx: &Ctx) -> Answer {
     require_admin(level)?;
     let kind = kind.as_ref().map(|k| k.as_deref());
     let row = store::update(&ctx.db, &caller, &row.id, name.as_ref(), kind, ctx.now).await?;
-    json(200, &resource_json(&row, Some(level)))
+    json(200, &resource_of(&row, Some(level)))
 }
 
 /// `DELETE /v1/orgs/{slug}/resources/{id}` — needs `admin` on it; its grants go with it.
@@ -172,7 +172,11 @@ pub async fn put_grant(ctx: &Ctx) -> Answer {
     store::set_grant(&ctx.db, &caller, &row.id, &member, level, ctx.now).await?;
     json(
         200,
-        &json!({"resource_id": row.id, "user_id": member.user_id, "level": level}),
+        &GrantOfMember {
+            resource_id: row.id,
+            user_id: member.user_id,
+            level,
+        },
     )
 }
 
@@ -260,10 +264,10 @@ pub async fn authorize(ctx: &Ctx) -> Answer {
     );
     json(
         200,
-        &json!({
-            "allowed": verdict.allowed,
-            "role": subject.as_ref().and_then(Actor::role),
-            "level": verdict.level,
-        }),
+        &AuthorizeAnswer {
+            allowed: verdict.allowed,
+            role: subject.as_ref().and_then(Actor::role),
+            level: verdict.level,
+        },
     )
 }

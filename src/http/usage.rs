@@ -3,6 +3,7 @@
 
 use super::body::{integer, string, text, Fields};
 use super::{auth, json, Answer, Ctx};
+use crate::api::billing::{Usage, UsageRecorded};
 use crate::domain::policy::{authorize, Action};
 use crate::domain::usage::{
     by_member, consumer, idempotency_key, require_consumer_role, usage_view, Consumption,
@@ -13,7 +14,6 @@ use crate::store::billing::{self, Current};
 use crate::store::members;
 use crate::store::principal::Caller;
 use crate::store::usage::{self as store, EventRow};
-use serde_json::json;
 
 /// The most credits one event may consume.
 const MAX_AMOUNT: i64 = 1_000_000;
@@ -24,7 +24,11 @@ const MAX_FEATURE_CHARS: usize = 100;
 fn recorded(event: &EventRow) -> Answer {
     json(
         201,
-        &json!({"id": event.id, "amount": event.amount, "remaining": event.remaining}),
+        &UsageRecorded {
+            id: event.id.clone(),
+            amount: event.amount,
+            remaining: event.remaining,
+        },
     )
 }
 
@@ -130,13 +134,13 @@ pub async fn get(ctx: &Ctx) -> Answer {
     let credits = now.credits();
     json(
         200,
-        &json!({
-            "period_start": now.period.start,
-            "period_end": now.period.end,
-            "included": credits.included,
-            "used": credits.used,
-            "remaining": credits.remaining,
-            "by_member": rows,
-        }),
+        &Usage {
+            period_start: now.period.start,
+            period_end: now.period.end,
+            included: credits.included,
+            used: credits.used,
+            remaining: credits.remaining,
+            by_member: rows,
+        },
     )
 }

@@ -3,13 +3,15 @@
 
 use super::principal::Caller;
 use super::{Batch, Rows};
+use crate::api::events::{EventOrganization, WebhookDelivery};
+use crate::api::WebhookEvent;
 use crate::domain::event::EventType;
 use crate::domain::policy::Actor;
 use crate::domain::values::new_id;
 use crate::domain::Timestamp;
 use crate::sql;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Who made a change.
 #[derive(Clone, Copy)]
@@ -68,13 +70,16 @@ pub fn record(batch: &mut Batch, change: Change<'_>, now: Timestamp) -> String {
         &data,
     ));
     if change.event.is_webhook_event() {
-        let payload = json!({
-            "id": id,
-            "type": change.event.as_str(),
-            "created_at": now,
-            "organization": {"id": change.org_id, "slug": change.org_slug},
-            "data": change.data,
-        });
+        let payload = WebhookDelivery {
+            id: &id,
+            event: WebhookEvent(change.event),
+            created_at: now,
+            organization: EventOrganization {
+                id: change.org_id,
+                slug: change.org_slug,
+            },
+            data: &change.data,
+        };
         batch.queue_deliveries(sql!(
             "INSERT INTO outbox (id, kind, org_id, subject_id, event_id, payload, status,
                                  next_attempt_at, created_at)
@@ -85,7 +90,7 @@ pub fn record(batch: &mut Batch, change: Change<'_>, now: Timestamp) -> String {
              RETURNING event_id",
             change.org_id,
             &id,
-            payload.to_string(),
+            serde_json::to_string(&payload).unwrap_or_default(),
             now.0,
             change.event.as_str(),
         ));

@@ -1,0 +1,252 @@
+//! The objects of the API as the wire carries them: one `Serialize` type per shape of the
+//! contract, used by the handlers, the webhook deliveries and the audit log alike.
+//!
+//! The same types are the source of the OpenAPI document's schemas (`ToSchema`, read by
+//! `openapi.rs`), so an answer and its documentation cannot disagree. Enumerations come
+//! from the domain's own enums (`Role::ALL`, `Plan::ALL`, `Code::ALL`, …). These are pure
+//! types: handlers build them from store rows; nothing here parses requests.
+
+pub mod billing;
+pub mod events;
+pub mod integrations;
+pub mod invitations;
+pub mod orgs;
+pub mod requests;
+pub mod resources;
+
+use crate::domain::event::{EventType, WEBHOOK_EVENTS};
+use crate::domain::invitation::Status;
+use crate::domain::plan::Plan;
+use crate::domain::policy::{Permission, Scope};
+use crate::domain::values::{Email, Level, LogoUrl, Name, Role, Slug};
+use crate::domain::{Code, Timestamp};
+use serde::Serialize;
+use std::borrow::Cow;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::RefOr;
+use utoipa::ToSchema;
+
+/// A string schema listing `values`, the wire names of one of the domain's enums.
+fn names_schema<'a>(description: &str, values: impl IntoIterator<Item = &'a str>) -> Schema {
+    Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(description))
+            .enum_values(Some(values))
+            .build(),
+    )
+}
+
+/// Puts a domain enum that has `ALL` and `as_str` on the wire by its `as_str` name, and
+/// documents it as a named string schema of all those names, so a variant added to the
+/// enum is added to the document.
+macro_rules! names_schema {
+    ($ty:ty, $name:literal, $description:literal, $values:expr) => {
+        impl Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> RefOr<Schema> {
+                RefOr::T(names_schema($description, $values))
+            }
+        }
+        impl ToSchema for $ty {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed($name)
+            }
+        }
+    };
+}
+
+names_schema!(
+    Role,
+    "Role",
+    "A role in an organization; exactly one member is the owner.",
+    Role::ALL.map(Role::as_str)
+);
+names_schema!(
+    Level,
+    "Level",
+    "An access level on one resource: read < write < admin.",
+    Level::ALL.map(Level::as_str)
+);
+names_schema!(
+    Plan,
+    "Plan",
+    "A plan: free (1 seat), pro (5 seats), business (20 seats, every role).",
+    Plan::ALL.map(Plan::as_str)
+);
+names_schema!(
+    Scope,
+    "Scope",
+    "What an API key may do.",
+    Scope::ALL.map(Scope::as_str)
+);
+names_schema!(
+    Permission,
+    "Permission",
+    "A permission of the policy.",
+    Permission::ALL.map(Permission::as_str)
+);
+names_schema!(
+    Status,
+    "InvitationStatus",
+    "An invitation past its expiry is `expired` at once.",
+    Status::ALL.map(Status::as_str)
+);
+names_schema!(
+    Code,
+    "ProblemCode",
+    "A stable, machine-readable error code.",
+    Code::ALL.iter().map(|c| c.as_str())
+);
+names_schema!(
+    EventType,
+    "AuditAction",
+    "What a change was. Webhook events use the same names.",
+    EventType::ALL.map(EventType::as_str)
+);
+
+/// One of the events a webhook endpoint can subscribe to: the audit actions that are
+/// delivered (`WEBHOOK_EVENTS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebhookEvent(pub EventType);
+
+impl WebhookEvent {
+    pub fn as_str(self) -> &'static str {
+        self.0.as_str()
+    }
+}
+
+names_schema!(
+    WebhookEvent,
+    "WebhookEvent",
+    "An event webhook endpoints can subscribe to.",
+    WEBHOOK_EVENTS.map(EventType::as_str)
+);
+
+/// A role that can be given by an invitation or a role change: every role but `owner`,
+/// which moves only by transferring ownership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AssignableRole(pub Role);
+
+impl AssignableRole {
+    pub fn as_str(self) -> &'static str {
+        self.0.as_str()
+    }
+}
+
+names_schema!(
+    AssignableRole,
+    "AssignableRole",
+    "A role that can be given; `owner` moves only by transferring ownership.",
+    Role::ALL
+        .into_iter()
+        .filter(|r| *r != Role::Owner)
+        .map(Role::as_str)
+);
+
+/// Documents a value type of the domain as a string schema with the limits its `parse`
+/// enforces.
+macro_rules! string_schema {
+    ($ty:ty, $name:literal, $builder:expr) => {
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> RefOr<Schema> {
+                let builder: ObjectBuilder = $builder;
+                RefOr::T(Schema::Object(builder.schema_type(Type::String).build()))
+            }
+        }
+        impl ToSchema for $ty {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed($name)
+            }
+        }
+    };
+}
+
+string_schema!(
+    Name,
+    "Name",
+    ObjectBuilder::new()
+        .min_length(Some(1))
+        .max_length(Some(Name::MAX_CHARS))
+        .description(Some("Trimmed; not blank."))
+);
+string_schema!(
+    Slug,
+    "Slug",
+    ObjectBuilder::new()
+        .pattern(Some("^[a-z0-9][a-z0-9-]{1,46}[a-z0-9]$"))
+        .description(Some(
+            "3–48 characters of a-z, 0-9 and -, not starting or ending with -; some words \
+             (admin, api, settings, …) are reserved."
+        ))
+);
+string_schema!(
+    Email,
+    "Email",
+    ObjectBuilder::new()
+        .max_length(Some(Email::MAX_LEN))
+        .description(Some("An email address; trimmed and lower-cased."))
+);
+string_schema!(
+    LogoUrl,
+    "LogoUrl",
+    ObjectBuilder::new()
+        .max_length(Some(LogoUrl::MAX_LEN))
+        .description(Some("An https URL without credentials."))
+);
+
+impl utoipa::PartialSchema for Timestamp {
+    fn schema() -> RefOr<Schema> {
+        RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+                .description(Some("RFC 3339, UTC, whole seconds."))
+                .examples(["2026-11-23T10:00:00Z"])
+                .build(),
+        ))
+    }
+}
+
+impl ToSchema for Timestamp {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Timestamp")
+    }
+}
+
+/// A page of a list: `{"data": [...], "next_cursor": "…" | null}`.
+#[derive(Debug, Serialize)]
+pub struct List<T> {
+    pub data: Vec<T>,
+    /// Pass as `cursor` for the next page; null on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /health`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    pub status: HealthState,
+    pub d1: HealthState,
+    pub kv: HealthState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthState {
+    Ok,
+    Error,
+}
+
+impl HealthState {
+    pub fn of(ok: bool) -> HealthState {
+        if ok {
+            HealthState::Ok
+        } else {
+            HealthState::Error
+        }
+    }
+}

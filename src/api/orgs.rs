@@ -1,0 +1,75 @@
+//! Organizations, the signed-in user, and members.
+
+use crate::domain::plan::Plan;
+use crate::domain::values::{Level, Role};
+use crate::domain::Timestamp;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An organization, as the caller sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Org {
+    pub id: String,
+    /// The organization's name in paths: 3–48 characters of a-z, 0-9 and -.
+    pub slug: String,
+    pub name: String,
+    #[schema(required = true)]
+    pub logo_url: Option<String>,
+    pub plan: Plan,
+    pub created_at: Timestamp,
+    /// The caller's role; null for an API key.
+    #[schema(required = true)]
+    pub role: Option<Role>,
+}
+
+/// `GET /v1/me`: the signed-in user and (the first 100 of) their organizations.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    /// The `sub` of the user's JWT.
+    pub user_id: String,
+    #[schema(required = true)]
+    pub email: Option<String>,
+    pub email_verified: bool,
+    #[schema(required = true)]
+    pub name: Option<String>,
+    pub organizations: Vec<MyOrganization>,
+}
+
+/// One of the caller's organizations, with their role in it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyOrganization {
+    pub slug: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// A member of an organization.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Member {
+    pub user_id: String,
+    #[schema(required = true)]
+    pub email: Option<String>,
+    #[schema(required = true)]
+    pub name: Option<String>,
+    pub role: Role,
+    pub joined_at: Timestamp,
+    /// Kept to the minute.
+    pub last_active_at: Timestamp,
+    /// The member's levels on single resources.
+    pub grants: Vec<Grant>,
+}
+
+/// A level on one resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Grant {
+    pub resource_id: String,
+    pub level: Level,
+}
+
+/// `POST /v1/orgs/{slug}/transfer-ownership`: both members, after the transfer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OwnershipTransferred {
+    pub owner: Member,
+    /// Now admin (member on plans without admin).
+    pub previous_owner: Member,
+}

@@ -1,0 +1,178 @@
+//! The request bodies, as the document states them.
+//!
+//! Handlers read bodies field by field (`http::body::Fields`) so that a 400 names every
+//! invalid field at once; these types give the same fields their schemas, built from the
+//! domain's own enums and limits. The black-box tests and schemathesis (valid and invalid
+//! bodies generated from these schemas) hold the two together.
+
+use super::orgs::Grant;
+use super::{AssignableRole, WebhookEvent};
+use crate::domain::plan::Plan;
+use crate::domain::policy::{Permission, Scope};
+use crate::domain::values::{Email, Level, LogoUrl, Name, Slug};
+use utoipa::ToSchema;
+
+/// `POST /v1/orgs`
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrg {
+    pub name: Name,
+    /// Derived from `name` when omitted: ASCII letters and digits, other runs of
+    /// characters become `-`.
+    #[schema(nullable = false)]
+    pub slug: Option<Slug>,
+    /// `free` when omitted.
+    #[schema(nullable = false)]
+    pub plan: Option<Plan>,
+}
+
+/// `PATCH /v1/orgs/{slug}`: the fields to change.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrg {
+    #[schema(nullable = false)]
+    pub name: Option<Name>,
+    #[schema(nullable = false)]
+    pub slug: Option<Slug>,
+    /// `null` removes the logo.
+    #[schema(nullable)]
+    pub logo_url: Option<LogoUrl>,
+}
+
+/// `POST /v1/orgs/{slug}/transfer-ownership`
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferOwnership {
+    /// The member who becomes the owner.
+    pub user_id: String,
+}
+
+/// `PATCH /v1/orgs/{slug}/members/{user_id}`
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMember {
+    pub role: AssignableRole,
+}
+
+/// `POST /v1/orgs/{slug}/invitations`
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInvitation {
+    pub email: Email,
+    pub role: AssignableRole,
+    /// Levels on resources, applied when the invitation is accepted.
+    #[schema(nullable = false)]
+    pub grants: Option<Vec<Grant>>,
+}
+
+/// `POST /v1/orgs/{slug}/invitations/bulk`
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkInvitations {
+    #[schema(min_items = 1, max_items = 100)]
+    pub invitations: Vec<BulkInvitationItem>,
+}
+
+/// One invitation of a bulk request, judged on its own: an invalid item (a bad address, an
+/// unknown role, a missing or unknown field) gets its problem in `results` while the others
+/// are created.
+#[derive(ToSchema)]
+pub struct BulkInvitationItem {
+    #[schema(value_type = Option<String>)]
+    pub email: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub role: Option<String>,
+    pub grants: Option<Vec<Grant>>,
+}
+
+/// `POST /v1/orgs/{slug}/resources`
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateResource {
+    pub name: Name,
+    /// Free-form: what the product calls it.
+    #[schema(nullable = false, max_length = 50)]
+    pub kind: Option<String>,
+}
+
+/// `PATCH /v1/orgs/{slug}/resources/{id}`: the fields to change.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateResource {
+    #[schema(nullable = false)]
+    pub name: Option<Name>,
+    /// `null` clears the kind.
+    #[schema(nullable, max_length = 50)]
+    pub kind: Option<String>,
+}
+
+/// `PUT /v1/orgs/{slug}/resources/{id}/grants/{user_id}`
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutGrant {
+    pub level: Level,
+}
+
+/// `POST /v1/orgs/{slug}/authorize`: may `user_id` (the caller when omitted) hold
+/// `permission`, and reach `level` (`read` when omitted) on `resource_id`?
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizeQuestion {
+    #[schema(nullable = false)]
+    pub user_id: Option<String>,
+    #[schema(nullable = false)]
+    pub permission: Option<Permission>,
+    #[schema(nullable = false)]
+    pub resource_id: Option<String>,
+    #[schema(nullable = false)]
+    pub level: Option<Level>,
+}
+
+/// `PUT /v1/orgs/{slug}/billing/plan`
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePlan {
+    pub plan: Plan,
+}
+
+/// `PUT /v1/orgs/{slug}/billing/seats`
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetExtraSeats {
+    /// The extra seats wanted.
+    #[schema(minimum = 0, maximum = 10000)]
+    pub extra: i64,
+}
+
+/// `POST /v1/orgs/{slug}/usage`
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordUsage {
+    #[schema(minimum = 1, maximum = 1000000)]
+    pub amount: i64,
+    /// What the credits were spent on; trimmed.
+    #[schema(min_length = 1, max_length = 100)]
+    pub feature: String,
+    /// The member the usage is for: required for API keys; users may only name themselves.
+    #[schema(nullable = false)]
+    pub user_id: Option<String>,
+}
+
+/// `POST /v1/orgs/{slug}/api-keys`
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKey {
+    pub name: Name,
+    /// May be empty: such a key can read the organization and nothing else.
+    pub scopes: Vec<Scope>,
+}
+
+/// `POST /v1/orgs/{slug}/webhooks`
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWebhook {
+    #[schema(max_length = 2048)]
+    pub url: String,
+    #[schema(min_items = 1)]
+    pub events: Vec<WebhookEvent>,
+}
