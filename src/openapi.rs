@@ -12,7 +12,7 @@
 //! type, rewrite it with `UPDATE_OPENAPI=1 cargo test --lib openapi`.
 
 use crate::api::billing::{Billing, ExtraSeatsChanged, LedgerEntry, Usage, UsageRecorded};
-use crate::api::events::WebhookDelivery;
+use crate::api::events::{data_schema, WebhookDelivery};
 use crate::api::integrations::{ApiKey, AuditEntry, NewApiKey, NewWebhook, Webhook};
 use crate::api::invitations::{BulkInvitationResults, Invitation, InvitationPreview, MyInvitation};
 use crate::api::orgs::{Me, Member, Org, OwnershipTransferred};
@@ -23,6 +23,7 @@ use crate::api::requests::{
 };
 use crate::api::resources::{AuthorizeAnswer, GrantOfMember, Resource};
 use crate::api::Health;
+use crate::domain::event::WEBHOOK_EVENTS;
 use crate::domain::invitation::Status;
 use crate::domain::problem::ProblemDetails;
 use crate::domain::{Code, Problem};
@@ -504,31 +505,45 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
     ]
 }
 
-/// The deliveries Roster makes to webhook endpoints (OpenAPI 3.1 `webhooks`).
-fn webhooks() -> Value {
-    json!({
-        "event": {
-            "post": {
-                "operationId": "webhookEvent",
-                "summary": "An event, POSTed to every endpoint subscribed to its type",
-                "description": "Sent right after the change commits. Verify `Roster-Signature` before trusting the body: compute HMAC-SHA256 with the endpoint's secret over `<t>.<body>` (the raw body bytes), compare its hex with `v1` in constant time, and refuse a `t` more than 5 minutes from your clock. Delivery is at least once: deduplicate by `Roster-Event-Id` (the same as the body's `id` and the audit entry's). Any answer other than 2xx within 10 seconds is a failure; redirects are not followed. A failed delivery is retried by the scheduled job (every 15 minutes) no sooner than 0 s, 10 min, 30 min, 1 h, 2 h, 4 h, 8 h and 16 h after each failure, then given up after 9 attempts; each attempt is signed anew. After 20 failed deliveries in a row the endpoint is disabled.",
+/// The deliveries Roster makes to webhook endpoints (OpenAPI 3.1 `webhooks`): one per
+/// event, its `data` described by the type the store records.
+fn webhooks(schemas: &mut Schemas) -> Value {
+    let mut hooks = Map::new();
+    for event in WEBHOOK_EVENTS {
+        let data = data_schema(event, schemas);
+        let body = json!({"allOf": [reference::<WebhookDelivery>(), {
+            "type": "object",
+            "properties": {
+                "type": {"const": event.as_str()},
+                "data": {"$ref": format!("#/components/schemas/{data}")}
+            }
+        }]});
+        hooks.insert(
+            event.as_str().to_string(),
+            json!({"post": {
+                "operationId": format!("webhook.{}", event.as_str()),
+                "summary": format!("`{}`, POSTed to every endpoint subscribed to it", event.as_str()),
+                "description": WEBHOOK_DELIVERY,
                 "security": [],
                 "parameters": [
                     {"name": "Roster-Signature", "in": "header", "required": true, "description": "`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, \"<t>.<body>\")>`", "schema": {"type": "string", "pattern": "^t=[0-9]+,v1=[0-9a-f]{64}$"}},
                     {"name": "Roster-Event-Id", "in": "header", "required": true, "description": "The event's id, stable across retries.", "schema": {"type": "string"}}
                 ],
-                "requestBody": {"required": true, "content": {"application/json": {"schema": reference::<WebhookDelivery>()}}},
+                "requestBody": {"required": true, "content": {"application/json": {"schema": body}}},
                 "responses": {
                     "2XX": {"description": "Received. Anything else, or no answer within 10 seconds, is retried."}
                 }
-            }
-        }
-    })
+            }}),
+        );
+    }
+    Value::Object(hooks)
 }
 
+/// How every webhook delivery is made, signed and retried.
+const WEBHOOK_DELIVERY: &str = "Sent right after the change commits. Verify `Roster-Signature` before trusting the body: compute HMAC-SHA256 with the endpoint's secret over `<t>.<body>` (the raw body bytes), compare its hex with `v1` in constant time, and refuse a `t` more than 5 minutes from your clock. Delivery is at least once: deduplicate by `Roster-Event-Id` (the same as the body's `id` and the audit entry's). Any answer other than 2xx within 10 seconds is a failure; redirects are not followed. A failed delivery is retried by the scheduled job (every 15 minutes) no sooner than 0 s, 10 min, 30 min, 1 h, 2 h, 4 h, 8 h and 16 h after each failure, then given up after 9 attempts; each attempt is signed anew. After 20 failed deliveries in a row the endpoint is disabled.";
+
 /// The schemas every part of the document refers to, by name.
-fn components(operations: &[(&str, &str, Op)]) -> Value {
-    let mut collected = Schemas::new();
+fn components(operations: &[(&str, &str, Op)], mut collected: Schemas) -> Value {
     register::<ProblemDetails>(&mut collected);
     register::<WebhookDelivery>(&mut collected);
     for (_, _, op) in operations {
@@ -561,6 +576,8 @@ fn components(operations: &[(&str, &str, Op)]) -> Value {
 /// The whole document.
 pub fn document() -> Value {
     let operations = operations();
+    let mut schemas = Schemas::new();
+    let webhooks = webhooks(&mut schemas);
     let mut paths = Map::new();
     for (method, path, op) in &operations {
         let item = paths.entry(path.to_string()).or_insert_with(|| json!({}));
@@ -576,8 +593,8 @@ pub fn document() -> Value {
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "paths": paths,
-        "webhooks": webhooks(),
-        "components": components(&operations),
+        "webhooks": webhooks,
+        "components": components(&operations, schemas),
     })
 }
 
@@ -591,7 +608,7 @@ pub fn rendered() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::event::{EventType, WEBHOOK_EVENTS};
+    use crate::domain::event::EventType;
     use crate::domain::policy::{Permission, Scope};
 
     fn names(schema: &Value) -> Vec<&str> {

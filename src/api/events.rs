@@ -1,9 +1,17 @@
-//! What a webhook endpoint receives.
+//! What a change records: the data of each audit action, which is also what a webhook
+//! delivery of that event carries, and the delivery's envelope.
+//!
+//! [`EventData`] has one variant per action, so a change cannot be recorded under one
+//! action with the data of another, and the document describes each webhook event's
+//! `data` from the very type that is sent.
 
 use super::WebhookEvent;
+use crate::domain::event::EventType;
+use crate::domain::plan::Plan;
+use crate::domain::policy::Scope;
+use crate::domain::values::{Level, Role};
 use crate::domain::Timestamp;
 use serde::Serialize;
-use serde_json::Value;
 use utoipa::ToSchema;
 
 /// An event, as POSTed to every endpoint subscribed to its type.
@@ -17,7 +25,7 @@ pub struct WebhookDelivery<'a> {
     pub organization: EventOrganization<'a>,
     /// What changed, by event type; the same as the audit entry's `data`.
     #[schema(value_type = Object)]
-    pub data: &'a Value,
+    pub data: &'a EventData,
 }
 
 /// The organization an event happened in.
@@ -25,4 +33,316 @@ pub struct WebhookDelivery<'a> {
 pub struct EventOrganization<'a> {
     pub id: &'a str,
     pub slug: &'a str,
+}
+
+macro_rules! event_data {
+    ($($variant:ident => $data:ident,)*) => {
+        /// The data of a change, by its action.
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+        #[serde(untagged)]
+        pub enum EventData {
+            $($variant($data),)*
+        }
+
+        impl EventData {
+            /// The action this data belongs to.
+            pub fn event(&self) -> EventType {
+                match self {
+                    $(EventData::$variant(_) => EventType::$variant,)*
+                }
+            }
+        }
+
+        /// The name of the schema of `event`'s data, which is added to `schemas` with
+        /// those it refers to.
+        #[cfg(not(target_arch = "wasm32"))]
+        pub fn data_schema(
+            event: EventType,
+            schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>,
+        ) -> String {
+            use utoipa::PartialSchema;
+            match event {
+                $(EventType::$variant => {
+                    schemas.push(($data::name().into_owned(), $data::schema()));
+                    <$data as ToSchema>::schemas(schemas);
+                    $data::name().into_owned()
+                })*
+            }
+        }
+
+        $(impl From<$data> for EventData {
+            fn from(data: $data) -> EventData {
+                EventData::$variant(data)
+            }
+        })*
+    };
+}
+
+event_data! {
+    OrganizationCreated => OrganizationCreatedData,
+    OrganizationUpdated => OrganizationUpdatedData,
+    OrganizationDeleted => OrganizationDeletedData,
+    OwnershipTransferred => OwnershipTransferredData,
+    MemberAdded => MemberAddedData,
+    MemberRemoved => MemberRemovedData,
+    MemberRoleChanged => MemberRoleChangedData,
+    InvitationCreated => InvitationCreatedData,
+    InvitationResent => InvitationResentData,
+    InvitationAccepted => InvitationAcceptedData,
+    InvitationDeclined => InvitationDeclinedData,
+    InvitationExpired => InvitationExpiredData,
+    InvitationCanceled => InvitationCanceledData,
+    SeatsChanged => SeatsChangedData,
+    PlanChanged => PlanChangedData,
+    UsageRecorded => UsageRecordedData,
+    ResourceCreated => ResourceCreatedData,
+    ResourceUpdated => ResourceUpdatedData,
+    ResourceDeleted => ResourceDeletedData,
+    GrantSet => GrantSetData,
+    GrantRemoved => GrantRemovedData,
+    ApiKeyCreated => ApiKeyCreatedData,
+    ApiKeyRevoked => ApiKeyRevokedData,
+    WebhookCreated => WebhookCreatedData,
+    WebhookDeleted => WebhookDeletedData,
+    WebhookDisabled => WebhookDisabledData,
+}
+
+/// `organization.created`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct OrganizationCreatedData {
+    pub name: String,
+    pub slug: String,
+    pub plan: Plan,
+}
+
+/// `organization.updated`: the fields that changed, with their new values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct OrganizationUpdatedData {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub slug: Option<String>,
+    /// `null` when the logo was removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub logo_url: Option<Option<String>>,
+}
+
+/// `organization.deleted`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct OrganizationDeletedData {}
+
+/// `organization.ownership_transferred`: the previous owner and the new one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct OwnershipTransferredData {
+    pub from: String,
+    pub to: String,
+}
+
+/// `member.added`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct MemberAddedData {
+    pub user_id: String,
+    #[schema(required = true)]
+    pub email: Option<String>,
+    #[schema(required = true)]
+    pub name: Option<String>,
+    pub role: Role,
+    pub joined_at: Timestamp,
+}
+
+/// `member.removed`: removed by an admin, or left.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct MemberRemovedData {
+    pub user_id: String,
+    #[schema(required = true)]
+    pub email: Option<String>,
+    pub role: Role,
+}
+
+/// `member.role_changed`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct MemberRoleChangedData {
+    pub user_id: String,
+    pub from: Role,
+    pub to: Role,
+}
+
+/// `invitation.created`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct InvitationCreatedData {
+    pub email: String,
+    pub role: Role,
+    pub expires_at: Timestamp,
+}
+
+/// `invitation.resent`: a new link, and a new expiry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct InvitationResentData {
+    pub email: String,
+    pub expires_at: Timestamp,
+}
+
+/// `invitation.accepted`: `user_id` is the new member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct InvitationAcceptedData {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub user_id: String,
+}
+
+/// `invitation.declined`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct InvitationDeclinedData {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+}
+
+/// `invitation.expired`: recorded by the scheduled job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct InvitationExpiredData {
+    pub id: String,
+}
+
+/// `invitation.canceled`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct InvitationCanceledData {
+    pub email: String,
+    pub role: Role,
+}
+
+/// `seats.changed`: the seats after the change, those before, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct SeatsChangedData {
+    pub reason: SeatsChangeReason,
+    pub plan: Plan,
+    pub included: i64,
+    pub extra: i64,
+    /// The extra seats the next period starts with when a decrease is scheduled.
+    #[schema(required = true)]
+    pub extra_next_period: Option<i64>,
+    pub total: i64,
+    pub previous: SeatsBefore,
+    /// Charged now, when the owner changed the extra seats (0 unless seats were added).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub charge_cents: Option<i64>,
+}
+
+/// The seats before a `seats.changed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct SeatsBefore {
+    pub plan: Plan,
+    pub extra: i64,
+    #[schema(required = true)]
+    pub extra_next_period: Option<i64>,
+    pub total: i64,
+}
+
+/// Why the seats changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SeatsChangeReason {
+    /// The owner changed the plan.
+    PlanChanged,
+    /// The owner bought extra seats, usable at once.
+    ExtraSeatsAdded,
+    /// The owner lowered the extra seats from the next period on.
+    DecreaseScheduled,
+    /// The owner canceled a scheduled decrease.
+    DecreaseCanceled,
+    /// A new period started (and a scheduled decrease took effect).
+    PeriodStarted,
+}
+
+/// `billing.plan_changed`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct PlanChangedData {
+    pub from: Plan,
+    pub to: Plan,
+}
+
+/// `usage.recorded`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct UsageRecordedData {
+    pub amount: i64,
+    pub feature: String,
+    pub user_id: String,
+}
+
+/// `resource.created`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ResourceCreatedData {
+    pub name: String,
+    #[schema(required = true)]
+    pub kind: Option<String>,
+}
+
+/// `resource.updated`: the fields that changed, with their new values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ResourceUpdatedData {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub name: Option<String>,
+    /// `null` when the kind was cleared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub kind: Option<Option<String>>,
+}
+
+/// `resource.deleted`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ResourceDeletedData {}
+
+/// `grant.set`: the member's level on the resource (the target).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct GrantSetData {
+    pub user_id: String,
+    pub level: Level,
+}
+
+/// `grant.removed`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct GrantRemovedData {
+    pub user_id: String,
+}
+
+/// `api_key.created`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ApiKeyCreatedData {
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    pub prefix: String,
+}
+
+/// `api_key.revoked`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ApiKeyRevokedData {
+    pub name: String,
+    pub prefix: String,
+}
+
+/// `webhook.created`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct WebhookCreatedData {
+    pub url: String,
+    pub events: Vec<WebhookEvent>,
+}
+
+/// `webhook.deleted`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct WebhookDeletedData {
+    pub url: String,
+}
+
+/// `webhook.disabled`: too many deliveries failed in a row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct WebhookDisabledData {
+    pub url: String,
+    pub reason: String,
+    pub failure_count: i64,
 }

@@ -3,6 +3,7 @@
 
 use super::members::member_of;
 use super::{auth, json, no_content, Answer, Ctx};
+use crate::api::events::MemberAddedData;
 use crate::api::invitations::{InvitationPreview, Inviter, InviterName, MyInvitation, OrgSummary};
 use crate::domain::invitation::{check_invitee, Status};
 use crate::domain::jwt::Identity;
@@ -14,7 +15,6 @@ use crate::pages::{self, PendingInvite, Unusable};
 use crate::store::invitations::{self as store, InviteeView, SeatCheck};
 use crate::store::kv::{Preview, PreviewOrg};
 use crate::store::Batch;
-use serde_json::json;
 use worker::Response;
 
 fn unknown() -> Problem {
@@ -209,13 +209,13 @@ async fn accept(ctx: &Ctx, by: Result<By, Problem>) -> Answer {
     plan.require_role(role)?;
     let seats = Seats::new(plan, view.org_extra_seats, view.seats_used, 0);
     seats.require_free_seat()?;
-    let member_data = json!({
-        "user_id": identity.user_id,
-        "email": identity.email,
-        "name": identity.name,
-        "role": role,
-        "joined_at": ctx.now,
-    });
+    let member_added = MemberAddedData {
+        user_id: identity.user_id.clone(),
+        email: identity.email.clone(),
+        name: identity.name.clone(),
+        role,
+        joined_at: ctx.now,
+    };
     let mut batch = Batch::new();
     let member = store::accept(
         &mut batch,
@@ -228,7 +228,7 @@ async fn accept(ctx: &Ctx, by: Result<By, Problem>) -> Answer {
             extra_seats: view.org_extra_seats,
             total: seats.total,
         },
-        member_data,
+        member_added,
         ctx.now,
     )?;
     let results = batch.run(&ctx.db).await.map_err(|p| match p.code {
@@ -256,7 +256,7 @@ async fn decline(ctx: &Ctx, by: Result<By, Problem>) -> Answer {
         &identity.user_id,
         digest.as_deref(),
         ctx.now,
-    );
+    )?;
     batch.run(&ctx.db).await?;
     ctx.kv
         .forget_invitations(std::slice::from_ref(&view.invitation.token_hash))

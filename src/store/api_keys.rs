@@ -4,7 +4,7 @@
 use super::audit;
 use super::principal::{self, Caller};
 use super::{Batch, Db, Rows};
-use crate::domain::event::EventType;
+use crate::api::events::{ApiKeyCreatedData, ApiKeyRevokedData};
 use crate::domain::policy::Scope;
 use crate::domain::secret::ApiKeySecret;
 use crate::domain::values::{new_id, Name};
@@ -83,9 +83,12 @@ pub async fn create(
     audit::by_caller(
         &mut batch,
         caller,
-        EventType::ApiKeyCreated,
         ("api_key", &id),
-        json!({"name": name.as_str(), "scopes": scope_names, "prefix": prefix}),
+        ApiKeyCreatedData {
+            name: name.as_str().to_owned(),
+            scopes: scopes.to_vec(),
+            prefix: prefix.clone(),
+        },
         now,
     );
     let key = batch.query(sql!(
@@ -117,9 +120,11 @@ pub async fn revoke(db: &Db, caller: &Caller, key: &KeyRow, now: Timestamp) -> R
     audit::by_caller(
         &mut batch,
         caller,
-        EventType::ApiKeyRevoked,
         ("api_key", &key.id),
-        json!({"name": key.name, "prefix": key.prefix}),
+        ApiKeyRevokedData {
+            name: key.name.clone(),
+            prefix: key.prefix.clone(),
+        },
         now,
     );
     batch.run(db).await.map_err(|p| match p.code {

@@ -3,15 +3,13 @@
 
 use super::principal::Caller;
 use super::{Batch, Rows};
-use crate::api::events::{EventOrganization, WebhookDelivery};
+use crate::api::events::{EventData, EventOrganization, WebhookDelivery};
 use crate::api::WebhookEvent;
-use crate::domain::event::EventType;
 use crate::domain::policy::Actor;
 use crate::domain::values::new_id;
 use crate::domain::Timestamp;
 use crate::sql;
 use serde::Deserialize;
-use serde_json::Value;
 
 /// Who made a change.
 #[derive(Clone, Copy)]
@@ -42,10 +40,10 @@ pub struct Change<'a> {
     pub org_id: &'a str,
     pub org_slug: &'a str,
     pub by: By<'a>,
-    pub event: EventType,
     /// `(type, id)` of what changed: `("member", user_id)`, `("invitation", id)`, …
     pub target: (&'a str, &'a str),
-    pub data: Value,
+    /// What changed; its variant is the action.
+    pub data: EventData,
 }
 
 /// Adds the audit entry for `change` and, for webhook events, one outbox delivery per
@@ -54,7 +52,8 @@ pub struct Change<'a> {
 pub fn record(batch: &mut Batch, change: Change<'_>, now: Timestamp) -> String {
     let id = new_id();
     let (actor_type, actor_id) = change.by.kind_and_id();
-    let data = change.data.to_string();
+    let event = change.data.event();
+    let data = serde_json::to_string(&change.data).unwrap_or_default();
     batch.push(sql!(
         "INSERT INTO audit_log (id, org_id, at, actor_type, actor_id, action, target_type,
                                 target_id, data)
@@ -64,15 +63,15 @@ pub fn record(batch: &mut Batch, change: Change<'_>, now: Timestamp) -> String {
         now.0,
         actor_type,
         actor_id,
-        change.event.as_str(),
+        event.as_str(),
         change.target.0,
         change.target.1,
         &data,
     ));
-    if change.event.is_webhook_event() {
+    if event.is_webhook_event() {
         let payload = WebhookDelivery {
             id: &id,
-            event: WebhookEvent(change.event),
+            event: WebhookEvent(event),
             created_at: now,
             organization: EventOrganization {
                 id: change.org_id,
@@ -92,7 +91,7 @@ pub fn record(batch: &mut Batch, change: Change<'_>, now: Timestamp) -> String {
             &id,
             serde_json::to_string(&payload).unwrap_or_default(),
             now.0,
-            change.event.as_str(),
+            event.as_str(),
         ));
     }
     id
@@ -102,9 +101,8 @@ pub fn record(batch: &mut Batch, change: Change<'_>, now: Timestamp) -> String {
 pub fn by_caller(
     batch: &mut Batch,
     caller: &Caller,
-    event: EventType,
     target: (&str, &str),
-    data: Value,
+    data: impl Into<EventData>,
     now: Timestamp,
 ) -> String {
     record(
@@ -113,9 +111,8 @@ pub fn by_caller(
             org_id: &caller.org.id,
             org_slug: &caller.org.slug,
             by: By::Actor(&caller.actor),
-            event,
             target,
-            data,
+            data: data.into(),
         },
         now,
     )

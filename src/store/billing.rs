@@ -8,13 +8,15 @@
 use super::audit::{self, By, Change};
 use super::principal::{self, Caller, OrgRow};
 use super::{Batch, Db, Results, Rows};
-use crate::domain::event::EventType;
+use crate::api::events::{
+    EventData, PlanChangedData, SeatsBefore, SeatsChangeReason, SeatsChangedData,
+};
 use crate::domain::plan::{Billing, Period, SeatChange};
 use crate::domain::values::{new_id, Role};
 use crate::domain::{Code, Problem, Timestamp};
 use crate::{guard, sql};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// An organization's stored billing, for the domain to decide on.
 pub fn stored(org: &OrgRow) -> Result<Billing, Problem> {
@@ -160,9 +162,8 @@ pub fn roll(batch: &mut Batch, roll: &Roll, now: Timestamp) {
                 org_id: &roll.org_id,
                 org_slug: &roll.org_slug,
                 by: By::System,
-                event: EventType::SeatsChanged,
                 target: ("organization", &roll.org_id),
-                data: seats_data(from, to, "period_started"),
+                data: seats_changed(from, to, SeatsChangeReason::PeriodStarted).into(),
             },
             now,
         );
@@ -170,21 +171,22 @@ pub fn roll(batch: &mut Batch, roll: &Roll, now: Timestamp) {
 }
 
 /// What `seats.changed` says: the seats before and after, and why they changed.
-fn seats_data(from: &Billing, to: &Billing, reason: &str) -> Value {
-    json!({
-        "reason": reason,
-        "plan": to.plan.as_str(),
-        "included": to.plan.spec().included_seats,
-        "extra": to.extra_seats,
-        "extra_next_period": to.extra_seats_next,
-        "total": to.total_seats(),
-        "previous": {
-            "plan": from.plan.as_str(),
-            "extra": from.extra_seats,
-            "extra_next_period": from.extra_seats_next,
-            "total": from.total_seats(),
+fn seats_changed(from: &Billing, to: &Billing, reason: SeatsChangeReason) -> SeatsChangedData {
+    SeatsChangedData {
+        reason,
+        plan: to.plan,
+        included: to.plan.spec().included_seats,
+        extra: to.extra_seats,
+        extra_next_period: to.extra_seats_next,
+        total: to.total_seats(),
+        previous: SeatsBefore {
+            plan: from.plan,
+            extra: from.extra_seats,
+            extra_next_period: from.extra_seats_next,
+            total: from.total_seats(),
         },
-    })
+        charge_cents: None,
+    }
 }
 
 /// Guards that an organization's plan, seats and period are still `expected`: a write
@@ -291,20 +293,15 @@ pub async fn set_extra_seats(
             ));
         }
         let reason = match (change.added, to.extra_seats_next) {
-            (0, Some(_)) => "decrease_scheduled",
-            (0, None) => "decrease_canceled",
-            _ => "extra_seats_added",
+            (0, Some(_)) => SeatsChangeReason::DecreaseScheduled,
+            (0, None) => SeatsChangeReason::DecreaseCanceled,
+            _ => SeatsChangeReason::ExtraSeatsAdded,
         };
-        let mut data = seats_data(&current.billing, to, reason);
-        data["charge_cents"] = json!(change.charge_cents);
-        audit::by_caller(
-            batch,
-            caller,
-            EventType::SeatsChanged,
-            ("organization", org),
-            data,
-            now,
-        );
+        let data = SeatsChangedData {
+            charge_cents: Some(change.charge_cents),
+            ..seats_changed(&current.billing, to, reason)
+        };
+        audit::by_caller(batch, caller, ("organization", org), data, now);
         seat_state_by_id(batch, org, now)
     })
     .await?;
@@ -354,17 +351,13 @@ pub async fn change_plan(
             to.extra_seats_next,
             now.0,
         ));
-        for (event, data) in [
-            (
-                EventType::PlanChanged,
-                json!({"from": from.plan.as_str(), "to": to.plan.as_str()}),
-            ),
-            (
-                EventType::SeatsChanged,
-                seats_data(from, to, "plan_changed"),
-            ),
-        ] {
-            audit::by_caller(batch, caller, event, ("organization", org), data, now);
+        let plan_changed = PlanChangedData {
+            from: from.plan,
+            to: to.plan,
+        };
+        let seats = seats_changed(from, to, SeatsChangeReason::PlanChanged);
+        for data in [EventData::from(plan_changed), seats.into()] {
+            audit::by_caller(batch, caller, ("organization", org), data, now);
         }
         seat_state_by_id(batch, org, now)
     })

@@ -9,7 +9,10 @@
 use super::audit::{self, By, Change};
 use super::principal::{self, Caller};
 use super::{Arg, Batch, Db, Rows};
-use crate::domain::event::EventType;
+use crate::api::events::{
+    EventData, InvitationAcceptedData, InvitationCanceledData, InvitationCreatedData,
+    InvitationDeclinedData, InvitationExpiredData, InvitationResentData, MemberAddedData,
+};
 use crate::domain::invitation::Status;
 use crate::domain::values::{new_id, Email, Level, Role};
 use crate::domain::{Code, Problem, Timestamp};
@@ -401,10 +404,12 @@ pub fn create(
         audit::by_caller(
             batch,
             caller,
-            EventType::InvitationCreated,
             ("invitation", &inv.id),
-            json!({"email": inv.email.as_str(), "role": inv.role.as_str(),
-                             "expires_at": inv.expires_at}),
+            InvitationCreatedData {
+                email: inv.email.as_str().to_owned(),
+                role: inv.role,
+                expires_at: inv.expires_at,
+            },
             now,
         );
     }
@@ -546,9 +551,11 @@ pub fn resend(
     audit::by_caller(
         batch,
         caller,
-        EventType::InvitationResent,
         ("invitation", &inv.id),
-        json!({"email": inv.email, "expires_at": expires_at}),
+        InvitationResentData {
+            email: inv.email.clone(),
+            expires_at,
+        },
         now,
     );
 }
@@ -571,9 +578,11 @@ pub async fn cancel(
     audit::by_caller(
         &mut batch,
         caller,
-        EventType::InvitationCanceled,
         ("invitation", &inv.id),
-        json!({"email": inv.email, "role": inv.role}),
+        InvitationCanceledData {
+            email: inv.email.clone(),
+            role: inv.role()?,
+        },
         now,
     );
     batch.run(db).await.map(|_| ())
@@ -603,9 +612,8 @@ pub fn expire(batch: &mut Batch, org_id: &str, org_slug: &str, id: &str, now: Ti
             org_id,
             org_slug,
             by: By::System,
-            event: EventType::InvitationExpired,
             target: ("invitation", id),
-            data: json!({"id": id}),
+            data: InvitationExpiredData { id: id.to_owned() }.into(),
         },
         now,
     );
@@ -620,7 +628,7 @@ pub fn accept(
     user: &crate::domain::jwt::Identity,
     digest: Option<&str>,
     seats: &SeatCheck<'_>,
-    member_data: Value,
+    member_added: MemberAddedData,
     now: Timestamp,
 ) -> Result<Rows<super::members::MemberRow>, Problem> {
     let inv = &view.invitation;
@@ -665,17 +673,15 @@ pub fn accept(
         &inv.grants,
     ));
     drop_queued_emails(batch, &inv.id, now);
-    for (event, target, data) in [
-        (
-            EventType::MemberAdded,
-            ("member", user.user_id.as_str()),
-            member_data,
-        ),
-        (
-            EventType::InvitationAccepted,
-            ("invitation", inv.id.as_str()),
-            json!({"id": inv.id, "email": inv.email, "role": inv.role, "user_id": user.user_id}),
-        ),
+    let accepted = InvitationAcceptedData {
+        id: inv.id.clone(),
+        email: inv.email.clone(),
+        role,
+        user_id: user.user_id.clone(),
+    };
+    for (target, data) in [
+        (("member", user.user_id.as_str()), member_added.into()),
+        (("invitation", inv.id.as_str()), EventData::from(accepted)),
     ] {
         audit::record(
             batch,
@@ -683,7 +689,6 @@ pub fn accept(
                 org_id: &inv.org_id,
                 org_slug: &view.org_slug,
                 by: By::User(&user.user_id),
-                event,
                 target,
                 data,
             },
@@ -700,7 +705,7 @@ pub fn decline(
     user_id: &str,
     digest: Option<&str>,
     now: Timestamp,
-) {
+) -> Result<(), Problem> {
     let inv = &view.invitation;
     guard_still_pending(batch, &inv.id, digest, now);
     batch.push(sql!(
@@ -717,12 +722,17 @@ pub fn decline(
             org_id: &inv.org_id,
             org_slug: &view.org_slug,
             by: By::User(user_id),
-            event: EventType::InvitationDeclined,
             target: ("invitation", &inv.id),
-            data: json!({"id": inv.id, "email": inv.email, "role": inv.role}),
+            data: InvitationDeclinedData {
+                id: inv.id.clone(),
+                email: inv.email.clone(),
+                role: inv.role()?,
+            }
+            .into(),
         },
         now,
     );
+    Ok(())
 }
 
 /// A pending invitation in the signed-in invitee's own list.

@@ -6,12 +6,11 @@
 use super::audit;
 use super::principal::{self, Caller};
 use super::{Batch, Db, Rows};
-use crate::domain::event::EventType;
+use crate::api::events::{MemberRemovedData, MemberRoleChangedData, OwnershipTransferredData};
 use crate::domain::values::{Level, Role};
 use crate::domain::{Code, Problem, Timestamp};
 use crate::{guard, sql};
 use serde::Deserialize;
-use serde_json::json;
 
 /// The statement reading members with their grants (a JSON array per member).
 macro_rules! member_select {
@@ -117,9 +116,12 @@ pub async fn change_role(
     audit::by_caller(
         &mut batch,
         caller,
-        EventType::MemberRoleChanged,
         ("member", &member.user_id),
-        json!({"user_id": member.user_id, "from": member.role, "to": to.as_str()}),
+        MemberRoleChangedData {
+            user_id: member.user_id.clone(),
+            from: member.role()?,
+            to,
+        },
         now,
     );
     let row = one(&mut batch, org, &member.user_id);
@@ -170,9 +172,12 @@ pub async fn remove(
     audit::by_caller(
         &mut batch,
         caller,
-        EventType::MemberRemoved,
         ("member", &member.user_id),
-        json!({"user_id": member.user_id, "email": member.email, "role": member.role}),
+        MemberRemovedData {
+            user_id: member.user_id.clone(),
+            email: member.email.clone(),
+            role: member.role()?,
+        },
         now,
     );
     batch.run(db).await.map(|_| ())
@@ -196,28 +201,29 @@ pub async fn transfer_ownership(
     set_role(&mut batch, org, owner_id, previous_role);
     set_role(&mut batch, org, &member.user_id, Role::Owner);
     for (user, from, to) in [
-        (owner_id, Role::Owner.as_str(), previous_role.as_str()),
-        (
-            member.user_id.as_str(),
-            member.role.as_str(),
-            Role::Owner.as_str(),
-        ),
+        (owner_id, Role::Owner, previous_role),
+        (member.user_id.as_str(), member.role()?, Role::Owner),
     ] {
         audit::by_caller(
             &mut batch,
             caller,
-            EventType::MemberRoleChanged,
             ("member", user),
-            json!({"user_id": user, "from": from, "to": to}),
+            MemberRoleChangedData {
+                user_id: user.to_owned(),
+                from,
+                to,
+            },
             now,
         );
     }
     audit::by_caller(
         &mut batch,
         caller,
-        EventType::OwnershipTransferred,
         ("member", &member.user_id),
-        json!({"from": owner_id, "to": member.user_id}),
+        OwnershipTransferredData {
+            from: owner_id.to_owned(),
+            to: member.user_id.clone(),
+        },
         now,
     );
     let new_owner = one(&mut batch, org, &member.user_id);

@@ -3,13 +3,14 @@
 use super::audit::{self, By, Change};
 use super::principal::{self, Caller, OrgRow};
 use super::{Batch, Db, Rows};
-use crate::domain::event::EventType;
+use crate::api::events::{
+    OrganizationCreatedData, OrganizationDeletedData, OrganizationUpdatedData,
+};
 use crate::domain::plan::{period_at, Plan};
 use crate::domain::values::{new_id, LogoUrl, Name, Slug};
 use crate::domain::{Code, Problem, Timestamp};
 use crate::{guard, sql};
 use serde::Deserialize;
-use serde_json::json;
 
 /// An organization in a caller's list, with their role there.
 #[derive(Debug, Deserialize)]
@@ -66,9 +67,13 @@ pub async fn create(
             org_id: &id,
             org_slug: slug.as_str(),
             by: By::Actor(&actor),
-            event: EventType::OrganizationCreated,
             target: ("organization", &id),
-            data: json!({"name": name.as_str(), "slug": slug.as_str(), "plan": plan.as_str()}),
+            data: OrganizationCreatedData {
+                name: name.as_str().to_owned(),
+                slug: slug.as_str().to_owned(),
+                plan,
+            }
+            .into(),
         },
         now,
     );
@@ -146,16 +151,11 @@ pub async fn update(
         logo.flatten(),
         now.0,
     ));
-    let mut data = serde_json::Map::new();
-    if let Some(name) = &change.name {
-        data.insert("name".into(), json!(name.as_str()));
-    }
-    if let Some(slug) = &change.slug {
-        data.insert("slug".into(), json!(slug.as_str()));
-    }
-    if let Some(logo) = logo {
-        data.insert("logo_url".into(), json!(logo));
-    }
+    let data = OrganizationUpdatedData {
+        name: change.name.as_ref().map(|n| n.as_str().to_owned()),
+        slug: change.slug.as_ref().map(|s| s.as_str().to_owned()),
+        logo_url: logo.map(|l| l.map(str::to_owned)),
+    };
     let slug = change
         .slug
         .as_ref()
@@ -166,7 +166,6 @@ pub async fn update(
             org_id: &caller.org.id,
             org_slug: slug,
             by: By::Actor(&caller.actor),
-            event: EventType::OrganizationUpdated,
             target: ("organization", &caller.org.id),
             data: data.into(),
         },
@@ -213,9 +212,8 @@ pub async fn delete(db: &Db, caller: &Caller, now: Timestamp) -> Result<Vec<Stri
     audit::by_caller(
         &mut batch,
         caller,
-        EventType::OrganizationDeleted,
         ("organization", org),
-        json!({}),
+        OrganizationDeletedData {},
         now,
     );
     let results = batch.run(db).await?;

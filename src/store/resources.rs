@@ -5,13 +5,15 @@ use super::audit;
 use super::members::{guard_role_unchanged, MemberRow};
 use super::principal::{self, Caller};
 use super::{Batch, Db, Rows};
-use crate::domain::event::EventType;
+use crate::api::events::{
+    GrantRemovedData, GrantSetData, ResourceCreatedData, ResourceDeletedData, ResourceUpdatedData,
+};
 use crate::domain::policy::{roles_seeing_every_resource, Actor};
 use crate::domain::values::{new_id, Level, Name};
 use crate::domain::{Code, Problem, Timestamp};
 use crate::{guard, sql};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// A resource, with the level of the grant its reader holds on it (if any).
 #[derive(Debug, Clone, Deserialize)]
@@ -169,9 +171,11 @@ pub async fn create(
     audit::by_caller(
         &mut batch,
         caller,
-        EventType::ResourceCreated,
         ("resource", &id),
-        json!({"name": name.as_str(), "kind": kind}),
+        ResourceCreatedData {
+            name: name.as_str().to_owned(),
+            kind: kind.map(str::to_owned),
+        },
         now,
     );
     let row = read_back(&mut batch, &id, caller.actor.user_id().unwrap_or(""));
@@ -207,9 +211,11 @@ pub async fn update(
     audit::by_caller(
         &mut batch,
         caller,
-        EventType::ResourceUpdated,
         ("resource", id),
-        json!({"name": name.map(Name::as_str), "kind": kind}),
+        ResourceUpdatedData {
+            name: name.map(|n| n.as_str().to_owned()),
+            kind: kind.map(|k| k.map(str::to_owned)),
+        },
         now,
     );
     let row = read_back(&mut batch, id, caller.actor.user_id().unwrap_or(""));
@@ -230,9 +236,8 @@ pub async fn delete(db: &Db, caller: &Caller, id: &str, now: Timestamp) -> Resul
     audit::by_caller(
         &mut batch,
         caller,
-        EventType::ResourceDeleted,
         ("resource", id),
-        json!({}),
+        ResourceDeletedData {},
         now,
     );
     batch.run(db).await.map(|_| ())
@@ -265,9 +270,11 @@ pub async fn set_grant(
     audit::by_caller(
         &mut batch,
         caller,
-        EventType::GrantSet,
         ("resource", id),
-        json!({"user_id": member.user_id, "level": level}),
+        GrantSetData {
+            user_id: member.user_id.clone(),
+            level,
+        },
         now,
     );
     batch.run(db).await.map(|_| ())
@@ -299,9 +306,10 @@ pub async fn remove_grant(
     audit::by_caller(
         &mut batch,
         caller,
-        EventType::GrantRemoved,
         ("resource", id),
-        json!({"user_id": user_id}),
+        GrantRemovedData {
+            user_id: user_id.to_owned(),
+        },
         now,
     );
     batch.run(db).await.map(|_| ())

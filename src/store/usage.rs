@@ -9,13 +9,12 @@ use super::audit;
 use super::billing::{run_rolled, Current};
 use super::principal::{self, Caller};
 use super::{Batch, Db, Rows};
-use crate::domain::event::EventType;
+use crate::api::events::UsageRecordedData;
 use crate::domain::usage::Consumption;
 use crate::domain::values::new_id;
 use crate::domain::{Code, Problem, Timestamp};
 use crate::{guard, sql};
 use serde::Deserialize;
-use serde_json::json;
 
 /// A recorded usage event: the answer given for it, and the hash of the request.
 #[derive(Debug, Clone, Deserialize)]
@@ -131,11 +130,17 @@ pub async fn record(
             now.0,
             org,
         ));
-        audit::by_caller(            batch,            caller,            EventType::UsageRecorded,            ("usage", &id),            json!({
-                    "amount": consumption.amount,
-                    "feature": consumption.feature,
-                    "user_id": consumption.user_id,
-                }),            now,        );
+        audit::by_caller(
+            batch,
+            caller,
+            ("usage", &id),
+            UsageRecordedData {
+                amount: consumption.amount,
+                feature: consumption.feature.clone(),
+                user_id: consumption.user_id.clone(),
+            },
+            now,
+        );
         event
     })
     .await?;

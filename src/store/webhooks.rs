@@ -9,6 +9,8 @@
 use super::audit::{self, By, Change};
 use super::principal::{self, Caller};
 use super::{Batch, Db, Rows};
+use crate::api::events::{WebhookCreatedData, WebhookDeletedData, WebhookDisabledData};
+use crate::api::WebhookEvent;
 use crate::domain::event::EventType;
 use crate::domain::values::new_id;
 use crate::domain::webhook::WebhookUrl;
@@ -86,9 +88,11 @@ pub async fn create(
     audit::by_caller(
         &mut batch,
         caller,
-        EventType::WebhookCreated,
         ("webhook", &id),
-        json!({"url": url.as_str(), "events": event_names}),
+        WebhookCreatedData {
+            url: url.as_str().to_owned(),
+            events: events.iter().copied().map(WebhookEvent).collect(),
+        },
         now,
     );
     let row = batch.query(sql!(
@@ -126,9 +130,10 @@ pub async fn delete(
     audit::by_caller(
         &mut batch,
         caller,
-        EventType::WebhookDeleted,
         ("webhook", &hook.id),
-        json!({"url": hook.url}),
+        WebhookDeletedData {
+            url: hook.url.clone(),
+        },
         now,
     );
     batch.run(db).await.map_err(|p| match p.code {
@@ -327,13 +332,13 @@ pub async fn failed(
             org_id: &hook.org_id,
             org_slug: &hook.org_slug,
             by: By::System,
-            event: EventType::WebhookDisabled,
             target: ("webhook", &hook.id),
-            data: json!({
-                "url": hook.url,
-                "reason": failure.disabled_reason,
-                "failure_count": hook.failure_count,
-            }),
+            data: WebhookDisabledData {
+                url: hook.url.clone(),
+                reason: failure.disabled_reason.to_string(),
+                failure_count: hook.failure_count,
+            }
+            .into(),
         },
         now,
     );
