@@ -4,8 +4,11 @@
 use super::auth;
 use super::body::{array, one_of, string, Fields};
 use super::{json, no_content, Answer, Ctx};
-use crate::domain::invitation::{check_grants, parse_invitation_role, resend_wait, Status};
-use crate::domain::plan::{Plan, Seats};
+use crate::domain::invitation::{
+    already_member, invitation_pending, parse_invitation_role, resend_wait, Admissions,
+    InviteFacts, PendingInvitation, Status,
+};
+use crate::domain::plan::Seats;
 use crate::domain::policy::{authorize, Action};
 use crate::domain::secret::InviteToken;
 use crate::domain::values::{is_id, Email, Level, Role};
@@ -18,7 +21,7 @@ use crate::store::kv::{Preview, PreviewOrg};
 use crate::store::principal::Caller;
 use crate::store::Batch;
 use serde_json::{json, Value};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// Most invitations one bulk request may carry.
 pub const BULK_LIMIT: usize = 100;
@@ -92,81 +95,6 @@ fn read_item(body: &mut Fields) -> (Option<Email>, Option<Role>, Option<Vec<Valu
         .optional("grants", array(100))
         .map(Option::unwrap_or_default);
     (email, role, grants)
-}
-
-/// What the state read says about the addresses being invited.
-struct Judge<'a> {
-    caller: &'a Caller,
-    plan: Plan,
-    seats: Seats,
-    members: HashSet<String>,
-    pending: HashMap<String, store::PendingRow>,
-    resources: HashSet<String>,
-    expires_at: Timestamp,
-    now: Timestamp,
-    /// Addresses already admitted by this request (a bulk list may repeat one).
-    admitted: HashSet<String>,
-}
-
-impl Judge<'_> {
-    /// Decides one invitation: the token is minted only for those that pass.
-    fn judge(&mut self, item: Item) -> Result<(NewInvitation, InviteToken), Problem> {
-        authorize(&self.caller.actor, Action::Invite(item.role))?;
-        self.plan.require_role(item.role)?;
-        check_grants(
-            item.role,
-            &item.grants.iter().map(|g| g.1).collect::<Vec<_>>(),
-        )?;
-        if let Some((i, _)) = item
-            .grants
-            .iter()
-            .enumerate()
-            .find(|(_, (id, _))| !self.resources.contains(id))
-        {
-            return Err(Problem::invalid_field(
-                &format!("grants[{i}].resource_id"),
-                "is not a resource of this organization",
-            ));
-        }
-        let email = item.email.as_str();
-        if self.members.contains(email) {
-            return Err(Problem::new(
-                Code::AlreadyMember,
-                format!("{email} is already a member of this organization."),
-            ));
-        }
-        let stale = match self.pending.get(email) {
-            Some(p) if Timestamp(p.expires_at) > self.now => {
-                return Err(pending_problem(email));
-            }
-            Some(p) => Some(p.id.clone()),
-            None => None,
-        };
-        if !self.admitted.insert(email.to_owned()) {
-            return Err(pending_problem(email));
-        }
-        self.seats.require_free_seat()?;
-        let token = InviteToken::generate().map_err(|_| Problem::internal())?;
-        Ok((
-            NewInvitation {
-                id: crate::domain::values::new_id(),
-                email: item.email,
-                role: item.role,
-                grants: item.grants,
-                token_digest: token.digest(),
-                expires_at: self.expires_at,
-                replaces_expired: stale,
-            },
-            token,
-        ))
-    }
-}
-
-fn pending_problem(email: &str) -> Problem {
-    Problem::new(
-        Code::InvitationPending,
-        format!("{email} already has a pending invitation; resend it instead."),
-    )
 }
 
 /// `POST /v1/orgs/{slug}/invitations` `{email, role, grants?}`
@@ -274,43 +202,62 @@ async fn invite(
     authorize(&caller.actor, Action::Invite(Role::Member))?;
     let plan = caller.org.plan()?;
     let seats_used = results.first(state.seats_used)?.map_or(0, |c| c.n);
-    let mut judge = Judge {
-        caller: &caller,
+    let seats = Seats::new(plan, caller.org.extra_seats, seats_used, 0);
+    let pending = results.all(state.pending)?;
+    let stale_digests: Vec<String> = pending.iter().map(|p| p.token_hash.clone()).collect();
+    let mut admissions = Admissions::new(InviteFacts {
         plan,
-        seats: Seats::new(plan, caller.org.extra_seats, seats_used, 0),
+        seats,
         members: results
             .all(state.members)?
             .into_iter()
             .map(|r| r.email)
             .collect(),
-        pending: results
-            .all(state.pending)?
+        pending: pending
             .into_iter()
-            .map(|p| (p.email.clone(), p))
+            .map(|p| {
+                let invitation = PendingInvitation {
+                    id: p.id,
+                    expires_at: Timestamp(p.expires_at),
+                };
+                (p.email, invitation)
+            })
             .collect(),
         resources: results
             .all(state.resources)?
             .into_iter()
             .map(|r| r.id)
             .collect(),
-        expires_at: ctx.now.plus(ctx.cfg.invite_ttl_seconds),
         now: ctx.now,
-        admitted: HashSet::new(),
-    };
+    });
+    let expires_at = ctx.now.plus(ctx.cfg.invite_ttl_seconds);
     let judged: Vec<Result<(NewInvitation, InviteToken), Problem>> = items
         .into_iter()
-        .map(|item| item.and_then(|item| judge.judge(item)))
-        .collect();
-    let stale_digests: Vec<String> = judge
-        .pending
-        .values()
-        .map(|p| p.token_hash.clone())
+        .map(|item| {
+            let item = item?;
+            let stale =
+                admissions.admit(&caller.actor, item.email.as_str(), item.role, &item.grants)?;
+            // The token is minted only for those admitted.
+            let token = InviteToken::generate().map_err(|_| Problem::internal())?;
+            Ok((
+                NewInvitation {
+                    id: crate::domain::values::new_id(),
+                    email: item.email,
+                    role: item.role,
+                    grants: item.grants,
+                    token_digest: token.digest(),
+                    expires_at,
+                    replaces_expired: stale,
+                },
+                token,
+            ))
+        })
         .collect();
     let seats = SeatCheck {
         org_id: &caller.org.id,
         plan: &caller.org.plan,
         extra_seats: caller.org.extra_seats,
-        total: judge.seats.total,
+        total: seats.total,
     };
     let delivery = first_delivery(ctx);
     let inviter = Inviter::of(&caller);
@@ -408,11 +355,8 @@ fn first_delivery(ctx: &Ctx) -> FirstDelivery {
 /// A guard's refusal, with a detail naming the address.
 fn explain_guard(problem: Problem, email: &str) -> Problem {
     match problem.code {
-        Code::AlreadyMember => Problem::new(
-            Code::AlreadyMember,
-            format!("{email} is already a member of this organization."),
-        ),
-        Code::InvitationPending => pending_problem(email),
+        Code::AlreadyMember => already_member(email),
+        Code::InvitationPending => invitation_pending(email),
         Code::SeatLimitReached => Problem::new(
             Code::SeatLimitReached,
             "All seats are taken. Remove a member, buy extra seats or upgrade the plan.",
