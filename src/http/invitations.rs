@@ -13,11 +13,11 @@ use crate::domain::policy::{authorize, Action};
 use crate::domain::secret::InviteToken;
 use crate::domain::values::{is_id, Email, Level, Role};
 use crate::domain::{Code, FieldError, Problem, Timestamp};
-use crate::email::{self, Delivery};
+use crate::invite_mail::{self, InvitationMail};
 use crate::store::invitations::{
     self as store, FirstDelivery, InvitationRow, Inviter, NewInvitation, SeatCheck,
 };
-use crate::store::kv::{Preview, PreviewOrg};
+use crate::store::kv::PreviewOrg;
 use crate::store::principal::Caller;
 use crate::store::Batch;
 use serde_json::{json, Value};
@@ -293,10 +293,6 @@ async fn invite(
             Err(problem) => Err(problem),
             Ok((new, token)) => match created.remove(&new.id) {
                 Some(Ok(row)) => {
-                    let preview = Preview::new(&row, org.clone(), ctx.now);
-                    ctx.kv
-                        .remember_invitation(&new.token_digest, &preview, ctx.now)
-                        .await;
                     to_send.push((row.clone(), token));
                     Ok(row)
                 }
@@ -305,7 +301,16 @@ async fn invite(
             },
         });
     }
-    let deliveries = send_first_emails(ctx, &caller, to_send).await;
+    let mails: Vec<InvitationMail> = to_send
+        .iter()
+        .map(|(row, token)| InvitationMail {
+            invitation: row,
+            org: &org,
+            token,
+            replaces: None,
+        })
+        .collect();
+    let deliveries = invite_mail::send_first(&ctx.kv, &ctx.cfg, &ctx.db, &mails, ctx.now).await;
     Ok(outcomes
         .into_iter()
         .map(|outcome| {
@@ -363,57 +368,6 @@ fn explain_guard(problem: Problem, email: &str) -> Problem {
         ),
         _ => problem,
     }
-}
-
-/// Sends the first email of each new or resent invitation during the request, and records
-/// which went out; those that did not stay queued for the scheduled job. Returns each
-/// invitation's `email_delivery`.
-async fn send_first_emails(
-    ctx: &Ctx,
-    caller: &Caller,
-    invitations: Vec<(InvitationRow, InviteToken)>,
-) -> HashMap<String, &'static str> {
-    let sends = invitations.iter().map(|(row, token)| async move {
-        let (message, key) = email::compose(
-            &ctx.cfg.public_url,
-            &row.id,
-            token,
-            &email::Invite {
-                org_name: &caller.org.name,
-                org_logo_url: caller.org.logo_url.as_deref(),
-                inviter_name: row.inviter_name.as_deref(),
-                role: &row.role,
-                expires_at: Timestamp(row.expires_at),
-            },
-        );
-        (
-            row.id.as_str(),
-            email::send(&ctx.cfg.email, &row.email, &message, &key).await,
-        )
-    });
-    let results = futures_util::future::join_all(sends).await;
-    let mut outcome = HashMap::new();
-    let (mut sent, mut failed, mut reason) = (Vec::new(), Vec::new(), String::new());
-    for (id, delivery) in &results {
-        let state = match delivery {
-            Delivery::Sent => {
-                sent.push(*id);
-                "sent"
-            }
-            Delivery::Logged => "logged",
-            Delivery::Failed(why) => {
-                worker::console_warn!("invitation {id}: email not sent ({why}); queued for retry");
-                failed.push(*id);
-                why.clone_into(&mut reason);
-                "queued"
-            }
-        };
-        outcome.insert((*id).to_owned(), state);
-    }
-    if let Err(e) = store::record_first_delivery(&ctx.db, &sent, &failed, &reason, ctx.now).await {
-        worker::console_error!("recording email delivery failed: {e}");
-    }
-    outcome
 }
 
 /// Reads the organization's invitation `{id}` with the caller's standing.
@@ -498,14 +452,13 @@ pub async fn resend(ctx: &Ctx) -> Answer {
         _ => p,
     })?;
     let mut fresh = results.first(fresh)?.ok_or_else(Problem::internal)?;
-    ctx.kv
-        .forget_invitations(std::slice::from_ref(&row.token_hash))
-        .await;
-    let org = PreviewOrg::from(&caller.org);
-    ctx.kv
-        .remember_invitation(&digest, &Preview::new(&fresh, org, ctx.now), ctx.now)
-        .await;
-    let deliveries = send_first_emails(ctx, &caller, vec![(fresh.clone(), token)]).await;
+    let mail = InvitationMail {
+        invitation: &fresh,
+        org: &PreviewOrg::from(&caller.org),
+        token: &token,
+        replaces: Some(&row.token_hash),
+    };
+    let deliveries = invite_mail::send_first(&ctx.kv, &ctx.cfg, &ctx.db, &[mail], ctx.now).await;
     if let Some(delivery) = deliveries.get(&fresh.id) {
         fresh.email_delivery = (*delivery).to_owned();
     }
