@@ -7,9 +7,9 @@ use crate::config::Config;
 use crate::domain::secret::InviteToken;
 use crate::domain::Timestamp;
 use crate::email::{self, Delivery};
-use crate::store::invitations::{self, InvitationRow};
+use crate::store::invitations::InvitationRow;
 use crate::store::kv::{Kv, Preview, PreviewOrg};
-use crate::store::Db;
+use crate::store::{outbox, Db};
 use std::collections::HashMap;
 
 /// One invitation's email: the invitation as stored, its organization as the link shows
@@ -77,7 +77,7 @@ pub async fn send_first(
         };
         outcome.insert((*id).to_owned(), state);
     }
-    if let Err(e) = invitations::record_first_delivery(db, &sent, &failed, &reason, now).await {
+    if let Err(e) = outbox::record_first_delivery(db, &sent, &failed, &reason, now).await {
         worker::console_error!("recording email delivery failed: {e}");
     }
     outcome

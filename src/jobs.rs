@@ -12,7 +12,7 @@ use crate::email::Delivery;
 use crate::invite_mail::{self, InvitationMail};
 use crate::store::kv::{Kv, PreviewOrg};
 use crate::store::outbox::{self, ClaimedEmail};
-use crate::store::{billing, invitations, Batch, Db};
+use crate::store::{billing, invitations, invitee, Batch, Db};
 use crate::webhooks;
 use worker::{Date, Env};
 
@@ -99,7 +99,7 @@ async fn retry_email(
     now: Timestamp,
 ) -> Result<(), Problem> {
     let mut batch = Batch::new();
-    let view = invitations::view_by_id(&mut batch, &claimed.subject_id, "");
+    let view = invitee::view_by_id(&mut batch, &claimed.subject_id, "");
     let view = batch.run(db).await?.first(view)?;
     let Some(view) = view.filter(|v| v.invitation.status_at(now).ok() == Some(Status::Pending))
     else {

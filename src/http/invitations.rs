@@ -14,10 +14,9 @@ use crate::domain::secret::InviteToken;
 use crate::domain::values::{is_id, Email, Level, Role};
 use crate::domain::{Code, FieldError, Problem, Timestamp};
 use crate::invite_mail::{self, InvitationMail};
-use crate::store::invitations::{
-    self as store, FirstDelivery, InvitationRow, Inviter, NewInvitation, SeatCheck,
-};
+use crate::store::invitations::{self as store, InvitationRow, Inviter, NewInvitation, SeatCheck};
 use crate::store::kv::PreviewOrg;
+use crate::store::outbox::FirstDelivery;
 use crate::store::principal::Caller;
 use crate::store::Batch;
 use serde_json::{json, Value};

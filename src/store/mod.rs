@@ -12,6 +12,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod billing;
 pub mod invitations;
+pub mod invitee;
 pub mod kv;
 pub mod members;
 pub mod orgs;
