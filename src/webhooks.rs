@@ -12,10 +12,10 @@ use crate::config::Config;
 use crate::domain::secret::webhook_signature;
 use crate::domain::webhook::{self, WebhookUrl};
 use crate::domain::{Problem, Timestamp};
-use crate::http::Ctx;
 use crate::outbound::post_json;
 use crate::store::webhooks::{self as outbox, Delivery, Due, Failure};
 use crate::store::Db;
+use std::rc::Rc;
 use std::time::Duration;
 use worker::{Date, Env};
 
@@ -34,15 +34,20 @@ fn clock() -> Timestamp {
     Timestamp::from_millis(Date::now().as_millis())
 }
 
-/// Sends, once the response is out, the deliveries the request's committed changes queued.
-pub fn deliver_queued(ctx: &Ctx) {
-    let event_ids = ctx.db.take_queued_deliveries();
+/// Sends, once the response is out (`background`), the deliveries of `event_ids`: the
+/// events a request's committed changes queued.
+pub fn deliver_queued(
+    background: &worker::Context,
+    env: &Env,
+    cfg: &Rc<Config>,
+    event_ids: Vec<String>,
+) {
     if event_ids.is_empty() {
         return;
     }
-    let env = ctx.env.clone();
-    let cfg = ctx.cfg.clone();
-    ctx.background.wait_until(async move {
+    let env = env.clone();
+    let cfg = Rc::clone(cfg);
+    background.wait_until(async move {
         if let Some(db) = database(&env) {
             deliver(&db, &cfg, Due::Events(&event_ids)).await;
         }
