@@ -3,7 +3,7 @@
 
 use crate::domain::secret::InviteToken;
 use crate::domain::time::Timestamp;
-use crate::pages::{escape, human_time, with_article};
+use crate::render::{escape, human_time, with_article};
 
 /// What an invitation email says, besides its link.
 pub struct Invite<'a> {

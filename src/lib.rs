@@ -12,6 +12,7 @@ pub mod http;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod openapi;
 pub mod pages;
+pub mod render;
 pub mod routes;
 
 #[cfg(target_arch = "wasm32")]
