@@ -7,6 +7,7 @@
 //! pending with the same token, not yet a member, a seat free on an unchanged plan).
 
 use super::audit::{self, By, Change};
+use super::grants;
 use super::outbox::{drop_queued_emails, FirstDelivery};
 use super::principal::{self, Caller};
 use super::{Batch, Db, Rows};
@@ -64,32 +65,8 @@ impl InvitationRow {
 
     /// The grants the invitation carries.
     pub fn grants(&self) -> Vec<(String, Level)> {
-        parse_grants(&self.grants)
+        grants::decode(&self.grants)
     }
-}
-
-/// Grants as stored in JSON: `[{"resource_id": "…", "level": 1}]`.
-pub fn parse_grants(json: &str) -> Vec<(String, Level)> {
-    #[derive(Deserialize)]
-    struct Grant {
-        resource_id: String,
-        level: i64,
-    }
-    serde_json::from_str::<Vec<Grant>>(json)
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|g| Level::from_rank(g.level).map(|l| (g.resource_id, l)))
-        .collect()
-}
-
-fn grants_json(grants: &[(String, Level)]) -> String {
-    Value::from(
-        grants
-            .iter()
-            .map(|(id, level)| json!({"resource_id": id, "level": level.rank()}))
-            .collect::<Vec<_>>(),
-    )
-    .to_string()
 }
 
 /// The state an organization must still be in for a new member to take a seat: the plan
@@ -310,7 +287,7 @@ pub fn create(
             &caller.org.id,
             inv.email.as_str(),
             inv.role.as_str(),
-            grants_json(&inv.grants),
+            grants::encode(&inv.grants),
             &inv.token_digest,
             inviter.user_id,
             inviter.key_id,

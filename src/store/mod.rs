@@ -11,6 +11,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod billing;
+pub mod grants;
 pub mod invitations;
 pub mod invitee;
 pub mod kv;
