@@ -6,7 +6,7 @@
 use crate::config::Config;
 use crate::domain::secret::InviteToken;
 use crate::domain::Timestamp;
-use crate::email::{self, Delivery};
+use crate::email::{self, EmailOutcome};
 use crate::store::invitations::InvitationRow;
 use crate::store::kv::{Kv, Preview, PreviewOrg};
 use crate::store::{outbox, Db};
@@ -22,7 +22,12 @@ pub struct InvitationMail<'a> {
 }
 
 /// Caches the link's preview under the new token, then composes and sends the email.
-pub async fn send(kv: &Kv, cfg: &Config, mail: &InvitationMail<'_>, now: Timestamp) -> Delivery {
+pub async fn send(
+    kv: &Kv,
+    cfg: &Config,
+    mail: &InvitationMail<'_>,
+    now: Timestamp,
+) -> EmailOutcome {
     let inv = mail.invitation;
     if let Some(replaced) = mail.replaces {
         kv.forget_invitations(&[replaced.to_owned()]).await;
@@ -63,12 +68,12 @@ pub async fn send_first(
     let (mut sent, mut failed, mut reason) = (Vec::new(), Vec::new(), String::new());
     for (id, delivery) in &results {
         let state = match delivery {
-            Delivery::Sent => {
+            EmailOutcome::Sent => {
                 sent.push(*id);
                 "sent"
             }
-            Delivery::Logged => "logged",
-            Delivery::Failed(why) => {
+            EmailOutcome::Logged => "logged",
+            EmailOutcome::Failed(why) => {
                 worker::console_warn!("invitation {id}: email not sent ({why}); queued for retry");
                 failed.push(*id);
                 why.clone_into(&mut reason);

@@ -8,7 +8,7 @@ use crate::domain::invitation::Status;
 use crate::domain::retry::email_retry_delay;
 use crate::domain::secret::InviteToken;
 use crate::domain::{Code, Problem, Timestamp};
-use crate::email::Delivery;
+use crate::email::EmailOutcome;
 use crate::invite_mail::{self, InvitationMail};
 use crate::store::kv::{Kv, PreviewOrg};
 use crate::store::outbox::{self, ClaimedEmail};
@@ -122,9 +122,9 @@ async fn retry_email(
         replaces: Some(&inv.token_hash),
     };
     match invite_mail::send(kv, cfg, &mail, now).await {
-        Delivery::Sent => outbox::email_delivered(db, claimed, "sent", now).await,
-        Delivery::Logged => outbox::email_delivered(db, claimed, "logged", now).await,
-        Delivery::Failed(reason) => {
+        EmailOutcome::Sent => outbox::email_delivered(db, claimed, "sent", now).await,
+        EmailOutcome::Logged => outbox::email_delivered(db, claimed, "logged", now).await,
+        EmailOutcome::Failed(reason) => {
             let retry_at =
                 email_retry_delay(claimed.attempts, cfg.email_max_attempts).map(|d| now.plus(d));
             worker::console_warn!(

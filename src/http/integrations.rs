@@ -9,7 +9,7 @@ use super::body::{names, string, Fields};
 use super::{json, no_content, Answer, Ctx};
 use crate::domain::event::{EventType, WEBHOOK_EVENTS};
 use crate::domain::policy::{authorize, Action, Scope};
-use crate::domain::secret::{webhook_secret, ApiKeySecret};
+use crate::domain::secret::{ApiKeySecret, WebhookSecret};
 use crate::domain::values::{is_id, Name};
 use crate::domain::webhook::WebhookUrl;
 use crate::domain::{Problem, Timestamp};
@@ -148,10 +148,10 @@ pub async fn create_webhook(ctx: &Ctx) -> Answer {
     let url = body.required("url", string(|s| WebhookUrl::parse(s, allow_local)));
     let events = body.required("events", names(webhook_event, &event_names, 1));
     let (url, events) = body.finish((url, events))?;
-    let secret = webhook_secret().map_err(|_| Problem::internal())?;
+    let secret = WebhookSecret::generate().map_err(|_| Problem::internal())?;
     let hook = store::webhooks::create(&ctx.db, &caller, &url, &events, &secret, ctx.now).await?;
     let mut answer = webhook_json(&hook);
-    answer["secret"] = json!(secret);
+    answer["secret"] = json!(secret.expose());
     json(201, &answer)
 }
 

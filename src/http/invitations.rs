@@ -16,7 +16,7 @@ use crate::domain::{Code, FieldError, Problem, Timestamp};
 use crate::invite_mail::{self, InvitationMail};
 use crate::store::invitations::{self as store, InvitationRow, Inviter, NewInvitation, SeatCheck};
 use crate::store::kv::PreviewOrg;
-use crate::store::outbox::FirstDelivery;
+use crate::store::outbox::FirstSend;
 use crate::store::principal::Caller;
 use crate::store::Batch;
 use serde_json::{json, Value};
@@ -73,7 +73,7 @@ fn parse_grants(items: Vec<Value>, errors: &mut Vec<FieldError>) -> Vec<(String,
         };
         let mut fields = Fields::from_map(map);
         let resource = fields.required("resource_id", string(|s| Ok(s.to_owned())));
-        let level = fields.required("level", one_of(Level::parse, &["read", "write", "admin"]));
+        let level = fields.required("level", one_of(Level::parse, Level::NAMES));
         for e in fields.into_errors() {
             errors.push(FieldError::new(
                 format!("grants[{i}].{}", e.field),
@@ -258,7 +258,7 @@ async fn invite(
         extra_seats: caller.org.extra_seats,
         total: seats.total,
     };
-    let delivery = first_delivery(ctx);
+    let delivery = first_send(ctx);
     let inviter = Inviter::of(&caller);
     let admitted: Vec<&NewInvitation> = judged
         .iter()
@@ -330,7 +330,7 @@ async fn write(
     seats: &SeatCheck<'_>,
     inviter: &Inviter<'_>,
     invitations: &[&NewInvitation],
-    delivery: FirstDelivery,
+    delivery: FirstSend,
 ) -> Result<Vec<InvitationRow>, Problem> {
     let mut batch = crate::store::principal::write_batch(caller);
     store::create(
@@ -348,11 +348,11 @@ async fn write(
 }
 
 /// Whether a new invitation's email goes to the provider or, without one, to the log.
-fn first_delivery(ctx: &Ctx) -> FirstDelivery {
+fn first_send(ctx: &Ctx) -> FirstSend {
     if ctx.cfg.email.api_url.is_some() {
-        FirstDelivery::Provider
+        FirstSend::Provider
     } else {
-        FirstDelivery::Log
+        FirstSend::Log
     }
 }
 
@@ -440,7 +440,7 @@ pub async fn resend(ctx: &Ctx) -> Answer {
     let token = InviteToken::generate().map_err(|_| Problem::internal())?;
     let digest = token.digest();
     let expires_at = ctx.now.plus(ctx.cfg.invite_ttl_seconds);
-    let delivery = first_delivery(ctx);
+    let delivery = first_send(ctx);
     let mut batch = Batch::new();
     store::resend(
         &mut batch, &caller, &row, &digest, expires_at, delivery, ctx.now,

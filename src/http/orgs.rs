@@ -24,8 +24,6 @@ pub fn org_json(org: &OrgRow, role: Option<Role>) -> Value {
     })
 }
 
-const PLAN_NAMES: &[&str] = &["free", "pro", "business"];
-
 fn slug_taken(slug: &str) -> Problem {
     Problem::new(
         Code::SlugTaken,
@@ -39,7 +37,7 @@ pub async fn create(ctx: &Ctx) -> Answer {
     let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
     let name = body.required("name", string(Name::parse));
     let slug = body.optional("slug", string(Slug::parse));
-    let plan = body.optional("plan", one_of(Plan::parse, PLAN_NAMES));
+    let plan = body.optional("plan", one_of(Plan::parse, Plan::NAMES));
     let (name, slug, plan) = body.finish((name, slug, plan))?;
     let slug = match slug {
         Some(slug) => slug,

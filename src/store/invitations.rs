@@ -8,7 +8,7 @@
 
 use super::audit::{self, By, Change};
 use super::grants;
-use super::outbox::{drop_queued_emails, FirstDelivery};
+use super::outbox::{drop_queued_emails, FirstSend};
 use super::principal::{self, Caller};
 use super::{Batch, Db, Rows};
 use crate::domain::event::EventType;
@@ -254,7 +254,7 @@ pub fn create(
     seats: &SeatCheck<'_>,
     inviter: &Inviter<'_>,
     invitations: &[&NewInvitation],
-    delivery: FirstDelivery,
+    delivery: FirstSend,
     now: Timestamp,
 ) {
     guard_seat(batch, seats);
@@ -406,7 +406,7 @@ pub fn resend(
     inv: &InvitationRow,
     new_digest: &str,
     expires_at: Timestamp,
-    delivery: FirstDelivery,
+    delivery: FirstSend,
     now: Timestamp,
 ) {
     guard_still_pending(batch, &inv.id, Some(&inv.token_hash), now);
@@ -518,7 +518,7 @@ pub async fn rotate_token(
 
 /// A pending invitation whose time ran out.
 #[derive(Debug, Deserialize)]
-pub struct Due {
+pub struct LapsedInvitation {
     pub id: String,
     pub org_id: String,
     pub org_slug: String,
@@ -526,7 +526,11 @@ pub struct Due {
 }
 
 /// Up to `limit` pending invitations past their expiry.
-pub async fn due_for_expiry(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<Due>, Problem> {
+pub async fn due_for_expiry(
+    db: &Db,
+    now: Timestamp,
+    limit: i64,
+) -> Result<Vec<LapsedInvitation>, Problem> {
     db.all(sql!(
         "SELECT i.id, i.org_id, o.slug AS org_slug, i.token_hash
            FROM invitations i JOIN orgs o ON o.id = i.org_id

@@ -12,17 +12,17 @@ use serde_json::Value;
 /// Where the first email of a new invitation goes: the provider (tried during the request,
 /// with the outbox row held so the job does not race it) or the log.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum FirstDelivery {
+pub enum FirstSend {
     Provider,
     Log,
 }
 
-impl FirstDelivery {
+impl FirstSend {
     /// The invitation's `email_delivery` until the attempt's outcome is known.
     pub(super) fn initial_state(self) -> &'static str {
         match self {
-            FirstDelivery::Provider => "queued",
-            FirstDelivery::Log => "logged",
+            FirstSend::Provider => "queued",
+            FirstSend::Log => "logged",
         }
     }
 
@@ -34,7 +34,7 @@ impl FirstDelivery {
         invitation_id: &str,
         now: Timestamp,
     ) {
-        if self == FirstDelivery::Provider {
+        if self == FirstSend::Provider {
             queue_email(batch, org_id, invitation_id, now);
         }
     }
