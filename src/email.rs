@@ -3,7 +3,7 @@
 
 use crate::domain::secret::InviteToken;
 use crate::domain::time::Timestamp;
-use crate::pages::{escape, human_time, with_article};
+use crate::render::{escape, human_time, with_article};
 
 /// What an invitation email says, besides its link.
 pub struct Invite<'a> {
@@ -93,7 +93,7 @@ The invitation expires on {expires}. If you were not expecting it, you can ignor
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use provider::{send, Delivery};
+pub use provider::{send, EmailOutcome};
 
 #[cfg(target_arch = "wasm32")]
 mod provider {
@@ -108,7 +108,7 @@ mod provider {
 
     /// The outcome of one attempt.
     #[derive(Debug)]
-    pub enum Delivery {
+    pub enum EmailOutcome {
         /// The provider accepted the email.
         Sent,
         /// No provider is configured: the email went to the log.
@@ -124,18 +124,18 @@ mod provider {
         to: &str,
         message: &Message,
         idempotency_key: &str,
-    ) -> Delivery {
+    ) -> EmailOutcome {
         let Some(api_url) = &config.api_url else {
             worker::console_log!(
                 "email (no EMAIL_API_URL set, so printed here)\nto: {to}\nsubject: {}\n\n{}",
                 message.subject,
                 message.text
             );
-            return Delivery::Logged;
+            return EmailOutcome::Logged;
         };
         match post(config, api_url, to, message, idempotency_key).await {
-            Ok(()) => Delivery::Sent,
-            Err(reason) => Delivery::Failed(reason),
+            Ok(()) => EmailOutcome::Sent,
+            Err(reason) => EmailOutcome::Failed(reason),
         }
     }
 

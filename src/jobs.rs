@@ -8,10 +8,11 @@ use crate::domain::invitation::Status;
 use crate::domain::retry::email_retry_delay;
 use crate::domain::secret::InviteToken;
 use crate::domain::{Code, Problem, Timestamp};
-use crate::email::{self, Delivery};
-use crate::store::kv::{Kv, Preview, PreviewOrg};
+use crate::email::EmailOutcome;
+use crate::invite_mail::{self, InvitationMail};
+use crate::store::kv::{Kv, PreviewOrg};
 use crate::store::outbox::{self, ClaimedEmail};
-use crate::store::{billing, invitations, Batch, Db};
+use crate::store::{billing, invitations, invitee, Batch, Db};
 use crate::webhooks;
 use worker::{Date, Env};
 
@@ -98,7 +99,7 @@ async fn retry_email(
     now: Timestamp,
 ) -> Result<(), Problem> {
     let mut batch = Batch::new();
-    let view = invitations::view_by_id(&mut batch, &claimed.subject_id, "");
+    let view = invitee::view_by_id(&mut batch, &claimed.subject_id, "");
     let view = batch.run(db).await?.first(view)?;
     let Some(view) = view.filter(|v| v.invitation.status_at(now).ok() == Some(Status::Pending))
     else {
@@ -114,28 +115,16 @@ async fn retry_email(
             outbox::drop_email(db, claimed, now).await
         };
     }
-    let org = PreviewOrg::from(&view);
-    kv.forget_invitations(std::slice::from_ref(&inv.token_hash))
-        .await;
-    kv.remember_invitation(&digest, &Preview::new(inv, org, now), now)
-        .await;
-
-    let (message, key) = email::compose(
-        &cfg.public_url,
-        &inv.id,
-        &token,
-        &email::Invite {
-            org_name: &view.org_name,
-            org_logo_url: view.org_logo_url.as_deref(),
-            inviter_name: inv.inviter_name.as_deref(),
-            role: &inv.role,
-            expires_at: Timestamp(inv.expires_at),
-        },
-    );
-    match email::send(&cfg.email, &inv.email, &message, &key).await {
-        Delivery::Sent => outbox::email_delivered(db, claimed, "sent", now).await,
-        Delivery::Logged => outbox::email_delivered(db, claimed, "logged", now).await,
-        Delivery::Failed(reason) => {
+    let mail = InvitationMail {
+        invitation: inv,
+        org: &PreviewOrg::from(&view),
+        token: &token,
+        replaces: Some(&inv.token_hash),
+    };
+    match invite_mail::send(kv, cfg, &mail, now).await {
+        EmailOutcome::Sent => outbox::email_delivered(db, claimed, "sent", now).await,
+        EmailOutcome::Logged => outbox::email_delivered(db, claimed, "logged", now).await,
+        EmailOutcome::Failed(reason) => {
             let retry_at =
                 email_retry_delay(claimed.attempts, cfg.email_max_attempts).map(|d| now.plus(d));
             worker::console_warn!(

@@ -13,10 +13,13 @@ pub mod http;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod openapi;
 pub mod pages;
+pub mod render;
 pub mod routes;
 
 #[cfg(target_arch = "wasm32")]
 mod config;
+#[cfg(target_arch = "wasm32")]
+mod invite_mail;
 #[cfg(target_arch = "wasm32")]
 mod jobs;
 #[cfg(target_arch = "wasm32")]

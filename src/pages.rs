@@ -2,6 +2,7 @@
 //! email link sees. Rendering is pure; every value shown is HTML-escaped.
 
 use crate::domain::time::Timestamp;
+use crate::render::{escape, human_time, with_article};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -24,37 +25,6 @@ pub fn content_security_policy() -> String {
         "default-src 'none'; style-src 'sha256-{hash}'; img-src https:; base-uri 'none'; \
          form-action 'none'; frame-ancestors 'none'"
     )
-}
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// "an admin", "a member", "a viewer".
-pub fn with_article(role: &str) -> String {
-    let article = if role.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        "an"
-    } else {
-        "a"
-    };
-    format!("{article} {role}")
-}
-
-/// An instant for people: `2026-11-30 10:00 UTC`.
-pub fn human_time(at: Timestamp) -> String {
-    at.to_datetime().format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// What the page shows for a pending invitation.
@@ -162,14 +132,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escaping_covers_markup_and_quotes() {
-        assert_eq!(
-            escape(r#"<script>alert("x")</script> & 'y'"#),
-            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
-        );
-    }
-
-    #[test]
     fn the_pending_page_escapes_everything_it_shows() {
         let page = pending(&PendingInvite {
             org_name: "<b>Acme</b>",
@@ -211,12 +173,5 @@ mod tests {
             .unwrap();
         let hash = STANDARD.encode(Sha256::digest(style.as_bytes()));
         assert!(csp.contains(&format!("'sha256-{hash}'")));
-    }
-
-    #[test]
-    fn articles() {
-        assert_eq!(with_article("admin"), "an admin");
-        assert_eq!(with_article("member"), "a member");
-        assert_eq!(with_article("viewer"), "a viewer");
     }
 }

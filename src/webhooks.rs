@@ -9,13 +9,13 @@
 //! by `Roster-Event-Id`, the id of the audit entry the event comes from.
 
 use crate::config::Config;
-use crate::domain::secret::webhook_signature;
+use crate::domain::secret::WebhookSecret;
 use crate::domain::webhook::{self, WebhookUrl};
 use crate::domain::{Problem, Timestamp};
-use crate::http::Ctx;
 use crate::outbound::post_json;
-use crate::store::webhooks::{self as outbox, Delivery, Due, Failure};
+use crate::store::webhooks::{self as outbox, DueWebhooks, Failure, WebhookAttempt};
 use crate::store::Db;
+use std::rc::Rc;
 use std::time::Duration;
 use worker::{Date, Env};
 
@@ -34,17 +34,22 @@ fn clock() -> Timestamp {
     Timestamp::from_millis(Date::now().as_millis())
 }
 
-/// Sends, once the response is out, the deliveries the request's committed changes queued.
-pub fn deliver_queued(ctx: &Ctx) {
-    let event_ids = ctx.db.take_queued_deliveries();
+/// Sends, once the response is out (`background`), the deliveries of `event_ids`: the
+/// events a request's committed changes queued.
+pub fn deliver_queued(
+    background: &worker::Context,
+    env: &Env,
+    cfg: &Rc<Config>,
+    event_ids: Vec<String>,
+) {
     if event_ids.is_empty() {
         return;
     }
-    let env = ctx.env.clone();
-    let cfg = ctx.cfg.clone();
-    ctx.background.wait_until(async move {
+    let env = env.clone();
+    let cfg = Rc::clone(cfg);
+    background.wait_until(async move {
         if let Some(db) = database(&env) {
-            deliver(&db, &cfg, Due::Events(&event_ids)).await;
+            deliver(&db, &cfg, DueWebhooks::Events(&event_ids)).await;
         }
     });
 }
@@ -52,7 +57,7 @@ pub fn deliver_queued(ctx: &Ctx) {
 /// Sends every delivery whose time has come (the scheduled job).
 pub async fn deliver_due(env: &Env) {
     if let Some(db) = database(env) {
-        deliver(&db, &Config::get(env), Due::All).await;
+        deliver(&db, &Config::get(env), DueWebhooks::All).await;
     }
 }
 
@@ -63,7 +68,7 @@ fn database(env: &Env) -> Option<Db> {
         .ok()
 }
 
-async fn deliver(db: &Db, cfg: &Config, due: Due<'_>) {
+async fn deliver(db: &Db, cfg: &Config, due: DueWebhooks<'_>) {
     let claimed = match outbox::claim(db, due, clock(), CLAIM_SECONDS, CLAIM_LIMIT).await {
         Ok(claimed) => claimed,
         Err(_) => return,
@@ -86,7 +91,7 @@ async fn deliver(db: &Db, cfg: &Config, due: Due<'_>) {
 }
 
 /// Records a failed attempt, with what the domain decides follows from it.
-async fn failed(db: &Db, delivery: &Delivery, error: &str) -> Result<(), Problem> {
+async fn failed(db: &Db, delivery: &WebhookAttempt, error: &str) -> Result<(), Problem> {
     let now = clock();
     let attempts = delivery.attempts + 1;
     let reason = webhook::disabled_reason(error);
@@ -100,12 +105,17 @@ async fn failed(db: &Db, delivery: &Delivery, error: &str) -> Result<(), Problem
 }
 
 /// POSTs the delivery, signed; `Err` says why it did not succeed.
-async fn send(cfg: &Config, url: &str, secret: &str, delivery: &Delivery) -> Result<(), String> {
+async fn send(
+    cfg: &Config,
+    url: &str,
+    secret: &WebhookSecret,
+    delivery: &WebhookAttempt,
+) -> Result<(), String> {
     // The rules may have tightened since the endpoint was created (ALLOW_HTTP_WEBHOOKS
     // turned off): they are applied again to every send.
     WebhookUrl::parse(url, cfg.allow_http_webhooks)
         .map_err(|why| format!("the URL is no longer allowed: it {why}"))?;
-    let signature = webhook_signature(secret, clock().0, &delivery.payload);
+    let signature = secret.sign(clock().0, &delivery.payload);
     let headers = [
         ("user-agent", "Roster-Webhooks/1"),
         ("roster-event-id", delivery.event_id.as_str()),

@@ -11,17 +11,14 @@ fn invitations(slug: &str) -> String {
 }
 
 #[test]
-fn the_whole_path_from_invitation_to_member() {
-    let owner = User::new("Olivia Owner");
-    let slug = create_org(&owner, "pro");
-    let alice = User::new("alice");
-
-    let invitation = post(&invitations(&slug))
-        .auth(&owner)
-        .json(&json!({"email": alice.email, "role": "member"}))
-        .send()
-        .ok(201);
-    assert_eq!(invitation["email"], alice.email);
+fn a_new_invitation_is_pending_names_its_inviter_and_lasts_seven_days() {
+    let Invited {
+        owner,
+        invitee,
+        invitation,
+        ..
+    } = invited();
+    assert_eq!(invitation["email"], invitee.email);
     assert_eq!(invitation["role"], "member");
     assert_eq!(invitation["status"], "pending");
     assert_eq!(invitation["email_delivery"], "sent");
@@ -36,12 +33,20 @@ fn the_whole_path_from_invitation_to_member() {
         roster::domain::Timestamp::parse_rfc3339(invitation["expires_at"].as_str().unwrap())
             .unwrap();
     assert_eq!(expires.0 - created.0, 604_800, "seven days by default");
+}
 
-    // One email, in Resend's format, with the link on its own line.
-    let emails = server().mail.wait_for(&alice.email, 1);
+#[test]
+fn the_email_reaches_the_provider_in_its_format_with_the_link_on_its_own_line() {
+    let Invited {
+        slug,
+        invitee,
+        token,
+        ..
+    } = invited();
+    let emails = server().mail.wait_for(&invitee.email, 1);
     assert_eq!(emails.len(), 1);
     let email = &emails[0];
-    assert_eq!(email.to, std::slice::from_ref(&alice.email));
+    assert_eq!(email.to, std::slice::from_ref(&invitee.email));
     assert_eq!(email.from, "Roster Tests <invites@test.roster>");
     assert_eq!(email.authorization.as_deref(), Some("Bearer re_test_key"));
     assert!(email
@@ -51,15 +56,33 @@ fn the_whole_path_from_invitation_to_member() {
     assert!(
         email.subject.contains("Olivia Owner") && email.subject.contains(&format!("Org {slug}"))
     );
-    let token = email.token();
     assert_eq!(email.link(), format!("{}/invite/{token}", server().base));
     assert!(email.html.contains(&token));
-    // The token is nowhere in the API's answers.
+}
+
+#[test]
+fn the_token_is_in_no_answer_of_the_api() {
+    let Invited {
+        owner,
+        slug,
+        invitation,
+        token,
+        ..
+    } = invited();
     assert!(!invitation.to_string().contains(&token));
     let listed = get(&invitations(&slug)).auth(&owner).send();
     assert!(!listed.text.contains(&token));
+}
 
-    // The preview, without signing in: no full address, no inviter email.
+#[test]
+fn the_preview_shows_the_invitation_but_neither_full_address() {
+    let Invited {
+        owner,
+        slug,
+        invitee,
+        invitation,
+        token,
+    } = invited();
     let preview = get(&format!("/v1/invitations/{token}")).send().ok(200);
     assert_eq!(preview["organization"]["slug"], slug);
     assert_eq!(preview["organization"]["name"], format!("Org {slug}"));
@@ -68,11 +91,14 @@ fn the_whole_path_from_invitation_to_member() {
     assert_eq!(preview["status"], "pending");
     assert_eq!(preview["expires_at"], invitation["expires_at"]);
     let hint = preview["email_hint"].as_str().unwrap();
-    assert!(hint.starts_with(&alice.email[..1]) && hint.contains("***@example.com"));
-    assert!(!preview.to_string().contains(&alice.email));
+    assert!(hint.starts_with(&invitee.email[..1]) && hint.contains("***@example.com"));
+    assert!(!preview.to_string().contains(&invitee.email));
     assert!(!preview.to_string().contains(&owner.email));
+}
 
-    // The landing page.
+#[test]
+fn the_landing_page_shows_the_invitation_uncached_and_locked_down() {
+    let Invited { slug, token, .. } = invited();
     let page = get(&format!("/invite/{token}")).send();
     assert_eq!(page.status, 200);
     assert!(page
@@ -92,24 +118,49 @@ fn the_whole_path_from_invitation_to_member() {
     assert!(page.text.contains(&format!(
         "https://app.test.roster/accept-invite?token={token}"
     )));
+}
 
-    // Accept: a member, a seat.
+#[test]
+fn accepting_makes_the_invitee_a_member_with_the_invited_role() {
+    let Invited {
+        owner,
+        slug,
+        invitee,
+        token,
+        ..
+    } = invited();
     let member = post(&format!("/v1/invitations/{token}/accept"))
-        .auth(&alice)
+        .auth(&invitee)
         .send()
         .ok(200);
-    assert_eq!(member["user_id"], alice.id);
-    assert_eq!(member["email"], alice.email);
+    assert_eq!(member["user_id"], invitee.id);
+    assert_eq!(member["email"], invitee.email);
     assert_eq!(member["role"], "member");
     assert_eq!(member["grants"], json!([]));
     assert_eq!(
         member_ids(&owner, &slug),
-        [owner.id.clone(), alice.id.clone()]
+        [owner.id.clone(), invitee.id.clone()]
     );
-    let org = get(&format!("/v1/orgs/{slug}")).auth(&alice).send().ok(200);
+    let org = get(&format!("/v1/orgs/{slug}"))
+        .auth(&invitee)
+        .send()
+        .ok(200);
     assert_eq!(org["role"], "member");
+}
 
-    // Used up.
+#[test]
+fn an_accepted_invitation_is_used_up_everywhere() {
+    let Invited {
+        owner,
+        slug,
+        invitee,
+        invitation,
+        token,
+    } = invited();
+    post(&format!("/v1/invitations/{token}/accept"))
+        .auth(&invitee)
+        .send()
+        .ok(200);
     let accepted = get(&format!("{}?status=accepted", invitations(&slug)))
         .auth(&owner)
         .send()
@@ -123,10 +174,14 @@ fn the_whole_path_from_invitation_to_member() {
     assert_eq!(page.status, 410);
     assert!(page.text.contains("already accepted"));
     post(&format!("/v1/invitations/{token}/accept"))
-        .auth(&alice)
+        .auth(&invitee)
         .send()
         .expect(410, "invitation_already_used");
-    assert_eq!(server().mail.to(&alice.email).len(), 1, "exactly one email");
+    assert_eq!(
+        server().mail.to(&invitee.email).len(),
+        1,
+        "exactly one email"
+    );
 }
 
 #[test]
@@ -855,4 +910,28 @@ fn everything_shown_on_the_page_is_escaped() {
     assert!(!page.text.contains("<script>alert"));
     assert!(!page.text.contains("<img src=x"));
     assert!(page.text.contains("&lt;img src=x onerror=alert(1)&gt;"));
+}
+
+/// Olivia Owner's new pro organization with one invitation, to a new person as a member,
+/// and the token of the email it sent.
+struct Invited {
+    owner: User,
+    slug: String,
+    invitee: User,
+    invitation: Value,
+    token: String,
+}
+
+fn invited() -> Invited {
+    let owner = User::new("Olivia Owner");
+    let slug = create_org(&owner, "pro");
+    let invitee = User::new("alice");
+    let (invitation, token) = invite(&owner, &slug, &invitee.email, "member");
+    Invited {
+        owner,
+        slug,
+        invitee,
+        invitation,
+        token,
+    }
 }

@@ -9,10 +9,12 @@
 //! canceled; every other state answers 410 with its own code. An invitation past its
 //! `expires_at` is expired at once, whether or not the scheduled job has marked it yet.
 
-use super::policy::grant_cap;
+use super::plan::{Plan, Seats};
+use super::policy::{authorize, grant_cap, Action, Actor};
 use super::problem::{Code, Problem};
 use super::time::Timestamp;
 use super::values::{Level, Role};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -132,6 +134,101 @@ pub fn resend_wait(previous_resend: Option<Timestamp>, now: Timestamp) -> Option
     (now.0 < ready).then(|| (ready - now.0) as u64)
 }
 
+/// A pending invitation already addressed to one of the addresses being invited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingInvitation {
+    pub id: String,
+    pub expires_at: Timestamp,
+}
+
+/// What the organization's state, read before inviting, says about the addresses asked
+/// for: its plan and seats, which addresses are members or invited already, which resources
+/// exist there.
+#[derive(Debug, Clone)]
+pub struct InviteFacts {
+    pub plan: Plan,
+    pub seats: Seats,
+    /// Members' email addresses.
+    pub members: HashSet<String>,
+    /// Pending invitations by email address.
+    pub pending: HashMap<String, PendingInvitation>,
+    /// Ids of the organization's resources among those the grants name.
+    pub resources: HashSet<String>,
+    pub now: Timestamp,
+}
+
+/// Decides invitations one by one against the same facts, remembering the addresses already
+/// admitted: a bulk list may name one twice, and only its first occurrence is invited.
+#[derive(Debug, Clone)]
+pub struct Admissions {
+    facts: InviteFacts,
+    admitted: HashSet<String>,
+}
+
+impl Admissions {
+    pub fn new(facts: InviteFacts) -> Admissions {
+        Admissions {
+            facts,
+            admitted: HashSet::new(),
+        }
+    }
+
+    /// Whether `actor` may invite `email` as `role` with `grants`. `Ok` carries the id of an
+    /// earlier pending invitation to the same address whose time ran out: the new one
+    /// replaces it.
+    pub fn admit(
+        &mut self,
+        actor: &Actor,
+        email: &str,
+        role: Role,
+        grants: &[(String, Level)],
+    ) -> Result<Option<String>, Problem> {
+        let facts = &self.facts;
+        authorize(actor, Action::Invite(role))?;
+        facts.plan.require_role(role)?;
+        check_grants(role, &grants.iter().map(|g| g.1).collect::<Vec<_>>())?;
+        if let Some((i, _)) = grants
+            .iter()
+            .enumerate()
+            .find(|(_, (id, _))| !facts.resources.contains(id))
+        {
+            return Err(Problem::invalid_field(
+                &format!("grants[{i}].resource_id"),
+                "is not a resource of this organization",
+            ));
+        }
+        if facts.members.contains(email) {
+            return Err(already_member(email));
+        }
+        let stale = match facts.pending.get(email) {
+            Some(p) if p.expires_at > facts.now => return Err(invitation_pending(email)),
+            Some(p) => Some(p.id.clone()),
+            None => None,
+        };
+        if !self.admitted.insert(email.to_owned()) {
+            return Err(invitation_pending(email));
+        }
+        facts.seats.require_free_seat()?;
+        Ok(stale)
+    }
+}
+
+/// `email` belongs to a member already.
+pub fn already_member(email: &str) -> Problem {
+    Problem::new(
+        Code::AlreadyMember,
+        format!("{email} is already a member of this organization."),
+    )
+}
+
+/// `email` has a pending invitation already (or an earlier item of the same list).
+pub fn invitation_pending(email: &str) -> Problem {
+    Problem::new(
+        Code::InvitationPending,
+        format!("{email} already has a pending invitation; resend it instead."),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,6 +309,176 @@ mod tests {
         assert_eq!(resend_wait(Some(NOW), NOW), Some(60));
         assert_eq!(resend_wait(Some(NOW.plus(-59)), NOW), Some(1));
         assert_eq!(resend_wait(Some(NOW.plus(-60)), NOW), None);
+    }
+
+    fn owner() -> Actor {
+        Actor::User {
+            id: "u".into(),
+            role: Role::Owner,
+        }
+    }
+
+    /// A business organization with seats to spare, `members` in it, nothing pending, and
+    /// resources `r1` and `r2`.
+    fn facts(members: &[&str]) -> InviteFacts {
+        InviteFacts {
+            plan: Plan::Business,
+            seats: Seats::new(Plan::Business, 0, members.len() as i64, 0),
+            members: members.iter().map(|m| (*m).to_owned()).collect(),
+            pending: HashMap::new(),
+            resources: ["r1", "r2"].map(str::to_owned).into(),
+            now: NOW,
+        }
+    }
+
+    fn code(result: Result<Option<String>, Problem>) -> Code {
+        result.unwrap_err().code
+    }
+
+    #[test]
+    fn a_member_cannot_be_invited_again() {
+        let mut admissions = Admissions::new(facts(&["ann@example.com"]));
+        let refused = admissions
+            .admit(&owner(), "ann@example.com", Role::Member, &[])
+            .unwrap_err();
+        assert_eq!(refused.code, Code::AlreadyMember);
+        assert!(refused.detail.contains("ann@example.com"));
+        assert_eq!(
+            admissions.admit(&owner(), "bob@example.com", Role::Member, &[]),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn a_live_pending_invitation_blocks_a_new_one_and_an_expired_one_is_replaced() {
+        let mut facts = facts(&[]);
+        for (email, id, expires_at) in [
+            ("live@example.com", "inv-live", NOW.plus(1)),
+            ("stale@example.com", "inv-stale", NOW),
+        ] {
+            let pending = PendingInvitation {
+                id: id.into(),
+                expires_at,
+            };
+            facts.pending.insert(email.into(), pending);
+        }
+        let mut admissions = Admissions::new(facts);
+        assert_eq!(
+            code(admissions.admit(&owner(), "live@example.com", Role::Member, &[])),
+            Code::InvitationPending
+        );
+        assert_eq!(
+            admissions.admit(&owner(), "stale@example.com", Role::Member, &[]),
+            Ok(Some("inv-stale".into()))
+        );
+    }
+
+    #[test]
+    fn whoever_may_not_invite_the_role_or_the_plan_lacks_it_is_refused() {
+        let admin = Actor::User {
+            id: "a".into(),
+            role: Role::Admin,
+        };
+        let mut admissions = Admissions::new(facts(&[]));
+        assert_eq!(
+            code(admissions.admit(&admin, "x@example.com", Role::Admin, &[])),
+            Code::Forbidden
+        );
+        let mut free = facts(&[]);
+        free.plan = Plan::Free;
+        free.seats = Seats::new(Plan::Free, 0, 0, 0);
+        assert_eq!(
+            code(Admissions::new(free).admit(&owner(), "x@example.com", Role::Viewer, &[])),
+            Code::RoleNotAvailable
+        );
+    }
+
+    #[test]
+    fn grants_must_suit_the_role_and_name_resources_of_the_organization() {
+        let mut admissions = Admissions::new(facts(&[]));
+        let grants = |ids: &[&str], level| {
+            ids.iter()
+                .map(|id| ((*id).to_owned(), level))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            code(admissions.admit(
+                &owner(),
+                "v@example.com",
+                Role::Viewer,
+                &grants(&["r1"], Level::Write)
+            )),
+            Code::GrantExceedsRole
+        );
+        let unknown = admissions
+            .admit(
+                &owner(),
+                "m@example.com",
+                Role::Member,
+                &grants(&["r1", "elsewhere", "r2"], Level::Read),
+            )
+            .unwrap_err();
+        assert_eq!(unknown.code, Code::InvalidRequest);
+        assert!(unknown
+            .errors
+            .iter()
+            .any(|e| e.field == "grants[1].resource_id"));
+        assert_eq!(
+            admissions.admit(
+                &owner(),
+                "m@example.com",
+                Role::Member,
+                &grants(&["r1", "r2"], Level::Admin)
+            ),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn a_full_organization_admits_nobody() {
+        let mut full = facts(&[]);
+        full.seats = Seats::new(Plan::Business, 0, 20, 0);
+        assert_eq!(
+            code(Admissions::new(full).admit(&owner(), "x@example.com", Role::Member, &[])),
+            Code::SeatLimitReached
+        );
+    }
+
+    proptest! {
+        /// In a bulk list, the first occurrence of each address is admitted and every repeat
+        /// is refused as pending, wherever it stands.
+        #[test]
+        fn a_bulk_list_admits_each_address_once(picks in prop::collection::vec(0usize..6, 1..40)) {
+            let emails: Vec<String> = picks.iter().map(|i| format!("p{i}@example.com")).collect();
+            let mut admissions = Admissions::new(facts(&[]));
+            let mut seen = HashSet::new();
+            for email in &emails {
+                let outcome = admissions.admit(&owner(), email, Role::Member, &[]);
+                if seen.insert(email.clone()) {
+                    prop_assert_eq!(outcome, Ok(None));
+                } else {
+                    prop_assert_eq!(code(outcome), Code::InvitationPending);
+                }
+            }
+        }
+
+        /// A member is refused wherever it stands in the list, and never counts as admitted.
+        #[test]
+        fn members_are_refused_anywhere_in_a_list(picks in prop::collection::vec(0usize..6, 1..40)) {
+            let mut admissions = Admissions::new(facts(&["p0@example.com", "p3@example.com"]));
+            let mut seen = HashSet::new();
+            for i in picks {
+                let email = format!("p{i}@example.com");
+                let outcome = admissions.admit(&owner(), &email, Role::Member, &[]);
+                if i == 0 || i == 3 {
+                    prop_assert_eq!(code(outcome), Code::AlreadyMember);
+                } else if seen.insert(i) {
+                    prop_assert_eq!(outcome, Ok(None));
+                } else {
+                    prop_assert_eq!(code(outcome), Code::InvitationPending);
+                }
+            }
+        }
     }
 
     proptest! {

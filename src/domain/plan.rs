@@ -53,8 +53,16 @@ const BUSINESS: PlanSpec = PlanSpec {
 
 impl Plan {
     pub const ALL: [Plan; 3] = [Plan::Free, Plan::Pro, Plan::Business];
-    /// The plans' names, as requests spell them.
-    pub const NAMES: &'static [&'static str] = &["free", "pro", "business"];
+    /// The plans' names, as requests spell them, in the order of [`ALL`](Self::ALL).
+    pub const NAMES: &'static [&'static str] = &{
+        let mut names = [""; Plan::ALL.len()];
+        let mut i = 0;
+        while i < names.len() {
+            names[i] = Plan::ALL[i].as_str();
+            i += 1;
+        }
+        names
+    };
 
     pub fn spec(self) -> &'static PlanSpec {
         match self {
@@ -64,7 +72,7 @@ impl Plan {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Plan::Free => "free",
             Plan::Pro => "pro",
@@ -465,8 +473,9 @@ mod tests {
             assert_eq!(spec.extra_seats, extra, "{plan}");
             assert_eq!(spec.credits, credits, "{plan}");
             assert_eq!(Plan::parse(plan.as_str()), Some(plan));
-            assert!(Plan::NAMES.contains(&plan.as_str()));
         }
+        // Requests spell the plans this way, and errors list them in this order.
+        assert_eq!(Plan::NAMES, ["free", "pro", "business"]);
         assert_eq!(SEAT_PRICE_CENTS, 500);
     }
 

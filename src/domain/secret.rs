@@ -8,6 +8,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
 
@@ -106,18 +107,31 @@ impl ApiKeySecret {
     }
 }
 
-/// A webhook signing secret: `whsec_` and 43 base64url characters.
-pub fn webhook_secret() -> Result<String, NoEntropy> {
-    random_b64().map(|s| format!("whsec_{s}"))
-}
+/// A webhook signing secret: `whsec_` and 43 base64url characters. The endpoint's creator
+/// sees it once; the store keeps it, since signing needs the secret itself.
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub struct WebhookSecret(String);
 
-/// The `Roster-Signature` header value for a webhook body sent at `unix_time`.
-pub fn webhook_signature(secret: &str, unix_time: i64, body: &str) -> String {
-    let signed = format!("{unix_time}.{body}");
-    format!(
-        "t={unix_time},v1={}",
-        hmac_sha256_hex(secret.as_bytes(), signed.as_bytes())
-    )
+impl WebhookSecret {
+    pub const PREFIX: &'static str = "whsec_";
+
+    pub fn generate() -> Result<WebhookSecret, NoEntropy> {
+        random_b64().map(|s| WebhookSecret(format!("{}{s}", Self::PREFIX)))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The `Roster-Signature` header value for a webhook body sent at `unix_time`.
+    pub fn sign(&self, unix_time: i64, body: &str) -> String {
+        let signed = format!("{unix_time}.{body}");
+        format!(
+            "t={unix_time},v1={}",
+            hmac_sha256_hex(self.0.as_bytes(), signed.as_bytes())
+        )
+    }
 }
 
 #[cfg(test)]
@@ -171,8 +185,19 @@ mod tests {
 
     #[test]
     fn webhook_signature_format() {
-        let sig = webhook_signature("whsec_test", 1_700_000_000, "{\"a\":1}");
+        let secret = WebhookSecret("whsec_test".into());
+        let sig = secret.sign(1_700_000_000, "{\"a\":1}");
         let expected = hmac_sha256_hex(b"whsec_test", b"1700000000.{\"a\":1}");
         assert_eq!(sig, format!("t=1700000000,v1={expected}"));
+    }
+
+    #[test]
+    fn webhook_secrets_are_32_random_bytes_and_read_back_as_stored() {
+        let s = WebhookSecret::generate().unwrap();
+        let random = s.expose().strip_prefix("whsec_").unwrap();
+        assert_eq!(URL_SAFE_NO_PAD.decode(random).unwrap().len(), 32);
+        assert_ne!(s.expose(), WebhookSecret::generate().unwrap().expose());
+        let stored: WebhookSecret = serde_json::from_str(&format!("\"{}\"", s.expose())).unwrap();
+        assert_eq!(stored.expose(), s.expose());
     }
 }

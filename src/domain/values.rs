@@ -291,8 +291,18 @@ pub enum Level {
 
 impl Level {
     pub const ALL: [Level; 3] = [Level::Read, Level::Write, Level::Admin];
+    /// The levels' names, as requests spell them, in the order of [`ALL`](Self::ALL).
+    pub const NAMES: &'static [&'static str] = &{
+        let mut names = [""; Level::ALL.len()];
+        let mut i = 0;
+        while i < names.len() {
+            names[i] = Level::ALL[i].as_str();
+            i += 1;
+        }
+        names
+    };
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Level::Read => "read",
             Level::Write => "write",
@@ -465,6 +475,7 @@ mod tests {
             assert_eq!(Level::parse(l.as_str()), Some(l));
             assert_eq!(Level::from_rank(l.rank()), Some(l));
         }
+        assert_eq!(Level::NAMES, ["read", "write", "admin"]);
         assert!(Level::Read < Level::Write && Level::Write < Level::Admin);
         assert_eq!(Role::parse("Owner"), None);
     }

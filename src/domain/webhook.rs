@@ -334,12 +334,10 @@ mod tests {
     #[test]
     fn the_readme_signature_example() {
         let body = r#"{"created_at":"2026-11-23T10:00:00Z","data":{"name":"Acme Robotics"},"id":"5f0c6f1e-8d7a-4b7e-9a51-2a4c3e1d9b70","organization":{"id":"0b8e2f4a-3c1d-4e5f-8a9b-7c6d5e4f3a2b","slug":"acme"},"type":"organization.updated"}"#;
+        let secret: crate::domain::secret::WebhookSecret =
+            serde_json::from_str(r#""whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8""#).unwrap();
         assert_eq!(
-            crate::domain::secret::webhook_signature(
-                "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
-                1_795_428_000,
-                body
-            ),
+            secret.sign(1_795_428_000, body),
             "t=1795428000,v1=d326fa4b1bd73f7a407fbe8d08963cf15c47727e32eda3d31c0313ceebb3a2fa"
         );
     }

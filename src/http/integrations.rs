@@ -13,7 +13,7 @@ use crate::api::integrations::{
 use crate::api::WebhookEvent;
 use crate::domain::event::{EventType, WEBHOOK_EVENTS};
 use crate::domain::policy::{authorize, Action, Scope};
-use crate::domain::secret::{webhook_secret, ApiKeySecret};
+use crate::domain::secret::{ApiKeySecret, WebhookSecret};
 use crate::domain::values::{is_id, Name};
 use crate::domain::webhook::WebhookUrl;
 use crate::domain::{Problem, Timestamp};
@@ -168,13 +168,13 @@ pub async fn create_webhook(ctx: &Ctx) -> Answer {
     let url = body.required("url", string(|s| WebhookUrl::parse(s, allow_local)));
     let events = body.required("events", names(webhook_event, &event_names, 1));
     let (url, events) = body.finish((url, events))?;
-    let secret = webhook_secret().map_err(|_| Problem::internal())?;
+    let secret = WebhookSecret::generate().map_err(|_| Problem::internal())?;
     let hook = store::webhooks::create(&ctx.db, &caller, &url, &events, &secret, ctx.now).await?;
     json(
         201,
         &NewWebhook {
             webhook: webhook_of(&hook)?,
-            secret,
+            secret: secret.expose().to_owned(),
         },
     )
 }

@@ -8,21 +8,23 @@ use super::{json, no_content, Answer, Ctx};
 use crate::api::invitations::{
     BulkInvitationResult, BulkInvitationResults, EmailDelivery, Invitation, InvitedBy,
 };
-use crate::domain::invitation::{check_grants, parse_invitation_role, resend_wait, Status};
-use crate::domain::plan::{Plan, Seats};
+use crate::domain::invitation::{
+    already_member, invitation_pending, parse_invitation_role, resend_wait, Admissions,
+    InviteFacts, PendingInvitation, Status,
+};
+use crate::domain::plan::Seats;
 use crate::domain::policy::{authorize, Action};
 use crate::domain::secret::InviteToken;
 use crate::domain::values::{is_id, Email, Level, Role};
 use crate::domain::{Code, FieldError, Problem, Timestamp};
-use crate::email::{self, Delivery};
-use crate::store::invitations::{
-    self as store, FirstDelivery, InvitationRow, Inviter, NewInvitation, SeatCheck,
-};
-use crate::store::kv::{Preview, PreviewOrg};
+use crate::invite_mail::{self, InvitationMail};
+use crate::store::invitations::{self as store, InvitationRow, Inviter, NewInvitation, SeatCheck};
+use crate::store::kv::PreviewOrg;
+use crate::store::outbox::FirstSend;
 use crate::store::principal::Caller;
 use crate::store::Batch;
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// Most invitations one bulk request may carry.
 pub const BULK_LIMIT: usize = 100;
@@ -65,7 +67,7 @@ fn parse_grants(items: Vec<Value>, errors: &mut Vec<FieldError>) -> Vec<(String,
         };
         let mut fields = Fields::from_map(map);
         let resource = fields.required("resource_id", string(|s| Ok(s.to_owned())));
-        let level = fields.required("level", one_of(Level::parse, &["read", "write", "admin"]));
+        let level = fields.required("level", one_of(Level::parse, Level::NAMES));
         for e in fields.into_errors() {
             errors.push(FieldError::new(
                 format!("grants[{i}].{}", e.field),
@@ -86,81 +88,6 @@ fn read_item(body: &mut Fields) -> (Option<Email>, Option<Role>, Option<Vec<Valu
         .optional("grants", array(100))
         .map(Option::unwrap_or_default);
     (email, role, grants)
-}
-
-/// What the state read says about the addresses being invited.
-struct Judge<'a> {
-    caller: &'a Caller,
-    plan: Plan,
-    seats: Seats,
-    members: HashSet<String>,
-    pending: HashMap<String, store::PendingRow>,
-    resources: HashSet<String>,
-    expires_at: Timestamp,
-    now: Timestamp,
-    /// Addresses already admitted by this request (a bulk list may repeat one).
-    admitted: HashSet<String>,
-}
-
-impl Judge<'_> {
-    /// Decides one invitation: the token is minted only for those that pass.
-    fn judge(&mut self, item: Item) -> Result<(NewInvitation, InviteToken), Problem> {
-        authorize(&self.caller.actor, Action::Invite(item.role))?;
-        self.plan.require_role(item.role)?;
-        check_grants(
-            item.role,
-            &item.grants.iter().map(|g| g.1).collect::<Vec<_>>(),
-        )?;
-        if let Some((i, _)) = item
-            .grants
-            .iter()
-            .enumerate()
-            .find(|(_, (id, _))| !self.resources.contains(id))
-        {
-            return Err(Problem::invalid_field(
-                &format!("grants[{i}].resource_id"),
-                "is not a resource of this organization",
-            ));
-        }
-        let email = item.email.as_str();
-        if self.members.contains(email) {
-            return Err(Problem::new(
-                Code::AlreadyMember,
-                format!("{email} is already a member of this organization."),
-            ));
-        }
-        let stale = match self.pending.get(email) {
-            Some(p) if Timestamp(p.expires_at) > self.now => {
-                return Err(pending_problem(email));
-            }
-            Some(p) => Some(p.id.clone()),
-            None => None,
-        };
-        if !self.admitted.insert(email.to_owned()) {
-            return Err(pending_problem(email));
-        }
-        self.seats.require_free_seat()?;
-        let token = InviteToken::generate().map_err(|_| Problem::internal())?;
-        Ok((
-            NewInvitation {
-                id: crate::domain::values::new_id(),
-                email: item.email,
-                role: item.role,
-                grants: item.grants,
-                token_digest: token.digest(),
-                expires_at: self.expires_at,
-                replaces_expired: stale,
-            },
-            token,
-        ))
-    }
-}
-
-fn pending_problem(email: &str) -> Problem {
-    Problem::new(
-        Code::InvitationPending,
-        format!("{email} already has a pending invitation; resend it instead."),
-    )
 }
 
 /// `POST /v1/orgs/{slug}/invitations` `{email, role, grants?}`
@@ -276,45 +203,64 @@ async fn invite(
     authorize(&caller.actor, Action::Invite(Role::Member))?;
     let plan = caller.org.plan()?;
     let seats_used = results.first(state.seats_used)?.map_or(0, |c| c.n);
-    let mut judge = Judge {
-        caller: &caller,
+    let seats = Seats::new(plan, caller.org.extra_seats, seats_used, 0);
+    let pending = results.all(state.pending)?;
+    let stale_digests: Vec<String> = pending.iter().map(|p| p.token_hash.clone()).collect();
+    let mut admissions = Admissions::new(InviteFacts {
         plan,
-        seats: Seats::new(plan, caller.org.extra_seats, seats_used, 0),
+        seats,
         members: results
             .all(state.members)?
             .into_iter()
             .map(|r| r.email)
             .collect(),
-        pending: results
-            .all(state.pending)?
+        pending: pending
             .into_iter()
-            .map(|p| (p.email.clone(), p))
+            .map(|p| {
+                let invitation = PendingInvitation {
+                    id: p.id,
+                    expires_at: Timestamp(p.expires_at),
+                };
+                (p.email, invitation)
+            })
             .collect(),
         resources: results
             .all(state.resources)?
             .into_iter()
             .map(|r| r.id)
             .collect(),
-        expires_at: ctx.now.plus(ctx.cfg.invite_ttl_seconds),
         now: ctx.now,
-        admitted: HashSet::new(),
-    };
+    });
+    let expires_at = ctx.now.plus(ctx.cfg.invite_ttl_seconds);
     let judged: Vec<Result<(NewInvitation, InviteToken), Problem>> = items
         .into_iter()
-        .map(|item| item.and_then(|item| judge.judge(item)))
-        .collect();
-    let stale_digests: Vec<String> = judge
-        .pending
-        .values()
-        .map(|p| p.token_hash.clone())
+        .map(|item| {
+            let item = item?;
+            let stale =
+                admissions.admit(&caller.actor, item.email.as_str(), item.role, &item.grants)?;
+            // The token is minted only for those admitted.
+            let token = InviteToken::generate().map_err(|_| Problem::internal())?;
+            Ok((
+                NewInvitation {
+                    id: crate::domain::values::new_id(),
+                    email: item.email,
+                    role: item.role,
+                    grants: item.grants,
+                    token_digest: token.digest(),
+                    expires_at,
+                    replaces_expired: stale,
+                },
+                token,
+            ))
+        })
         .collect();
     let seats = SeatCheck {
         org_id: &caller.org.id,
         plan: &caller.org.plan,
         extra_seats: caller.org.extra_seats,
-        total: judge.seats.total,
+        total: seats.total,
     };
-    let delivery = first_delivery(ctx);
+    let delivery = first_send(ctx);
     let inviter = Inviter::of(&caller);
     let admitted: Vec<&NewInvitation> = judged
         .iter()
@@ -348,10 +294,6 @@ async fn invite(
             Err(problem) => Err(problem),
             Ok((new, token)) => match created.remove(&new.id) {
                 Some(Ok(row)) => {
-                    let preview = Preview::new(&row, org.clone(), ctx.now);
-                    ctx.kv
-                        .remember_invitation(&new.token_digest, &preview, ctx.now)
-                        .await;
                     to_send.push((row.clone(), token));
                     Ok(row)
                 }
@@ -360,7 +302,16 @@ async fn invite(
             },
         });
     }
-    let deliveries = send_first_emails(ctx, &caller, to_send).await;
+    let mails: Vec<InvitationMail> = to_send
+        .iter()
+        .map(|(row, token)| InvitationMail {
+            invitation: row,
+            org: &org,
+            token,
+            replaces: None,
+        })
+        .collect();
+    let deliveries = invite_mail::send_first(&ctx.kv, &ctx.cfg, &ctx.db, &mails, ctx.now).await;
     Ok(outcomes
         .into_iter()
         .map(|outcome| {
@@ -381,7 +332,7 @@ async fn write(
     seats: &SeatCheck<'_>,
     inviter: &Inviter<'_>,
     invitations: &[&NewInvitation],
-    delivery: FirstDelivery,
+    delivery: FirstSend,
 ) -> Result<Vec<InvitationRow>, Problem> {
     let mut batch = crate::store::principal::write_batch(caller);
     store::create(
@@ -399,79 +350,25 @@ async fn write(
 }
 
 /// Whether a new invitation's email goes to the provider or, without one, to the log.
-fn first_delivery(ctx: &Ctx) -> FirstDelivery {
+fn first_send(ctx: &Ctx) -> FirstSend {
     if ctx.cfg.email.api_url.is_some() {
-        FirstDelivery::Provider
+        FirstSend::Provider
     } else {
-        FirstDelivery::Log
+        FirstSend::Log
     }
 }
 
 /// A guard's refusal, with a detail naming the address.
 fn explain_guard(problem: Problem, email: &str) -> Problem {
     match problem.code {
-        Code::AlreadyMember => Problem::new(
-            Code::AlreadyMember,
-            format!("{email} is already a member of this organization."),
-        ),
-        Code::InvitationPending => pending_problem(email),
+        Code::AlreadyMember => already_member(email),
+        Code::InvitationPending => invitation_pending(email),
         Code::SeatLimitReached => Problem::new(
             Code::SeatLimitReached,
             "All seats are taken. Remove a member, buy extra seats or upgrade the plan.",
         ),
         _ => problem,
     }
-}
-
-/// Sends the first email of each new or resent invitation during the request, and records
-/// which went out; those that did not stay queued for the scheduled job. Returns each
-/// invitation's `email_delivery`.
-async fn send_first_emails(
-    ctx: &Ctx,
-    caller: &Caller,
-    invitations: Vec<(InvitationRow, InviteToken)>,
-) -> HashMap<String, &'static str> {
-    let sends = invitations.iter().map(|(row, token)| async move {
-        let (message, key) = email::compose(
-            &ctx.cfg.public_url,
-            &row.id,
-            token,
-            &email::Invite {
-                org_name: &caller.org.name,
-                org_logo_url: caller.org.logo_url.as_deref(),
-                inviter_name: row.inviter_name.as_deref(),
-                role: &row.role,
-                expires_at: Timestamp(row.expires_at),
-            },
-        );
-        (
-            row.id.as_str(),
-            email::send(&ctx.cfg.email, &row.email, &message, &key).await,
-        )
-    });
-    let results = futures_util::future::join_all(sends).await;
-    let mut outcome = HashMap::new();
-    let (mut sent, mut failed, mut reason) = (Vec::new(), Vec::new(), String::new());
-    for (id, delivery) in &results {
-        let state = match delivery {
-            Delivery::Sent => {
-                sent.push(*id);
-                "sent"
-            }
-            Delivery::Logged => "logged",
-            Delivery::Failed(why) => {
-                worker::console_warn!("invitation {id}: email not sent ({why}); queued for retry");
-                failed.push(*id);
-                why.clone_into(&mut reason);
-                "queued"
-            }
-        };
-        outcome.insert((*id).to_owned(), state);
-    }
-    if let Err(e) = store::record_first_delivery(&ctx.db, &sent, &failed, &reason, ctx.now).await {
-        worker::console_error!("recording email delivery failed: {e}");
-    }
-    outcome
 }
 
 /// Reads the organization's invitation `{id}` with the caller's standing.
@@ -545,7 +442,7 @@ pub async fn resend(ctx: &Ctx) -> Answer {
     let token = InviteToken::generate().map_err(|_| Problem::internal())?;
     let digest = token.digest();
     let expires_at = ctx.now.plus(ctx.cfg.invite_ttl_seconds);
-    let delivery = first_delivery(ctx);
+    let delivery = first_send(ctx);
     let mut batch = Batch::new();
     store::resend(
         &mut batch, &caller, &row, &digest, expires_at, delivery, ctx.now,
@@ -556,14 +453,13 @@ pub async fn resend(ctx: &Ctx) -> Answer {
         _ => p,
     })?;
     let mut fresh = results.first(fresh)?.ok_or_else(Problem::internal)?;
-    ctx.kv
-        .forget_invitations(std::slice::from_ref(&row.token_hash))
-        .await;
-    let org = PreviewOrg::from(&caller.org);
-    ctx.kv
-        .remember_invitation(&digest, &Preview::new(&fresh, org, ctx.now), ctx.now)
-        .await;
-    let deliveries = send_first_emails(ctx, &caller, vec![(fresh.clone(), token)]).await;
+    let mail = InvitationMail {
+        invitation: &fresh,
+        org: &PreviewOrg::from(&caller.org),
+        token: &token,
+        replaces: Some(&row.token_hash),
+    };
+    let deliveries = invite_mail::send_first(&ctx.kv, &ctx.cfg, &ctx.db, &[mail], ctx.now).await;
     if let Some(delivery) = deliveries.get(&fresh.id) {
         fresh.email_delivery = (*delivery).to_owned();
     }

@@ -12,7 +12,8 @@ use crate::domain::secret::InviteToken;
 use crate::domain::values::{is_id, Role};
 use crate::domain::{Code, Problem, Timestamp};
 use crate::pages::{self, PendingInvite, Unusable};
-use crate::store::invitations::{self as store, InviteeView, SeatCheck};
+use crate::store::invitations::SeatCheck;
+use crate::store::invitee::{self as store, InviteeView};
 use crate::store::kv::{Preview, PreviewOrg};
 use crate::store::Batch;
 use worker::Response;
@@ -124,37 +125,42 @@ fn html(status: u16, body: &str) -> Answer {
     Ok(response)
 }
 
-/// How the invitation was reached: by the link's token, or by id from the signed-in
+/// How the invitation is looked up: by the link's token, or by id from the signed-in
 /// user's own list.
-enum By {
+enum Lookup {
     Token(InviteToken),
     Id(String),
 }
 
 /// Reads the invitation (with the user upserted first), or 404.
-async fn load(ctx: &Ctx, identity: &Identity, by: &By) -> Result<InviteeView, Problem> {
+async fn load(ctx: &Ctx, identity: &Identity, by: &Lookup) -> Result<InviteeView, Problem> {
     let mut batch = Batch::new();
     crate::store::principal::upsert_user(&mut batch, identity, ctx.now);
     let view = match by {
-        By::Token(token) => store::view_by_token(&mut batch, &token.digest(), &identity.user_id),
-        By::Id(id) => store::view_by_id(&mut batch, id, &identity.user_id),
+        Lookup::Token(token) => {
+            store::view_by_token(&mut batch, &token.digest(), &identity.user_id)
+        }
+        Lookup::Id(id) => store::view_by_id(&mut batch, id, &identity.user_id),
     };
     let view = batch.run(&ctx.db).await?.first(view)?.ok_or_else(unknown)?;
     // By id, an invitation addressed to someone else does not exist for this caller.
-    if matches!(by, By::Id(_)) && identity.email.as_deref() != Some(view.invitation.email.as_str())
+    if matches!(by, Lookup::Id(_))
+        && identity.email.as_deref() != Some(view.invitation.email.as_str())
     {
         return Err(unknown());
     }
     Ok(view)
 }
 
-fn by_token(ctx: &Ctx) -> Result<By, Problem> {
-    token(ctx).map(By::Token)
+fn by_token(ctx: &Ctx) -> Result<Lookup, Problem> {
+    token(ctx).map(Lookup::Token)
 }
 
-fn by_id(ctx: &Ctx) -> Result<By, Problem> {
+fn by_id(ctx: &Ctx) -> Result<Lookup, Problem> {
     let id = ctx.param("id");
-    is_id(id).then(|| By::Id(id.to_owned())).ok_or_else(unknown)
+    is_id(id)
+        .then(|| Lookup::Id(id.to_owned()))
+        .ok_or_else(unknown)
 }
 
 /// An invitation the signed-in person may answer: read (with the user upserted), still
@@ -165,7 +171,7 @@ struct Answerable {
     digest: Option<String>,
 }
 
-async fn answerable(ctx: &Ctx, by: Result<By, Problem>) -> Result<Answerable, Problem> {
+async fn answerable(ctx: &Ctx, by: Result<Lookup, Problem>) -> Result<Answerable, Problem> {
     let identity = auth::user(ctx).await?;
     let by = by?;
     let view = load(ctx, &identity, &by).await?;
@@ -176,8 +182,8 @@ async fn answerable(ctx: &Ctx, by: Result<By, Problem>) -> Result<Answerable, Pr
         identity.email_verified,
     )?;
     let digest = match &by {
-        By::Token(token) => Some(token.digest()),
-        By::Id(_) => None,
+        Lookup::Token(token) => Some(token.digest()),
+        Lookup::Id(_) => None,
     };
     Ok(Answerable {
         identity,
@@ -194,7 +200,7 @@ fn already_member() -> Problem {
 }
 
 /// Accepts: one read, then one guarded batch that takes the seat.
-async fn accept(ctx: &Ctx, by: Result<By, Problem>) -> Answer {
+async fn accept(ctx: &Ctx, by: Result<Lookup, Problem>) -> Answer {
     let Answerable {
         identity,
         view,
@@ -243,7 +249,7 @@ async fn accept(ctx: &Ctx, by: Result<By, Problem>) -> Answer {
     json(200, &member_of(&row)?)
 }
 
-async fn decline(ctx: &Ctx, by: Result<By, Problem>) -> Answer {
+async fn decline(ctx: &Ctx, by: Result<Lookup, Problem>) -> Answer {
     let Answerable {
         identity,
         view,

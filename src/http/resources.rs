@@ -14,7 +14,6 @@ use crate::store::members::{self, MemberRow};
 use crate::store::principal::Caller;
 use crate::store::resources::{self as store, ResourceRow};
 
-const LEVEL_NAMES: &[&str] = &["read", "write", "admin"];
 const KIND_MAX_CHARS: usize = 50;
 
 /// The resource, with the caller's level on it.
@@ -165,7 +164,7 @@ async fn grant_target(ctx: &Ctx) -> Result<(Caller, ResourceRow, MemberRow), Pro
 /// `PUT /v1/orgs/{slug}/resources/{id}/grants/{user_id}` `{level}`
 pub async fn put_grant(ctx: &Ctx) -> Answer {
     let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
-    let level = body.required("level", one_of(Level::parse, LEVEL_NAMES));
+    let level = body.required("level", one_of(Level::parse, Level::NAMES));
     let (level,) = body.finish((level,))?;
     let (caller, row, member) = grant_target(ctx).await?;
     check_grant(member.role()?, level)?;
@@ -210,7 +209,7 @@ pub async fn authorize(ctx: &Ctx) -> Answer {
         }),
     );
     let resource_id = body.optional("resource_id", string(|s| Ok(s.to_owned())));
-    let level = body.optional("level", one_of(Level::parse, LEVEL_NAMES));
+    let level = body.optional("level", one_of(Level::parse, Level::NAMES));
     let (user_id, permission, resource_id, level) =
         body.finish((user_id, permission, resource_id, level))?;
 

@@ -161,7 +161,12 @@ async fn answer(
         background,
     };
     let answer = dispatch(&ctx, route).await;
-    crate::webhooks::deliver_queued(&ctx);
+    crate::webhooks::deliver_queued(
+        &ctx.background,
+        &ctx.env,
+        &ctx.cfg,
+        ctx.db.take_queued_deliveries(),
+    );
     if let Err(problem) = &answer {
         if problem.code == Code::Internal {
             worker::console_error!("{method} {path}: answered 500");

@@ -392,14 +392,18 @@ pub fn ledger(batch: &mut Batch, slug: &str, after_seq: i64, limit: i64) -> Rows
 
 /// An organization whose period has ended, with its seats used.
 #[derive(Debug, Deserialize)]
-pub struct Due {
+pub struct EndedPeriod {
     #[serde(flatten)]
     pub org: OrgRow,
     pub members: i64,
 }
 
 /// Up to `limit` organizations whose period ended by `now`, longest overdue first.
-pub async fn due_for_roll(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<Due>, Problem> {
+pub async fn due_for_roll(
+    db: &Db,
+    now: Timestamp,
+    limit: i64,
+) -> Result<Vec<EndedPeriod>, Problem> {
     db.all(sql!(
         "SELECT o.id, o.slug, o.name, o.logo_url, o.plan, o.extra_seats, o.extra_seats_next,
                 o.period_anchor, o.period_start, o.period_end, o.credits_used, o.created_at,
@@ -415,7 +419,7 @@ pub async fn due_for_roll(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<Due
 
 /// Rolls one organization's period. `Ok(false)` when a request or another run rolled it
 /// (or its seats moved) first; the next run looks again.
-pub async fn roll_due(db: &Db, due: &Due, now: Timestamp) -> Result<bool, Problem> {
+pub async fn roll_due(db: &Db, due: &EndedPeriod, now: Timestamp) -> Result<bool, Problem> {
     let Some(r) = Roll::at(&due.org, due.members, now)?.1 else {
         return Ok(false);
     };

@@ -1,24 +1,25 @@
-//! Invitations: creation, resend and cancel on the organization's side; preview, accept
-//! and decline on the invitee's side; expiry by the scheduled job.
+//! Invitations on the organization's side: creation, listing, resend and cancel; new
+//! tokens for retried emails and expiry by the scheduled job. The invitee's side (preview,
+//! accept, decline) is in `invitee`, their emails' outbox rows in `outbox`.
 //!
 //! D1 keeps each invitation with the SHA-256 of its token; the token itself exists only in
-//! the email. Accepting is one batch whose guards restate every condition the request
-//! checked (still pending, same token, not yet a member, a seat free on an unchanged plan),
-//! so concurrent accepts can neither exceed the seats nor turn one token into two members.
+//! the email. Every write restates the conditions the request checked as guards (still
+//! pending with the same token, not yet a member, a seat free on an unchanged plan).
 
 use super::audit::{self, By, Change};
+use super::grants;
+use super::outbox::{drop_queued_emails, FirstSend};
 use super::principal::{self, Caller};
-use super::{Arg, Batch, Db, Rows};
+use super::{Batch, Db, Rows};
 use crate::api::events::{
-    EventData, InvitationAcceptedData, InvitationCanceledData, InvitationCreatedData,
-    InvitationDeclinedData, InvitationExpiredData, InvitationResentData, MemberAddedData,
+    InvitationCanceledData, InvitationCreatedData, InvitationExpiredData, InvitationResentData,
 };
 use crate::domain::invitation::Status;
-use crate::domain::values::{new_id, Email, Level, Role};
+use crate::domain::values::{Email, Level, Role};
 use crate::domain::{Code, Problem, Timestamp};
 use crate::{guard, sql};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Columns of [`InvitationRow`] (statement text must be static, hence a macro).
 macro_rules! invitation_columns {
@@ -28,6 +29,7 @@ macro_rules! invitation_columns {
          i.email_delivery, i.created_at, i.expires_at, i.resent_at, i.accepted_at"
     };
 }
+pub(super) use invitation_columns;
 
 /// An invitation as stored.
 #[derive(Debug, Clone, Deserialize)]
@@ -65,77 +67,8 @@ impl InvitationRow {
 
     /// The grants the invitation carries.
     pub fn grants(&self) -> Vec<(String, Level)> {
-        parse_grants(&self.grants)
+        grants::decode(&self.grants)
     }
-}
-
-/// Grants as stored in JSON: `[{"resource_id": "…", "level": 1}]`.
-pub fn parse_grants(json: &str) -> Vec<(String, Level)> {
-    #[derive(Deserialize)]
-    struct Grant {
-        resource_id: String,
-        level: i64,
-    }
-    serde_json::from_str::<Vec<Grant>>(json)
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|g| Level::from_rank(g.level).map(|l| (g.resource_id, l)))
-        .collect()
-}
-
-fn grants_json(grants: &[(String, Level)]) -> String {
-    Value::from(
-        grants
-            .iter()
-            .map(|(id, level)| json!({"resource_id": id, "level": level.rank()}))
-            .collect::<Vec<_>>(),
-    )
-    .to_string()
-}
-
-/// An invitation with what its invitee sees of the organization, and the invitee's
-/// standing there (for accept).
-#[derive(Debug, Clone, Deserialize)]
-pub struct InviteeView {
-    #[serde(flatten)]
-    pub invitation: InvitationRow,
-    pub org_slug: String,
-    pub org_name: String,
-    pub org_logo_url: Option<String>,
-    pub org_plan: String,
-    pub org_extra_seats: i64,
-    pub seats_used: i64,
-    pub is_member: i64,
-}
-
-/// The statement reading an [`InviteeView`], found by `?1` through `$key`, for user `?2`.
-macro_rules! invitee_view {
-    ($key:literal) => {
-        concat!(
-            "SELECT ",
-            invitation_columns!(),
-            ", o.slug AS org_slug, o.name AS org_name, o.logo_url AS org_logo_url,
-               o.plan AS org_plan, o.extra_seats AS org_extra_seats,
-               (SELECT count(*) FROM memberships m WHERE m.org_id = i.org_id) AS seats_used,
-               EXISTS (SELECT 1 FROM memberships m
-                        WHERE m.org_id = i.org_id AND m.user_id = ?2) AS is_member
-             FROM invitations i JOIN orgs o ON o.id = i.org_id
-            WHERE ",
-            $key,
-            " = ?1"
-        )
-    };
-}
-
-/// Adds the read of the invitation whose token has digest `digest`, for `user_id` (pass
-/// "" when nobody is signed in).
-pub fn view_by_token(batch: &mut Batch, digest: &str, user_id: &str) -> Rows<InviteeView> {
-    batch.query(sql!(invitee_view!("i.token_hash"), digest, user_id))
-}
-
-/// Adds the read of invitation `id`, for `user_id`.
-pub fn view_by_id(batch: &mut Batch, id: &str, user_id: &str) -> Rows<InviteeView> {
-    batch.query(sql!(invitee_view!("i.id"), id, user_id))
 }
 
 /// The state an organization must still be in for a new member to take a seat: the plan
@@ -147,7 +80,7 @@ pub struct SeatCheck<'a> {
     pub total: i64,
 }
 
-fn guard_seat(batch: &mut Batch, seats: &SeatCheck<'_>) {
+pub(super) fn guard_seat(batch: &mut Batch, seats: &SeatCheck<'_>) {
     guard!(
         batch,
         Code::Conflict,
@@ -169,7 +102,12 @@ fn guard_seat(batch: &mut Batch, seats: &SeatCheck<'_>) {
 /// Guards that invitation `id` is still the pending invitation the request read: not
 /// accepted, declined or canceled meanwhile, not expired, and (when reached by its link)
 /// still carrying the same token.
-fn guard_still_pending(batch: &mut Batch, id: &str, digest: Option<&str>, now: Timestamp) {
+pub(super) fn guard_still_pending(
+    batch: &mut Batch,
+    id: &str,
+    digest: Option<&str>,
+    now: Timestamp,
+) {
     guard!(
         batch,
         Code::InvitationAlreadyUsed,
@@ -199,16 +137,6 @@ fn guard_still_pending(batch: &mut Batch, id: &str, digest: Option<&str>, now: T
             digest,
         );
     }
-}
-
-/// Takes invitation emails off the outbox (the invitation was used, canceled or resent).
-fn drop_queued_emails(batch: &mut Batch, invitation_id: &str, now: Timestamp) {
-    batch.push(sql!(
-        "UPDATE outbox SET status = 'dropped', done_at = ?2
-          WHERE kind = 'email' AND subject_id = ?1 AND status = 'pending'",
-        invitation_id,
-        now.0,
-    ));
 }
 
 /// Who sent an invitation.
@@ -320,35 +248,6 @@ pub struct NewInvitation {
     pub replaces_expired: Option<String>,
 }
 
-/// Where the first email of a new invitation goes: the provider (tried during the request,
-/// with the outbox row held so the job does not race it) or the log.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum FirstDelivery {
-    Provider,
-    Log,
-}
-
-impl FirstDelivery {
-    /// The invitation's `email_delivery` until the attempt's outcome is known.
-    fn initial_state(self) -> &'static str {
-        match self {
-            FirstDelivery::Provider => "queued",
-            FirstDelivery::Log => "logged",
-        }
-    }
-
-    /// Queues the invitation's email in the outbox, when there is a provider to retry.
-    fn queue(self, batch: &mut Batch, org_id: &str, invitation_id: &str, now: Timestamp) {
-        if self == FirstDelivery::Provider {
-            queue_email(batch, org_id, invitation_id, now);
-        }
-    }
-}
-
-/// How long the request that creates or resends an invitation holds its outbox row while it
-/// tries the provider itself.
-const REQUEST_HOLDS_EMAIL_SECONDS: i64 = 60;
-
 /// Adds the statements creating `invitations` (already judged against the state read) to
 /// `batch`, restating their conditions as guards.
 pub fn create(
@@ -357,7 +256,7 @@ pub fn create(
     seats: &SeatCheck<'_>,
     inviter: &Inviter<'_>,
     invitations: &[&NewInvitation],
-    delivery: FirstDelivery,
+    delivery: FirstSend,
     now: Timestamp,
 ) {
     guard_seat(batch, seats);
@@ -390,7 +289,7 @@ pub fn create(
             &caller.org.id,
             inv.email.as_str(),
             inv.role.as_str(),
-            grants_json(&inv.grants),
+            grants::encode(&inv.grants),
             &inv.token_digest,
             inviter.user_id,
             inviter.key_id,
@@ -413,20 +312,6 @@ pub fn create(
             now,
         );
     }
-}
-
-/// An outbox row for an invitation's email, held by the current request.
-fn queue_email(batch: &mut Batch, org_id: &str, invitation_id: &str, now: Timestamp) {
-    batch.push(sql!(
-        "INSERT INTO outbox (id, kind, org_id, subject_id, status, next_attempt_at,
-                             locked_until, created_at)
-         VALUES (?1, 'email', ?2, ?3, 'pending', ?4, ?5, ?4)",
-        new_id(),
-        org_id,
-        invitation_id,
-        now.0,
-        now.0 + REQUEST_HOLDS_EMAIL_SECONDS,
-    ));
 }
 
 /// Adds the read of the organization's invitation `id`, judged by the caller's standing
@@ -525,7 +410,7 @@ pub fn resend(
     inv: &InvitationRow,
     new_digest: &str,
     expires_at: Timestamp,
-    delivery: FirstDelivery,
+    delivery: FirstSend,
     now: Timestamp,
 ) {
     guard_still_pending(batch, &inv.id, Some(&inv.token_hash), now);
@@ -619,198 +504,6 @@ pub fn expire(batch: &mut Batch, org_id: &str, org_slug: &str, id: &str, now: Ti
     );
 }
 
-/// Accepts an invitation for `user`: one batch that guards every condition, creates the
-/// membership with the invitation's grants (capped by the role), closes the invitation and
-/// records `member.added` and `invitation.accepted`. Returns the new member's row.
-pub fn accept(
-    batch: &mut Batch,
-    view: &InviteeView,
-    user: &crate::domain::jwt::Identity,
-    digest: Option<&str>,
-    seats: &SeatCheck<'_>,
-    member_added: MemberAddedData,
-    now: Timestamp,
-) -> Result<Rows<super::members::MemberRow>, Problem> {
-    let inv = &view.invitation;
-    let role = inv.role()?;
-    let cap = crate::domain::policy::grant_cap(role);
-    guard_still_pending(batch, &inv.id, digest, now);
-    guard!(
-        batch,
-        Code::AlreadyMember,
-        "EXISTS (SELECT 1 FROM memberships WHERE org_id = ?2 AND user_id = ?3)",
-        &inv.org_id,
-        &user.user_id,
-    );
-    guard_seat(batch, seats);
-    batch.push(sql!(
-        "INSERT INTO memberships (org_id, user_id, role, invitation_id, joined_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        &inv.org_id,
-        &user.user_id,
-        role.as_str(),
-        &inv.id,
-        now.0,
-    ));
-    batch.push(sql!(
-        "UPDATE invitations SET status = 'accepted', accepted_at = ?2, ended_at = ?2,
-                responded_by = ?3
-          WHERE id = ?1",
-        &inv.id,
-        now.0,
-        &user.user_id,
-    ));
-    // Grants on resources deleted since the invitation was sent are skipped.
-    batch.push(sql!(
-        "INSERT OR IGNORE INTO grants (org_id, resource_id, user_id, level, created_at)
-         SELECT ?1, r.id, ?2, min(CAST(json_extract(g.value, '$.level') AS INTEGER), ?3), ?4
-           FROM json_each(?5) g
-           JOIN resources r ON r.id = json_extract(g.value, '$.resource_id') AND r.org_id = ?1",
-        &inv.org_id,
-        &user.user_id,
-        cap.rank(),
-        now.0,
-        &inv.grants,
-    ));
-    drop_queued_emails(batch, &inv.id, now);
-    let accepted = InvitationAcceptedData {
-        id: inv.id.clone(),
-        email: inv.email.clone(),
-        role,
-        user_id: user.user_id.clone(),
-    };
-    for (target, data) in [
-        (("member", user.user_id.as_str()), member_added.into()),
-        (("invitation", inv.id.as_str()), EventData::from(accepted)),
-    ] {
-        audit::record(
-            batch,
-            Change {
-                org_id: &inv.org_id,
-                org_slug: &view.org_slug,
-                by: By::User(&user.user_id),
-                target,
-                data,
-            },
-            now,
-        );
-    }
-    Ok(super::members::one(batch, &inv.org_id, &user.user_id))
-}
-
-/// Declines an invitation for `user_id`.
-pub fn decline(
-    batch: &mut Batch,
-    view: &InviteeView,
-    user_id: &str,
-    digest: Option<&str>,
-    now: Timestamp,
-) -> Result<(), Problem> {
-    let inv = &view.invitation;
-    guard_still_pending(batch, &inv.id, digest, now);
-    batch.push(sql!(
-        "UPDATE invitations SET status = 'declined', ended_at = ?2, responded_by = ?3
-          WHERE id = ?1",
-        &inv.id,
-        now.0,
-        user_id,
-    ));
-    drop_queued_emails(batch, &inv.id, now);
-    audit::record(
-        batch,
-        Change {
-            org_id: &inv.org_id,
-            org_slug: &view.org_slug,
-            by: By::User(user_id),
-            target: ("invitation", &inv.id),
-            data: InvitationDeclinedData {
-                id: inv.id.clone(),
-                email: inv.email.clone(),
-                role: inv.role()?,
-            }
-            .into(),
-        },
-        now,
-    );
-    Ok(())
-}
-
-/// A pending invitation in the signed-in invitee's own list.
-#[derive(Debug, Deserialize)]
-pub struct MyInvitationRow {
-    pub seq: i64,
-    pub id: String,
-    pub role: String,
-    pub inviter_name: Option<String>,
-    pub inviter_email: Option<String>,
-    pub expires_at: i64,
-    pub org_slug: String,
-    pub org_name: String,
-    pub org_logo_url: Option<String>,
-}
-
-/// Adds a page of the pending invitations addressed to `email`.
-pub fn addressed_to(
-    batch: &mut Batch,
-    email: &str,
-    now: Timestamp,
-    after_seq: i64,
-    limit: i64,
-) -> Rows<MyInvitationRow> {
-    batch.query(sql!(
-        "SELECT i.seq, i.id, i.role, i.inviter_name, i.inviter_email, i.expires_at,
-                o.slug AS org_slug, o.name AS org_name, o.logo_url AS org_logo_url
-           FROM invitations i JOIN orgs o ON o.id = i.org_id
-          WHERE i.email = ?1 AND i.status = 'pending' AND i.expires_at > ?2
-            AND o.deleted_at IS NULL AND i.seq > ?3
-          ORDER BY i.seq LIMIT ?4",
-        email,
-        now.0,
-        after_seq,
-        limit,
-    ))
-}
-
-/// Records the outcome of the first attempt at an invitation's email.
-pub async fn record_first_delivery(
-    db: &Db,
-    sent: &[&str],
-    failed: &[&str],
-    reason: &str,
-    now: Timestamp,
-) -> Result<(), Problem> {
-    let mut batch = Batch::new();
-    if !sent.is_empty() {
-        let ids = Arg::from(Value::from(sent.to_vec()).to_string());
-        batch.push(sql!(
-            "UPDATE invitations SET email_delivery = 'sent'
-              WHERE id IN (SELECT value FROM json_each(?1)) AND email_delivery = 'queued'",
-            ids.clone(),
-        ));
-        batch.push(sql!(
-            "UPDATE outbox SET status = 'done', attempts = attempts + 1, done_at = ?2,
-                    locked_until = NULL
-              WHERE kind = 'email' AND status = 'pending'
-                AND subject_id IN (SELECT value FROM json_each(?1))",
-            ids,
-            now.0,
-        ));
-    }
-    if !failed.is_empty() {
-        // The first retry is due at once: the job's next run.
-        batch.push(sql!(
-            "UPDATE outbox SET attempts = attempts + 1, locked_until = NULL,
-                    next_attempt_at = ?2, last_error = ?3
-              WHERE kind = 'email' AND status = 'pending'
-                AND subject_id IN (SELECT value FROM json_each(?1))",
-            Value::from(failed.to_vec()).to_string(),
-            now.0,
-            reason,
-        ));
-    }
-    batch.run(db).await.map(|_| ())
-}
-
 /// Replaces the token of a pending invitation (its retried email carries the new link).
 /// Guards that it is still pending with the token read.
 pub async fn rotate_token(
@@ -832,7 +525,7 @@ pub async fn rotate_token(
 
 /// A pending invitation whose time ran out.
 #[derive(Debug, Deserialize)]
-pub struct Due {
+pub struct LapsedInvitation {
     pub id: String,
     pub org_id: String,
     pub org_slug: String,
@@ -840,7 +533,11 @@ pub struct Due {
 }
 
 /// Up to `limit` pending invitations past their expiry.
-pub async fn due_for_expiry(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<Due>, Problem> {
+pub async fn due_for_expiry(
+    db: &Db,
+    now: Timestamp,
+    limit: i64,
+) -> Result<Vec<LapsedInvitation>, Problem> {
     db.all(sql!(
         "SELECT i.id, i.org_id, o.slug AS org_slug, i.token_hash
            FROM invitations i JOIN orgs o ON o.id = i.org_id

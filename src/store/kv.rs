@@ -5,7 +5,8 @@
 //! invitee. It is eventually consistent, so D1 decides anything that matters (accepting),
 //! and a missing or stale entry only costs a D1 read.
 
-use super::invitations::{InvitationRow, InviteeView};
+use super::invitations::InvitationRow;
+use super::invitee::InviteeView;
 use super::principal::OrgRow;
 use crate::config::KV_MIN_TTL_SECONDS;
 use crate::domain::invitation::Status;

@@ -4,6 +4,7 @@
 //! admins acting at once cannot, say, demote someone another just removed.
 
 use super::audit;
+use super::grants;
 use super::principal::{self, Caller};
 use super::{Batch, Db, Rows};
 use crate::api::events::{MemberRemovedData, MemberRoleChangedData, OwnershipTransferredData};
@@ -48,7 +49,7 @@ impl MemberRow {
 
     /// The member's grants, ordered by resource id.
     pub fn grants(&self) -> Vec<(String, Level)> {
-        let mut grants = super::invitations::parse_grants(&self.grants);
+        let mut grants = grants::decode(&self.grants);
         grants.sort();
         grants
     }

@@ -11,7 +11,9 @@
 pub mod api_keys;
 pub mod audit;
 pub mod billing;
+pub mod grants;
 pub mod invitations;
+pub mod invitee;
 pub mod kv;
 pub mod members;
 pub mod orgs;

@@ -1,10 +1,112 @@
-//! The outbox of invitation emails: rows claimed by one worker at a time, retried with
-//! backoff until delivered, dropped or given up.
+//! The outbox of invitation emails: rows queued with their invitation (and held by the
+//! request that tries the provider first), taken off when the invitation is used, claimed
+//! by one worker at a time, retried with backoff until delivered, dropped or given up.
 
-use super::{Batch, Db};
+use super::{Arg, Batch, Db};
+use crate::domain::values::new_id;
 use crate::domain::{Problem, Timestamp};
 use crate::sql;
 use serde::Deserialize;
+use serde_json::Value;
+
+/// Where the first email of a new invitation goes: the provider (tried during the request,
+/// with the outbox row held so the job does not race it) or the log.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum FirstSend {
+    Provider,
+    Log,
+}
+
+impl FirstSend {
+    /// The invitation's `email_delivery` until the attempt's outcome is known.
+    pub(super) fn initial_state(self) -> &'static str {
+        match self {
+            FirstSend::Provider => "queued",
+            FirstSend::Log => "logged",
+        }
+    }
+
+    /// Queues the invitation's email in the outbox, when there is a provider to retry.
+    pub(super) fn queue(
+        self,
+        batch: &mut Batch,
+        org_id: &str,
+        invitation_id: &str,
+        now: Timestamp,
+    ) {
+        if self == FirstSend::Provider {
+            queue_email(batch, org_id, invitation_id, now);
+        }
+    }
+}
+
+/// How long the request that creates or resends an invitation holds its outbox row while it
+/// tries the provider itself.
+const REQUEST_HOLDS_EMAIL_SECONDS: i64 = 60;
+
+/// An outbox row for an invitation's email, held by the current request.
+fn queue_email(batch: &mut Batch, org_id: &str, invitation_id: &str, now: Timestamp) {
+    batch.push(sql!(
+        "INSERT INTO outbox (id, kind, org_id, subject_id, status, next_attempt_at,
+                             locked_until, created_at)
+         VALUES (?1, 'email', ?2, ?3, 'pending', ?4, ?5, ?4)",
+        new_id(),
+        org_id,
+        invitation_id,
+        now.0,
+        now.0 + REQUEST_HOLDS_EMAIL_SECONDS,
+    ));
+}
+
+/// Takes invitation emails off the outbox (the invitation was used, canceled or resent).
+pub(super) fn drop_queued_emails(batch: &mut Batch, invitation_id: &str, now: Timestamp) {
+    batch.push(sql!(
+        "UPDATE outbox SET status = 'dropped', done_at = ?2
+          WHERE kind = 'email' AND subject_id = ?1 AND status = 'pending'",
+        invitation_id,
+        now.0,
+    ));
+}
+
+/// Records the outcome of the first attempt at an invitation's email.
+pub async fn record_first_delivery(
+    db: &Db,
+    sent: &[&str],
+    failed: &[&str],
+    reason: &str,
+    now: Timestamp,
+) -> Result<(), Problem> {
+    let mut batch = Batch::new();
+    if !sent.is_empty() {
+        let ids = Arg::from(Value::from(sent.to_vec()).to_string());
+        batch.push(sql!(
+            "UPDATE invitations SET email_delivery = 'sent'
+              WHERE id IN (SELECT value FROM json_each(?1)) AND email_delivery = 'queued'",
+            ids.clone(),
+        ));
+        batch.push(sql!(
+            "UPDATE outbox SET status = 'done', attempts = attempts + 1, done_at = ?2,
+                    locked_until = NULL
+              WHERE kind = 'email' AND status = 'pending'
+                AND subject_id IN (SELECT value FROM json_each(?1))",
+            ids,
+            now.0,
+        ));
+    }
+    if !failed.is_empty() {
+        // The first retry is due at once: the job's next run.
+        batch.push(sql!(
+            "UPDATE outbox SET attempts = attempts + 1, locked_until = NULL,
+                    next_attempt_at = ?2, last_error = ?3
+              WHERE kind = 'email' AND status = 'pending'
+                AND subject_id IN (SELECT value FROM json_each(?1))",
+            Value::from(failed.to_vec()).to_string(),
+            now.0,
+            reason,
+        ));
+    }
+    batch.run(db).await.map(|_| ())
+}
 
 /// How long a claimed row stays with the run that claimed it.
 const CLAIM_SECONDS: i64 = 120;

@@ -12,6 +12,7 @@ use super::{Batch, Db, Rows};
 use crate::api::events::{WebhookCreatedData, WebhookDeletedData, WebhookDisabledData};
 use crate::api::WebhookEvent;
 use crate::domain::event::EventType;
+use crate::domain::secret::WebhookSecret;
 use crate::domain::values::new_id;
 use crate::domain::webhook::WebhookUrl;
 use crate::domain::{Code, Problem, Timestamp};
@@ -69,7 +70,7 @@ pub async fn create(
     caller: &Caller,
     url: &WebhookUrl,
     events: &[EventType],
-    secret: &str,
+    secret: &WebhookSecret,
     now: Timestamp,
 ) -> Result<WebhookRow, Problem> {
     let id = new_id();
@@ -82,7 +83,7 @@ pub async fn create(
         &caller.org.id,
         url.as_str(),
         json!(event_names).to_string(),
-        secret,
+        secret.expose(),
         now.0,
     ));
     audit::by_caller(
@@ -154,8 +155,8 @@ fn drop_queued(batch: &mut Batch, webhook_id: &str, now: Timestamp) {
 }
 
 /// A claimed delivery: the event to send and where to send it.
-#[derive(Debug, Deserialize)]
-pub struct Delivery {
+#[derive(Deserialize)]
+pub struct WebhookAttempt {
     pub id: String,
     pub webhook_id: String,
     pub event_id: String,
@@ -165,11 +166,11 @@ pub struct Delivery {
     pub attempts: i64,
     /// `None` when the endpoint was deleted or disabled since the row was queued.
     pub url: Option<String>,
-    pub secret: Option<String>,
+    pub secret: Option<WebhookSecret>,
 }
 
 /// Which deliveries to claim.
-pub enum Due<'a> {
+pub enum DueWebhooks<'a> {
     /// Those of these events (a request's own changes).
     Events(&'a [String]),
     /// Every one whose time has come (the scheduled job).
@@ -180,15 +181,15 @@ pub enum Due<'a> {
 /// they are settled or the lock runs out (then they are due again: at least once).
 pub async fn claim(
     db: &Db,
-    due: Due<'_>,
+    due: DueWebhooks<'_>,
     now: Timestamp,
     lock_seconds: i64,
     limit: i64,
-) -> Result<Vec<Delivery>, Problem> {
+) -> Result<Vec<WebhookAttempt>, Problem> {
     // One statement, which SQLite runs alone: the rows the subquery picks are the rows it
     // locks, and a concurrent claim finds them locked.
     let stmt = match due {
-        Due::Events(event_ids) => sql!(
+        DueWebhooks::Events(event_ids) => sql!(
             "UPDATE outbox SET locked_until = ?1 + ?2
               WHERE id IN (SELECT id FROM outbox
                             WHERE kind = 'webhook' AND status = 'pending'
@@ -206,7 +207,7 @@ pub async fn claim(
             json!(event_ids).to_string(),
             limit,
         ),
-        Due::All => sql!(
+        DueWebhooks::All => sql!(
             "UPDATE outbox SET locked_until = ?1 + ?2
               WHERE id IN (SELECT id FROM outbox
                             WHERE kind = 'webhook' AND status = 'pending'
@@ -227,7 +228,7 @@ pub async fn claim(
 }
 
 /// Records a delivery the endpoint accepted: done, and the endpoint's run of failures ends.
-pub async fn delivered(db: &Db, delivery: &Delivery, now: Timestamp) -> Result<(), Problem> {
+pub async fn delivered(db: &Db, delivery: &WebhookAttempt, now: Timestamp) -> Result<(), Problem> {
     let mut batch = Batch::new();
     batch.push(sql!(
         "UPDATE outbox SET status = 'done', attempts = attempts + 1, done_at = ?2,
@@ -245,7 +246,7 @@ pub async fn delivered(db: &Db, delivery: &Delivery, now: Timestamp) -> Result<(
 }
 
 /// Records a delivery whose endpoint is gone (deleted or disabled): nothing more to do.
-pub async fn dropped(db: &Db, delivery: &Delivery, now: Timestamp) -> Result<(), Problem> {
+pub async fn dropped(db: &Db, delivery: &WebhookAttempt, now: Timestamp) -> Result<(), Problem> {
     let mut batch = Batch::new();
     batch.push(sql!(
         "UPDATE outbox SET status = 'dropped', done_at = ?2, locked_until = NULL
@@ -273,7 +274,7 @@ pub struct Failure<'a> {
 /// queued deliveries dropped, a `webhook.disabled` entry written by the system).
 pub async fn failed(
     db: &Db,
-    delivery: &Delivery,
+    delivery: &WebhookAttempt,
     failure: &Failure<'_>,
     now: Timestamp,
 ) -> Result<(), Problem> {

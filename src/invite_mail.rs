@@ -1,0 +1,89 @@
+//! Sending an invitation's email, the same way from a request and from the scheduled job:
+//! cache the link's preview under the new token (dropping the one it replaces), compose the
+//! email and hand it to the provider. A request records its first attempts here too; the job
+//! records its retries against the outbox row it claimed.
+
+use crate::config::Config;
+use crate::domain::secret::InviteToken;
+use crate::domain::Timestamp;
+use crate::email::{self, EmailOutcome};
+use crate::store::invitations::InvitationRow;
+use crate::store::kv::{Kv, Preview, PreviewOrg};
+use crate::store::{outbox, Db};
+use std::collections::HashMap;
+
+/// One invitation's email: the invitation as stored, its organization as the link shows
+/// it, the token its link carries, and the digest of the token it replaces, if any.
+pub struct InvitationMail<'a> {
+    pub invitation: &'a InvitationRow,
+    pub org: &'a PreviewOrg,
+    pub token: &'a InviteToken,
+    pub replaces: Option<&'a str>,
+}
+
+/// Caches the link's preview under the new token, then composes and sends the email.
+pub async fn send(
+    kv: &Kv,
+    cfg: &Config,
+    mail: &InvitationMail<'_>,
+    now: Timestamp,
+) -> EmailOutcome {
+    let inv = mail.invitation;
+    if let Some(replaced) = mail.replaces {
+        kv.forget_invitations(&[replaced.to_owned()]).await;
+    }
+    let preview = Preview::new(inv, mail.org.clone(), now);
+    kv.remember_invitation(&mail.token.digest(), &preview, now)
+        .await;
+    let (message, key) = email::compose(
+        &cfg.public_url,
+        &inv.id,
+        mail.token,
+        &email::Invite {
+            org_name: &mail.org.name,
+            org_logo_url: mail.org.logo_url.as_deref(),
+            inviter_name: inv.inviter_name.as_deref(),
+            role: &inv.role,
+            expires_at: Timestamp(inv.expires_at),
+        },
+    );
+    email::send(&cfg.email, &inv.email, &message, &key).await
+}
+
+/// Sends the first email of each new or resent invitation during the request, and records
+/// which went out; those that did not stay queued for the scheduled job. Returns each
+/// invitation's `email_delivery`.
+pub async fn send_first(
+    kv: &Kv,
+    cfg: &Config,
+    db: &Db,
+    mails: &[InvitationMail<'_>],
+    now: Timestamp,
+) -> HashMap<String, &'static str> {
+    let sends = mails
+        .iter()
+        .map(|mail| async move { (mail.invitation.id.as_str(), send(kv, cfg, mail, now).await) });
+    let results = futures_util::future::join_all(sends).await;
+    let mut outcome = HashMap::new();
+    let (mut sent, mut failed, mut reason) = (Vec::new(), Vec::new(), String::new());
+    for (id, delivery) in &results {
+        let state = match delivery {
+            EmailOutcome::Sent => {
+                sent.push(*id);
+                "sent"
+            }
+            EmailOutcome::Logged => "logged",
+            EmailOutcome::Failed(why) => {
+                worker::console_warn!("invitation {id}: email not sent ({why}); queued for retry");
+                failed.push(*id);
+                why.clone_into(&mut reason);
+                "queued"
+            }
+        };
+        outcome.insert((*id).to_owned(), state);
+    }
+    if let Err(e) = outbox::record_first_delivery(db, &sent, &failed, &reason, now).await {
+        worker::console_error!("recording email delivery failed: {e}");
+    }
+    outcome
+}

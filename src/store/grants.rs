@@ -1,0 +1,32 @@
+//! Grants as the store keeps them inside a row: a JSON array `[{"resource_id", "level"}]`
+//! with levels as numbers, in an invitation's `grants` column and in the members' read.
+
+use crate::domain::values::Level;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Reads stored grants: `[{"resource_id": "…", "level": 1}]`. Elements that do not parse
+/// are left out.
+pub fn decode(json: &str) -> Vec<(String, Level)> {
+    #[derive(Deserialize)]
+    struct Grant {
+        resource_id: String,
+        level: i64,
+    }
+    serde_json::from_str::<Vec<Grant>>(json)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|g| Level::from_rank(g.level).map(|l| (g.resource_id, l)))
+        .collect()
+}
+
+/// Writes grants the way [`decode`] reads them.
+pub fn encode(grants: &[(String, Level)]) -> String {
+    Value::from(
+        grants
+            .iter()
+            .map(|(id, level)| json!({"resource_id": id, "level": level.rank()}))
+            .collect::<Vec<_>>(),
+    )
+    .to_string()
+}
