@@ -234,6 +234,19 @@ mod tests {
         );
     }
 
+    /// Methods are case-sensitive (RFC 9110 9.1) and those the table lacks are refused,
+    /// never taken for another.
+    #[test]
+    fn unknown_methods_are_not_allowed() {
+        for method in ["QUERY", "FOO", "get", "patch", "TRACE", "CONNECT", ""] {
+            assert_eq!(
+                resolve(method, "/v1/orgs"),
+                Resolved::MethodNotAllowed(vec!["GET", "POST"]),
+                "{method}"
+            );
+        }
+    }
+
     #[test]
     fn unknown_paths() {
         for path in [

@@ -53,6 +53,68 @@ fn wrong_methods_are_405_with_allow() {
     assert_eq!(reply.header("allow"), Some("GET, PATCH, DELETE"));
 }
 
+/// Sends a request with `method` as it is over a connection of its own (the harness's
+/// client refuses methods it does not know), and returns the status line, the headers
+/// (names lower-cased) and the body.
+fn send_raw(method: &str, path: &str, user: &User) -> (String, Vec<(String, String)>, String) {
+    use std::io::{Read, Write};
+    let host = server().base.trim_start_matches("http://").to_string();
+    let mut stream = std::net::TcpStream::connect(&host).expect("the server listens");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+        user.token()
+    )
+    .expect("the request is sent");
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).expect("the server answers");
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let mut lines = head.lines();
+    let status = lines.next().unwrap_or("").to_string();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, body.to_string())
+}
+
+/// A method the API does not know is refused on every path, never taken for another one
+/// (it once was answered as a GET).
+#[test]
+fn unknown_methods_are_405_and_never_reach_a_handler() {
+    let user = User::new("methods");
+    let slug = create_org(&user, "free");
+    let org = format!("/v1/orgs/{slug}");
+    for method in ["QUERY", "PROPFIND", "SEARCH", "PURGE", "MKCOL"] {
+        for (path, allow) in [
+            ("/health", "GET"),
+            ("/v1/orgs", "GET, POST"),
+            (org.as_str(), "GET, PATCH, DELETE"),
+        ] {
+            let (status, headers, body) = send_raw(method, path, &user);
+            let header = |name: &str| {
+                headers
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.as_str())
+            };
+            assert!(
+                status.starts_with("HTTP/1.1 405"),
+                "{method} {path}: {status}\n{body}"
+            );
+            assert_eq!(header("allow"), Some(allow), "{method} {path}");
+            assert_eq!(header("content-type"), Some("application/problem+json"));
+            assert!(body.contains(r#""code":"method_not_allowed""#), "{body}");
+        }
+    }
+    // A method the runtime itself does not recognize is refused before Roster sees it.
+    let (status, _, body) = send_raw("FOO", &org, &user);
+    assert!(
+        status.starts_with("HTTP/1.1 405") || status.starts_with("HTTP/1.1 501"),
+        "{status}\n{body}"
+    );
+}
+
 #[test]
 fn missing_or_invalid_credentials_are_401_with_www_authenticate() {
     let user = User::new("auth");

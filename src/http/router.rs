@@ -13,6 +13,12 @@ use crate::store::kv::Kv;
 use crate::store::Db;
 use worker::{Date, Env, Method, Request, Response};
 
+/// The request's method as the client sent it. `Request::method` is lossy: it takes any
+/// method it does not know (`QUERY`, `FOO`) for `GET`.
+fn raw_method(req: &Request) -> String {
+    req.inner().method()
+}
+
 /// Runs the handler of `route`.
 async fn dispatch(ctx: &Ctx, route: RouteId) -> Answer {
     use RouteId::*;
@@ -86,7 +92,8 @@ pub async fn handle(
     let cfg = Config::get(&env);
     let allowed_origin = origin.filter(|o| cfg.app_origin.as_deref() == Some(o.as_str()));
 
-    let (answer, cost) = if req.method() == Method::Options {
+    let method = raw_method(&req);
+    let (answer, cost) = if method == "OPTIONS" {
         (preflight(&req, allowed_origin.is_some()), Cost::default())
     } else {
         answer(req, env, background, cfg).await
@@ -117,7 +124,7 @@ async fn answer(
     cfg: std::rc::Rc<Config>,
 ) -> (Answer, Cost) {
     let path = req.path();
-    let method = req.method().to_string();
+    let method = raw_method(&req);
     let (route, params) = match resolve(&method, &path) {
         Resolved::Found(route, params) => (route, params),
         Resolved::MethodNotAllowed(allow) => {
