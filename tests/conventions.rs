@@ -44,13 +44,13 @@ fn wrong_methods_are_405_with_allow() {
     let reply = Request::new("PUT", "/v1/orgs")
         .send()
         .expect(405, "method_not_allowed");
-    assert_eq!(reply.header("allow"), Some("GET, POST"));
+    assert_eq!(reply.header("allow"), Some("GET, HEAD, POST"));
     let reply = post("/health").send().expect(405, "method_not_allowed");
-    assert_eq!(reply.header("allow"), Some("GET"));
+    assert_eq!(reply.header("allow"), Some("GET, HEAD"));
     let reply = post("/v1/orgs/some-org")
         .send()
         .expect(405, "method_not_allowed");
-    assert_eq!(reply.header("allow"), Some("GET, PATCH, DELETE"));
+    assert_eq!(reply.header("allow"), Some("GET, HEAD, PATCH, DELETE"));
 }
 
 /// Sends a request with `method` as it is over a connection of its own (the harness's
@@ -87,9 +87,9 @@ fn unknown_methods_are_405_and_never_reach_a_handler() {
     let org = format!("/v1/orgs/{slug}");
     for method in ["QUERY", "PROPFIND", "SEARCH", "PURGE", "MKCOL"] {
         for (path, allow) in [
-            ("/health", "GET"),
-            ("/v1/orgs", "GET, POST"),
-            (org.as_str(), "GET, PATCH, DELETE"),
+            ("/health", "GET, HEAD"),
+            ("/v1/orgs", "GET, HEAD, POST"),
+            (org.as_str(), "GET, HEAD, PATCH, DELETE"),
         ] {
             let (status, headers, body) = send_raw(method, path, &user);
             let header = |name: &str| {
@@ -113,6 +113,39 @@ fn unknown_methods_are_405_and_never_reach_a_handler() {
         status.starts_with("HTTP/1.1 405") || status.starts_with("HTTP/1.1 501"),
         "{status}\n{body}"
     );
+}
+
+/// `HEAD` is answered as `GET` is, without the body (RFC 9110 9.3.2).
+#[test]
+fn head_answers_like_get_without_a_body() {
+    let user = User::new("head");
+    let slug = create_org(&user, "free");
+    let org = format!("/v1/orgs/{slug}");
+    for (path, authenticated) in [
+        ("/health", false),
+        ("/openapi.json", false),
+        (org.as_str(), true),
+        ("/v1/orgs?limit=1", true),
+        (org.as_str(), false),
+        ("/v1/orgs/no-such-org-here", true),
+    ] {
+        let (mut get_request, mut head_request) = (get(path), Request::new("HEAD", path));
+        if authenticated {
+            get_request = get_request.auth(&user);
+            head_request = head_request.auth(&user);
+        }
+        let got = get_request.send();
+        let head = head_request.send();
+        assert_eq!(head.status, got.status, "HEAD {path}");
+        assert_eq!(head.text, "", "HEAD {path} has no body");
+        for name in ["content-type", "cache-control", "www-authenticate", "allow"] {
+            assert_eq!(head.header(name), got.header(name), "HEAD {path}: {name}");
+        }
+    }
+    let reply = Request::new("HEAD", &format!("{org}/webhooks/x1")).send();
+    assert_eq!(reply.status, 405);
+    assert_eq!(reply.header("allow"), Some("DELETE"));
+    assert_eq!(reply.text, "");
 }
 
 #[test]

@@ -324,7 +324,7 @@ fn integrations_need_credentials_and_stay_hidden_from_strangers() {
     let reply = Request::new("PUT", &format!("{base}/api-keys"))
         .send()
         .expect(405, "method_not_allowed");
-    assert_eq!(reply.header("allow"), Some("GET, POST"));
+    assert_eq!(reply.header("allow"), Some("GET, HEAD, POST"));
     let reply = patch(&format!("{base}/webhooks/{}", hook_id.as_str().unwrap()))
         .send()
         .expect(405, "method_not_allowed");

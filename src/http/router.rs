@@ -102,6 +102,9 @@ pub async fn handle(
         Ok(response) => response,
         Err(problem) => problem_response(&problem)?,
     };
+    if method == "HEAD" {
+        response = without_body(response)?;
+    }
     let headers = response.headers_mut();
     headers.set("x-request-id", &request_id)?;
     headers.set("server-timing", &cost.server_timing())?;
@@ -213,6 +216,13 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, Problem> {
         return Err(too_large());
     }
     Ok(body)
+}
+
+/// The answer to a `HEAD`: the `GET` answer's status and headers, without its body.
+fn without_body(response: Response) -> worker::Result<Response> {
+    let status = response.status_code();
+    let headers = response.headers().clone();
+    Ok(Response::empty()?.with_status(status).with_headers(headers))
 }
 
 /// `OPTIONS`: a CORS preflight for a known path.
