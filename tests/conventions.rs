@@ -3,6 +3,7 @@
 
 mod support;
 
+use roster::routes::{Method, ROUTES};
 use serde_json::{json, Value};
 use support::*;
 
@@ -216,6 +217,99 @@ fn missing_or_invalid_credentials_are_401_with_www_authenticate() {
             );
         }
     }
+}
+
+/// Who is not authenticated learns that first: a write with an invalid body (or none) and
+/// no valid credentials is 401 on every route of the table, never a 400 or 415 about the
+/// body; a signed-in user who is not a member of the organization gets its 404 before that.
+#[test]
+fn credentials_are_judged_before_the_body_on_every_write() {
+    let owner = User::new("owner");
+    let stranger = User::new("stranger");
+    let slug = create_org(&owner, "business");
+    let bad_bodies: [(&str, &[u8]); 3] = [
+        (
+            "application/json",
+            br#"{"bogus": true, "name": 5, "level": null}"#,
+        ),
+        ("application/json", b"{not json"),
+        ("text/plain", b"hello"),
+    ];
+    let credentials = [
+        None,
+        Some("Bearer not.a.jwt".to_string()),
+        Some("Bearer rk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".to_string()),
+    ];
+    let writes = ROUTES
+        .iter()
+        .filter(|(method, _, _)| matches!(method, Method::Post | Method::Put | Method::Patch));
+    for (method, pattern, _) in writes {
+        let path = pattern
+            .split('/')
+            .map(|s| match s {
+                "{slug}" => slug.as_str(),
+                s if s.starts_with('{') => "zzz-not-there",
+                s => s,
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        for (content_type, body) in bad_bodies {
+            for authorization in &credentials {
+                let mut request = Request::new(method.as_str(), &path);
+                if let Some(authorization) = authorization {
+                    request = request.header("authorization", authorization);
+                }
+                let reply = request.raw(content_type, body.to_vec()).send();
+                assert_eq!(
+                    (reply.status, reply.code()),
+                    (401, "unauthenticated"),
+                    "{} {pattern} ({content_type}, {authorization:?}): {}",
+                    method.as_str(),
+                    reply.text
+                );
+            }
+            if pattern.contains("{slug}") {
+                let reply = Request::new(method.as_str(), &path)
+                    .auth(&stranger)
+                    .raw(content_type, body.to_vec())
+                    .send();
+                assert_eq!(
+                    (reply.status, reply.code()),
+                    (404, "not_found"),
+                    "{} {pattern} ({content_type}) by a stranger: {}",
+                    method.as_str(),
+                    reply.text
+                );
+            }
+        }
+    }
+}
+
+/// The same for the query of a list.
+#[test]
+fn credentials_are_judged_before_the_query_of_a_list() {
+    let owner = User::new("owner");
+    let slug = create_org(&owner, "free");
+    for list in [
+        "members",
+        "invitations",
+        "resources",
+        "api-keys",
+        "webhooks",
+        "audit-log",
+    ] {
+        for query in ["limit=0", "cursor=not-a-cursor", "status=nope"] {
+            let path = format!("/v1/orgs/{slug}/{list}?{query}");
+            get(&path).send().expect(401, "unauthenticated");
+            get(&path)
+                .bearer("rk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+                .send()
+                .expect(401, "unauthenticated");
+        }
+    }
+    get(&format!("/v1/orgs/{slug}/billing/ledger?limit=0"))
+        .send()
+        .expect(401, "unauthenticated");
 }
 
 fn with(user: &User, claim: &str, value: Value) -> Value {
