@@ -27,6 +27,7 @@ use crate::domain::event::WEBHOOK_EVENTS;
 use crate::domain::invitation::Status;
 use crate::domain::problem::ProblemDetails;
 use crate::domain::{Code, Problem};
+use crate::http::paging::CURSOR_PATTERN;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use utoipa::openapi::schema::Schema;
@@ -280,7 +281,7 @@ fn render(path: &str, op: &Op) -> Value {
         .collect();
     if op.list {
         parameters.push(json!({"name": "limit", "in": "query", "required": false, "description": "Page size.", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}}));
-        parameters.push(json!({"name": "cursor", "in": "query", "required": false, "description": "`next_cursor` of the previous page.", "schema": {"type": "string"}}));
+        parameters.push(json!({"name": "cursor", "in": "query", "required": false, "description": "`next_cursor` of the previous page; empty for the first page.", "schema": {"type": "string", "pattern": format!("^$|{CURSOR_PATTERN}")}}));
     }
     parameters.extend(op.query.iter().cloned());
     parameters.extend(op.headers.iter().cloned());
@@ -565,7 +566,7 @@ fn components(operations: &[(&str, &str, Op)], mut collected: Schemas) -> Value 
             "bearer": {
                 "type": "http",
                 "scheme": "bearer",
-                "description": "A JWT from the product's identity provider (HS256, EdDSA, ES256 or RS256; `iss`, `aud` and `exp` checked with 60 s leeway), or an organization API key `rk_…`, which acts only under its own organization's paths and within its scopes."
+                "description": "A JWT from the product's identity provider (HS256, EdDSA, ES256 or RS256; `iss`, `aud` and `exp` checked with 60 s leeway; a token whose header lists `crit` extensions is refused, since Roster understands none), or an organization API key `rk_…`, which acts only under its own organization's paths and within its scopes."
             }
         },
         "schemas": schemas,
@@ -588,7 +589,7 @@ pub fn document() -> Value {
         "info": {
             "title": "Roster",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Organizations, members, roles, invitations by email, seats, shared credits and per-resource permissions for multi-tenant SaaS products. Errors are RFC 9457 problem details with a stable `code`. Lists are cursor-paginated (`limit` ≤ 100, `cursor`) and in creation order. Every response carries `x-request-id` and a `Server-Timing` entry naming its D1 round trips.",
+            "description": "Organizations, members, roles, invitations by email, seats, shared credits and per-resource permissions for multi-tenant SaaS products. Errors are RFC 9457 problem details with a stable `code`. Lists are cursor-paginated (`limit` ≤ 100, `cursor`) and in creation order. Every response carries `x-request-id` and a `Server-Timing` entry naming its D1 round trips. `HEAD` is answered wherever `GET` is, with the same status and headers and no body; another method on a known path is 405 with `Allow`. A request is judged in this order: credentials (401), the organization (404 to anyone who is not a member), the body and query (400), then the permission (403).",
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],

@@ -1,10 +1,17 @@
 //! Outbound HTTP: JSON POSTed to the email provider and to webhook endpoints, with a
 //! timeout, without following redirects, and without reading the answer's body.
+//!
+//! Every way a POST can fail — no DNS record, a refused connection, a TLS failure, the
+//! timeout — comes back as an [`Unanswered`], and no promise is left without a handler. The
+//! runtime may still log a failure of its own: it sends a request body in a task of its own
+//! and reports that task's failure (a DNS lookup that failed, say) as uncaught, whatever the
+//! Worker does with the failed fetch.
 
 use futures_util::future::{select, Either};
 use std::fmt;
 use std::time::Duration;
 use worker::wasm_bindgen::JsValue;
+use worker::wasm_bindgen_futures::JsFuture;
 use worker::{
     AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect,
     ResponseBody,
@@ -64,9 +71,11 @@ pub async fn post_json(
     futures_util::pin_mut!(timer);
     match select(sending, timer).await {
         Either::Left((Ok(response), _)) => {
-            // The answer's body is of no interest: cancelling it frees the connection.
+            // The answer's body is of no interest: cancelling it frees the connection. The
+            // cancellation is awaited, so that its failure, if any, is handled here rather
+            // than reported as an unhandled rejection.
             if let ResponseBody::Stream(body) = response.body() {
-                let _ = body.cancel();
+                let _ = JsFuture::from(body.cancel()).await;
             }
             Ok(response.status_code())
         }

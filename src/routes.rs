@@ -182,8 +182,10 @@ fn specificity(pattern: &str) -> usize {
     pattern.split('/').filter(|s| !s.starts_with('{')).count()
 }
 
-/// Finds the route for `method` on `path`.
+/// Finds the route for `method` on `path`. `HEAD` finds the `GET` route (RFC 9110 9.3.2:
+/// the same answer without its body), so it is allowed wherever `GET` is.
 pub fn resolve(method: &str, path: &str) -> Resolved {
+    let method = if method == "HEAD" { "GET" } else { method };
     let candidates: Vec<_> = ROUTES
         .iter()
         .filter_map(|(m, pattern, id)| matches(pattern, path).map(|p| (*m, *pattern, *id, p)))
@@ -200,6 +202,9 @@ pub fn resolve(method: &str, path: &str) -> Resolved {
             return Resolved::Found(id, params);
         }
         allow.push(m.as_str());
+        if m == Method::Get {
+            allow.push("HEAD");
+        }
     }
     Resolved::MethodNotAllowed(allow)
 }
@@ -226,12 +231,37 @@ mod tests {
     fn wrong_method_lists_the_allowed_ones() {
         assert_eq!(
             resolve("PUT", "/v1/orgs"),
-            Resolved::MethodNotAllowed(vec!["GET", "POST"])
+            Resolved::MethodNotAllowed(vec!["GET", "HEAD", "POST"])
         );
         assert_eq!(
             resolve("POST", "/health"),
-            Resolved::MethodNotAllowed(vec!["GET"])
+            Resolved::MethodNotAllowed(vec!["GET", "HEAD"])
         );
+        assert_eq!(
+            resolve("HEAD", "/v1/orgs/acme/webhooks/x1"),
+            Resolved::MethodNotAllowed(vec!["DELETE"])
+        );
+    }
+
+    #[test]
+    fn head_finds_the_get_route() {
+        match resolve("HEAD", "/v1/orgs/acme") {
+            Resolved::Found(RouteId::GetOrg, params) => assert_eq!(params.get("slug"), "acme"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Methods are case-sensitive (RFC 9110 9.1) and those the table lacks are refused,
+    /// never taken for another.
+    #[test]
+    fn unknown_methods_are_not_allowed() {
+        for method in ["QUERY", "FOO", "get", "patch", "TRACE", "CONNECT", ""] {
+            assert_eq!(
+                resolve(method, "/v1/orgs"),
+                Resolved::MethodNotAllowed(vec!["GET", "HEAD", "POST"]),
+                "{method}"
+            );
+        }
     }
 
     #[test]

@@ -99,3 +99,35 @@ fn a_key_that_is_not_published_is_refused() {
         .send()
         .expect(401, "unauthenticated");
 }
+
+/// A token whose header lists extensions in `crit` needs them understood, and Roster
+/// understands none (RFC 7515 4.1.11): it is refused however well it is signed.
+#[test]
+fn tokens_with_critical_header_extensions_are_refused() {
+    jwks_server();
+    let user = User::new("critical");
+    let claims = Claims::new(user.claims());
+    let plain = Ed25519
+        .token(&Header::empty().with_key_id("ed-1"), &claims, &ed25519().sk)
+        .unwrap();
+    get("/v1/me").bearer(&plain).send().ok(200);
+    for extensions in [
+        json!({"crit": ["x-unknown"], "x-unknown": true}),
+        json!({"crit": ["b64"], "b64": false}),
+        json!({"crit": []}),
+    ] {
+        let header = Header::new(extensions.clone()).with_key_id("ed-1");
+        let token = Ed25519.token(&header, &claims, &ed25519().sk).unwrap();
+        let reply = get("/v1/me")
+            .bearer(&token)
+            .send()
+            .expect(401, "unauthenticated");
+        assert!(
+            reply.json["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("crit")),
+            "{extensions}: {}",
+            reply.text
+        );
+    }
+}

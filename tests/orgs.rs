@@ -183,6 +183,35 @@ fn owners_update_name_slug_and_logo() {
         .expect(409, "slug_taken");
 }
 
+/// `null` is a value only where the contract types a field as nullable (`logo_url`, a
+/// resource's `kind`); elsewhere it is refused, naming the field, instead of being taken
+/// for an absent field.
+#[test]
+fn null_is_refused_where_a_string_is_expected() {
+    let owner = User::new("nulls");
+    let slug = create_org(&owner, "free");
+    for body in [
+        json!({"slug": null}),
+        json!({"name": null, "logo_url": null}),
+    ] {
+        let reply = patch(&format!("/v1/orgs/{slug}"))
+            .auth(&owner)
+            .json(&body)
+            .send()
+            .expect(400, "invalid_request");
+        assert_eq!(reply.error_fields().len(), 1, "{body}");
+        assert!(["slug", "name"].contains(&reply.error_fields()[0].as_str()));
+    }
+    let reply = post(&format!("/v1/orgs/{slug}/authorize"))
+        .auth(&owner)
+        .json(&json!({"user_id": null, "permission": "org.read"}))
+        .send()
+        .expect(400, "invalid_request");
+    assert_eq!(reply.error_fields(), ["user_id"]);
+    let org = get(&format!("/v1/orgs/{slug}")).auth(&owner).send().ok(200);
+    assert_eq!(org["slug"], slug);
+}
+
 #[test]
 fn other_tenants_see_nothing() {
     let owner = User::new("tenant");

@@ -2,7 +2,9 @@
 //!
 //! An algorithm allow-list decides which keys may verify a token: HS256 with the shared
 //! secret, EdDSA (Ed25519), ES256 and RS256 with public keys from a JWKS. A token whose
-//! header names any other algorithm (`none` included) is refused before any key is touched.
+//! header names any other algorithm (`none` included) is refused before any key is touched,
+//! and so is a token whose header has `crit`: Roster understands no JWS extension, and
+//! RFC 7515 (4.1.11) makes a token that needs one it does not understand invalid.
 //! Then `iss` must equal the configured issuer, `aud` must contain the configured audience,
 //! `exp` is required, and `exp`, `nbf` and `iat` are checked with 60 seconds of leeway.
 
@@ -12,7 +14,7 @@ use jwt_compact::alg::{Ed25519, Es256, Hs256, Hs256Key, Rsa, RsaPublicKey, Stron
 use jwt_compact::jwk::JsonWebKey;
 use jwt_compact::{Algorithm, AlgorithmExt, Claims, TimeOptions, UntrustedToken, ValidationError};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Clock skew tolerated on `exp`, `nbf` and `iat`.
 pub const LEEWAY_SECONDS: i64 = 60;
@@ -36,6 +38,7 @@ pub struct Identity {
 pub enum JwtError {
     Malformed,
     AlgorithmNotAllowed(String),
+    CriticalExtension,
     UnknownKey,
     BadSignature,
     Expired,
@@ -53,6 +56,9 @@ impl JwtError {
             JwtError::Malformed => "The bearer token is not a well-formed JWT.".into(),
             JwtError::AlgorithmNotAllowed(alg) => {
                 format!("Tokens signed with `{alg}` are not accepted here.")
+            }
+            JwtError::CriticalExtension => {
+                "The token's header has `crit`; no JWS extension is supported here.".into()
             }
             JwtError::UnknownKey => "No configured key matches the token's `kid`.".into(),
             JwtError::BadSignature => "The token's signature does not verify.".into(),
@@ -90,6 +96,10 @@ struct Jwk {
     kid: Option<String>,
     key: PublicKey,
 }
+
+/// A token's header parameters besides the registered ones jwt-compact reads (`alg`, `kid`,
+/// `typ`, …): where `crit` would be.
+type Extensions = Map<String, Value>;
 
 /// Verifies tokens against one configuration (issuer, audience, keys).
 pub struct JwtVerifier {
@@ -154,7 +164,13 @@ impl JwtVerifier {
 
     /// Verifies `token` at instant `now` and returns the identity it carries.
     pub fn verify(&self, token: &str, now: Timestamp) -> Result<Identity, JwtError> {
-        let untrusted = UntrustedToken::new(token).map_err(|_| JwtError::Malformed)?;
+        let untrusted =
+            UntrustedToken::<Extensions>::try_from(token).map_err(|_| JwtError::Malformed)?;
+        // Any `crit`, even an empty list (itself invalid), names extensions this verifier
+        // would ignore.
+        if untrusted.header().other_fields.contains_key("crit") {
+            return Err(JwtError::CriticalExtension);
+        }
         let alg = untrusted.algorithm().to_owned();
         let kid = untrusted.header().key_id.as_deref();
         let claims = match alg.as_str() {
@@ -261,7 +277,7 @@ impl JwtVerifier {
 fn validate<A: Algorithm>(
     alg: &A,
     key: &A::VerifyingKey,
-    token: &UntrustedToken<'_>,
+    token: &UntrustedToken<'_, Extensions>,
 ) -> Result<Claims<RosterClaims>, JwtError> {
     alg.validator::<RosterClaims>(key)
         .validate(token)
@@ -529,6 +545,46 @@ mod tests {
             v.verify(&relabelled, NOW),
             Err(JwtError::AlgorithmNotAllowed(_))
         ));
+    }
+
+    /// A token signed with the shared secret over a header written by hand.
+    fn hs256_with_header(header: &Value, claims: &Value) -> String {
+        use hmac::{Hmac, Mac};
+        let signed = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(claims.to_string().as_bytes())
+        );
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+        mac.update(signed.as_bytes());
+        format!("{signed}.{}", b64(&mac.finalize().into_bytes()))
+    }
+
+    #[test]
+    fn critical_header_extensions_are_refused() {
+        let v = hs256_verifier();
+        // The hand-built token verifies as it is, so a refusal below is the `crit`'s doing.
+        let plain = hs256_with_header(&json!({"alg": "HS256", "typ": "JWT"}), &base_claims());
+        assert!(v.verify(&plain, NOW).is_ok());
+        for header in [
+            json!({"alg": "HS256", "crit": ["x-unknown"], "x-unknown": 1}),
+            json!({"alg": "HS256", "crit": ["x-unknown"]}),
+            json!({"alg": "HS256", "crit": ["b64"], "b64": false}),
+            json!({"alg": "HS256", "crit": ["exp"], "exp": NOW.0 + 300}),
+            json!({"alg": "HS256", "crit": []}),
+            json!({"alg": "HS256", "crit": null}),
+            json!({"alg": "HS256", "crit": "x-unknown"}),
+        ] {
+            let token = hs256_with_header(&header, &base_claims());
+            assert_eq!(
+                v.verify(&token, NOW),
+                Err(JwtError::CriticalExtension),
+                "{header}"
+            );
+        }
+        // Other header parameters Roster does not know are ignored, as RFC 7515 asks.
+        let token = hs256_with_header(&json!({"alg": "HS256", "x-note": "hi"}), &base_claims());
+        assert!(v.verify(&token, NOW).is_ok());
     }
 
     #[test]

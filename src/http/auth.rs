@@ -71,3 +71,18 @@ pub async fn caller(ctx: &Ctx) -> Result<Caller, Problem> {
     let results: Results = batch.run(&ctx.db).await?;
     query.resolve(&results)
 }
+
+/// `input` (the request's body or query, parsed) of a request inside `{slug}`, once it is
+/// known to be valid. Invalid input is refused only after the caller has been read: who is
+/// not authenticated (401) or not a member (404) learns that before anything about their
+/// input (400). Handlers can so check their input before building the one batch that reads
+/// the caller with what the input names; only invalid input costs a round trip here.
+pub async fn valid<T>(ctx: &Ctx, input: Result<T, Problem>) -> Result<T, Problem> {
+    match input {
+        Ok(input) => Ok(input),
+        Err(problem) => {
+            caller(ctx).await?;
+            Err(problem)
+        }
+    }
+}

@@ -54,10 +54,10 @@ pub async fn get(ctx: &Ctx) -> Answer {
 /// while the members fit the new plan's seats and roles.
 pub async fn change_plan(ctx: &Ctx) -> Answer {
     let (caller, current) = current(ctx).await?;
-    authorize(&caller.actor, Action::ManageBilling)?;
     let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
     let plan = body.required("plan", one_of(Plan::parse, Plan::NAMES));
     let (plan,) = body.finish((plan,))?;
+    authorize(&caller.actor, Action::ManageBilling)?;
     let to = current
         .billing
         .change_plan(plan, current.seats.members, &current.seats.roles()?)?;
@@ -82,10 +82,10 @@ pub async fn change_plan(ctx: &Ctx) -> Answer {
 /// the change cost now.
 pub async fn set_extra_seats(ctx: &Ctx) -> Answer {
     let (caller, current) = current(ctx).await?;
-    authorize(&caller.actor, Action::ManageBilling)?;
     let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
     let extra = body.required("extra", integer(0..=MAX_EXTRA_SEATS));
     let (extra,) = body.finish((extra,))?;
+    authorize(&caller.actor, Action::ManageBilling)?;
     let change = current
         .billing
         .set_extra_seats(extra, current.seats.members, ctx.now)?;
@@ -117,7 +117,7 @@ pub async fn set_extra_seats(ctx: &Ctx) -> Answer {
 
 /// `GET /v1/orgs/{slug}/billing/ledger` — what was charged, oldest first.
 pub async fn ledger(ctx: &Ctx) -> Answer {
-    let page = ctx.page()?;
+    let page = auth::valid(ctx, ctx.page()).await?;
     let (mut batch, query) = auth::begin(ctx)?;
     let rows = store::ledger(&mut batch, ctx.param("slug"), page.after, page.fetch());
     let results = batch.run(&ctx.db).await?;

@@ -101,14 +101,19 @@ impl Fields {
         }
     }
 
-    /// A field that may be absent (or null, which means the same).
+    /// A field that may be absent. An explicit null is refused: the contract types these
+    /// fields without null, and only [`patch`](Self::patch) fields give null a meaning.
     pub fn optional<T>(
         &mut self,
         name: &'static str,
         parse: impl FnOnce(&Value) -> Result<T, String>,
     ) -> Slot<Option<T>> {
         match self.take(name) {
-            None | Some(Value::Null) => Some(None),
+            None => Some(None),
+            Some(Value::Null) => {
+                self.fail(name, "must not be null; leave the field out instead".into());
+                None
+            }
             Some(value) => self.apply(name, &value, parse).map(Some),
         }
     }
@@ -348,15 +353,31 @@ mod tests {
     #[test]
     fn optional_and_patch_fields() {
         let mut b = fields(r#"{"a": null, "c": "x"}"#);
-        let a = b.optional("a", text(5));
+        let oa = b.optional("b", text(5));
+        let oc = b.optional("c", text(5));
         let pa = b.patch("a", text(5));
         let pb = b.patch("b", text(5));
         let pc = b.patch("c", text(5));
-        let (a, pa, pb, pc) = b.finish((a, pa, pb, pc)).unwrap();
-        assert_eq!(a, None);
+        let (oa, oc, pa, pb, pc) = b.finish((oa, oc, pa, pb, pc)).unwrap();
+        assert_eq!(oa, None);
+        assert_eq!(oc, Some("x".to_string()));
         assert_eq!(pa, Some(None));
         assert_eq!(pb, None);
         assert_eq!(pc, Some(Some("x".to_string())));
+    }
+
+    #[test]
+    fn optional_fields_refuse_null() {
+        let mut b = fields(r#"{"slug": null, "plan": null, "name": "x"}"#);
+        let slug = b.optional("slug", text(5));
+        let plan = b.optional("plan", text(5));
+        let name = b.optional("name", text(5));
+        assert_eq!(name, Some(Some("x".to_string())));
+        let err = b.finish((slug, plan, name)).unwrap_err();
+        assert_eq!(err.code, Code::InvalidRequest);
+        let fields: Vec<_> = err.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["slug", "plan"]);
+        assert!(err.errors[0].message.contains("null"));
     }
 
     #[test]

@@ -107,8 +107,8 @@ async fn caller_and_row<T: serde::de::DeserializeOwned>(
 
 /// `GET /v1/orgs/{slug}/api-keys` — live keys, in creation order.
 pub async fn list_keys(ctx: &Ctx) -> Answer {
+    let page = auth::valid(ctx, ctx.page()).await?;
     let (mut batch, caller) = auth::begin(ctx)?;
-    let page = ctx.page()?;
     let rows = store::api_keys::list(&mut batch, ctx.param("slug"), page.after, page.fetch());
     let (_, results) = authorized(ctx, batch, caller).await?;
     json(
@@ -120,12 +120,12 @@ pub async fn list_keys(ctx: &Ctx) -> Answer {
 /// `POST /v1/orgs/{slug}/api-keys` `{name, scopes}` — the secret is in this answer only.
 pub async fn create_key(ctx: &Ctx) -> Answer {
     let caller = auth::caller(ctx).await?;
-    authorize(&caller.actor, Action::ManageIntegrations)?;
     let scope_names = Scope::ALL.map(Scope::as_str);
     let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
     let name = body.required("name", string(Name::parse));
     let scopes = body.required("scopes", names(Scope::parse, &scope_names, 0));
     let (name, scopes) = body.finish((name, scopes))?;
+    authorize(&caller.actor, Action::ManageIntegrations)?;
     let secret = ApiKeySecret::generate().map_err(|_| Problem::internal())?;
     let key = store::api_keys::create(&ctx.db, &caller, &name, &scopes, &secret, ctx.now).await?;
     json(
@@ -146,8 +146,8 @@ pub async fn revoke_key(ctx: &Ctx) -> Answer {
 
 /// `GET /v1/orgs/{slug}/webhooks` — endpoints, disabled ones included, in creation order.
 pub async fn list_webhooks(ctx: &Ctx) -> Answer {
+    let page = auth::valid(ctx, ctx.page()).await?;
     let (mut batch, caller) = auth::begin(ctx)?;
-    let page = ctx.page()?;
     let rows = store::webhooks::list(&mut batch, ctx.param("slug"), page.after, page.fetch());
     let (_, results) = authorized(ctx, batch, caller).await?;
     json(
@@ -160,7 +160,6 @@ pub async fn list_webhooks(ctx: &Ctx) -> Answer {
 /// only.
 pub async fn create_webhook(ctx: &Ctx) -> Answer {
     let caller = auth::caller(ctx).await?;
-    authorize(&caller.actor, Action::ManageIntegrations)?;
     let event_names = WEBHOOK_EVENTS.map(EventType::as_str);
     let webhook_event = |s: &str| EventType::parse(s).filter(|e| e.is_webhook_event());
     let allow_local = ctx.cfg.allow_http_webhooks;
@@ -168,6 +167,7 @@ pub async fn create_webhook(ctx: &Ctx) -> Answer {
     let url = body.required("url", string(|s| WebhookUrl::parse(s, allow_local)));
     let events = body.required("events", names(webhook_event, &event_names, 1));
     let (url, events) = body.finish((url, events))?;
+    authorize(&caller.actor, Action::ManageIntegrations)?;
     let secret = WebhookSecret::generate().map_err(|_| Problem::internal())?;
     let hook = store::webhooks::create(&ctx.db, &caller, &url, &events, &secret, ctx.now).await?;
     json(
@@ -188,8 +188,8 @@ pub async fn delete_webhook(ctx: &Ctx) -> Answer {
 
 /// `GET /v1/orgs/{slug}/audit-log` — every change, newest first.
 pub async fn audit_log(ctx: &Ctx) -> Answer {
+    let page = auth::valid(ctx, ctx.page()).await?;
     let (mut batch, caller) = auth::begin(ctx)?;
-    let page = ctx.page()?;
     let rows = store::audit::list(&mut batch, ctx.param("slug"), page.before(), page.fetch());
     let (_, results) = authorized(ctx, batch, caller).await?;
     json(

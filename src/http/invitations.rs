@@ -92,15 +92,18 @@ fn read_item(body: &mut Fields) -> (Option<Email>, Option<Role>, Option<Vec<Valu
 
 /// `POST /v1/orgs/{slug}/invitations` `{email, role, grants?}`
 pub async fn create(ctx: &Ctx) -> Answer {
+    let body =
+        Fields::parse(ctx.header("content-type").as_deref(), &ctx.body).and_then(|mut body| {
+            let (email, role, grants) = read_item(&mut body);
+            let mut errors = Vec::new();
+            let grants = grants.map(|g| parse_grants(g, &mut errors));
+            for e in errors {
+                body.error(e.field, e.message);
+            }
+            body.finish((email, role, grants))
+        });
+    let (email, role, grants) = auth::valid(ctx, body).await?;
     let (batch, query) = auth::begin(ctx)?;
-    let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
-    let (email, role, grants) = read_item(&mut body);
-    let mut errors = Vec::new();
-    let grants = grants.map(|g| parse_grants(g, &mut errors));
-    for e in errors {
-        body.error(e.field, e.message);
-    }
-    let (email, role, grants) = body.finish((email, role, grants))?;
     let mut outcomes = invite(
         ctx,
         batch,
@@ -122,13 +125,17 @@ pub async fn create(ctx: &Ctx) -> Answer {
 /// `POST /v1/orgs/{slug}/invitations/bulk` `{invitations: [{email, role}]}` (at most 100),
 /// each judged on its own.
 pub async fn bulk(ctx: &Ctx) -> Answer {
+    let body =
+        Fields::parse(ctx.header("content-type").as_deref(), &ctx.body).and_then(|mut body| {
+            let list = body.required("invitations", array(BULK_LIMIT));
+            let (list,) = body.finish((list,))?;
+            if list.is_empty() {
+                return Err(Problem::invalid_field("invitations", "must not be empty"));
+            }
+            Ok(list)
+        });
+    let list = auth::valid(ctx, body).await?;
     let (batch, query) = auth::begin(ctx)?;
-    let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
-    let list = body.required("invitations", array(BULK_LIMIT));
-    let (list,) = body.finish((list,))?;
-    if list.is_empty() {
-        return Err(Problem::invalid_field("invitations", "must not be empty"));
-    }
     let mut raw_emails = Vec::with_capacity(list.len());
     let items: Vec<Result<Item, Problem>> = list
         .into_iter()
@@ -391,17 +398,20 @@ fn not_found() -> Problem {
 
 /// `GET /v1/orgs/{slug}/invitations?status=…`
 pub async fn list(ctx: &Ctx) -> Answer {
-    let page = ctx.page()?;
     let filter = match ctx.query("status") {
-        None | Some("pending") => store::Filter::Status(Status::Pending),
-        Some("all") => store::Filter::All,
-        Some(s) => store::Filter::Status(Status::parse(s).ok_or_else(|| {
+        None | Some("pending") => Ok(store::Filter::Status(Status::Pending)),
+        Some("all") => Ok(store::Filter::All),
+        Some(s) => Status::parse(s).map(store::Filter::Status).ok_or_else(|| {
             Problem::invalid_field(
                 "status",
                 "must be one of pending, accepted, expired, canceled, declined, all",
             )
-        })?),
+        }),
     };
+    let input = ctx
+        .page()
+        .and_then(|page| filter.map(|filter| (page, filter)));
+    let (page, filter) = auth::valid(ctx, input).await?;
     let (mut batch, query) = auth::begin(ctx)?;
     let rows = store::list(
         &mut batch,

@@ -35,7 +35,7 @@ fn no_such_member() -> Problem {
 
 /// `GET /v1/orgs/{slug}/members`
 pub async fn list(ctx: &Ctx) -> Answer {
-    let page = ctx.page()?;
+    let page = auth::valid(ctx, ctx.page()).await?;
     let (mut batch, query) = auth::begin(ctx)?;
     let rows = store::list(&mut batch, ctx.param("slug"), page.after, page.fetch());
     let results = batch.run(&ctx.db).await?;
@@ -71,10 +71,13 @@ fn assignable_role(s: &str) -> Result<Role, String> {
 
 /// `PATCH /v1/orgs/{slug}/members/{user_id}` `{role}`
 pub async fn update(ctx: &Ctx) -> Answer {
-    let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
-    let role = body.required("role", string(assignable_role));
-    let (to,) = body.finish((role,))?;
+    let body =
+        Fields::parse(ctx.header("content-type").as_deref(), &ctx.body).and_then(|mut body| {
+            let role = body.required("role", string(assignable_role));
+            body.finish((role,))
+        });
     let (caller, member) = caller_and_member(ctx, ctx.param("user_id")).await?;
+    let (to,) = body?;
     // Who may not manage anyone learns that before whether the person exists.
     authorize(&caller.actor, Action::ViewMembers)?;
     let row = member.ok_or_else(no_such_member)?;
@@ -107,9 +110,12 @@ pub async fn remove(ctx: &Ctx) -> Answer {
 /// `POST /v1/orgs/{slug}/transfer-ownership` `{user_id}` — the new owner must be a member;
 /// the previous owner becomes admin (member on plans without admin).
 pub async fn transfer_ownership(ctx: &Ctx) -> Answer {
-    let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
-    let user_id = body.required("user_id", string(|s| Ok(s.to_owned())));
-    let (user_id,) = body.finish((user_id,))?;
+    let body =
+        Fields::parse(ctx.header("content-type").as_deref(), &ctx.body).and_then(|mut body| {
+            let user_id = body.required("user_id", string(|s| Ok(s.to_owned())));
+            body.finish((user_id,))
+        });
+    let (user_id,) = auth::valid(ctx, body).await?;
     let (caller, member) = caller_and_member(ctx, &user_id).await?;
     authorize(&caller.actor, Action::TransferOwnership)?;
     let owner_id = caller

@@ -92,12 +92,12 @@ pub async fn get(ctx: &Ctx) -> Answer {
 /// `PATCH /v1/orgs/{slug}` `{name?, slug?, logo_url?}`
 pub async fn update(ctx: &Ctx) -> Answer {
     let caller = auth::caller(ctx).await?;
-    authorize(&caller.actor, Action::UpdateOrg)?;
     let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
     let name = body.optional("name", string(Name::parse));
     let slug = body.optional("slug", string(Slug::parse));
     let logo_url = body.patch("logo_url", string(LogoUrl::parse));
     let (name, slug, logo_url) = body.finish((name, slug, logo_url))?;
+    authorize(&caller.actor, Action::UpdateOrg)?;
     let change = SettingsChange {
         name,
         slug: slug.filter(|s| s.as_str() != caller.org.slug),

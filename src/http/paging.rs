@@ -27,9 +27,7 @@ impl Page {
     pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Page, Problem> {
         let limit = match limit {
             None => Self::DEFAULT_LIMIT,
-            Some(raw) => raw
-                .parse::<i64>()
-                .ok()
+            Some(raw) => parse_whole_number(raw)
                 .filter(|l| (1..=Self::MAX_LIMIT).contains(l))
                 .ok_or_else(|| {
                     Problem::invalid_field(
@@ -85,6 +83,33 @@ impl Page {
     }
 }
 
+/// A whole number as a query string may spell a JSON Schema integer: an optional sign,
+/// digits (leading zeros too) and an all-zero fraction (`+5`, `050`, `5.0`).
+fn parse_whole_number(raw: &str) -> Option<i64> {
+    let whole = match raw.split_once('.') {
+        Some((whole, fraction)) if !fraction.is_empty() && fraction.bytes().all(|b| b == b'0') => {
+            whole
+        }
+        Some(_) => return None,
+        None => raw,
+    };
+    let digits = whole.strip_prefix(['+', '-']).unwrap_or(whole);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    whole.parse().ok()
+}
+
+/// The pattern of every cursor this API issues, all of which it accepts: `after:<seq>` in
+/// unpadded base64url, `<seq>` being 1 to 18 decimal digits (so that it always fits an
+/// `i64`). Spelled out per base64 quantum so that a string matching it always decodes:
+/// three digits make four characters, and a last one or two digits two or three.
+pub const CURSOR_PATTERN: &str = concat!(
+    "^YWZ0ZXI6",
+    "(?:(?:[MN][DTjz]|O[DT])[AEIMQUYcgk][w-z0-5]){0,5}",
+    "(?:(?:[MN][DTjz]|O[DT])[AEIMQUYcgk][w-z0-5]|(?:[MN][AQgw]|O[AQ])|(?:[MN][DTjz]|O[DT])[AEIMQUYcgk])$",
+);
+
 fn encode_cursor(seq: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("after:{seq}"))
 }
@@ -106,7 +131,9 @@ mod tests {
     fn limits() {
         assert_eq!(Page::parse(None, None).unwrap().limit, 50);
         assert_eq!(Page::parse(Some("100"), None).unwrap().limit, 100);
-        for bad in ["0", "101", "-1", "ten", "1.5"] {
+        for bad in [
+            "0", "101", "-1", "ten", "1.5", "", "+", "5.", ".5", "1e1", " 5", "0x10", "-0",
+        ] {
             assert!(Page::parse(Some(bad), None).is_err(), "{bad}");
         }
         assert!(Page::parse(None, Some("zzz")).is_err());
@@ -117,6 +144,20 @@ mod tests {
         assert_eq!(Page::parse(None, Some(&next)).unwrap().after, 2);
         let last = page.envelope(vec![1i64, 2], |r| *r, |r| Ok(*r)).unwrap();
         assert!(last.next_cursor.is_none());
+    }
+
+    /// Query strings a JSON Schema `integer` from 1 to 100 may arrive as.
+    #[test]
+    fn limits_as_a_schema_integer_may_be_spelled() {
+        for (raw, limit) in [
+            ("050", 50),
+            ("+5", 5),
+            ("007", 7),
+            ("5.0", 5),
+            ("100.00", 100),
+        ] {
+            assert_eq!(Page::parse(Some(raw), None).unwrap().limit, limit, "{raw}");
+        }
     }
 
     #[test]
@@ -136,5 +177,43 @@ mod tests {
         assert_eq!(decode_cursor(&encode_cursor(42)), Some(42));
         assert_eq!(decode_cursor("garbage!"), None);
         assert_eq!(decode_cursor(&URL_SAFE_NO_PAD.encode("after:-1")), None);
+    }
+
+    fn cursor_pattern() -> regex::Regex {
+        regex::Regex::new(CURSOR_PATTERN).unwrap()
+    }
+
+    proptest::proptest! {
+        /// Whatever matches the documented pattern is a cursor the API accepts.
+        #[test]
+        fn every_string_of_the_cursor_pattern_is_accepted(
+            cursor in proptest::string::string_regex(&CURSOR_PATTERN[1..CURSOR_PATTERN.len() - 1]).unwrap()
+        ) {
+            proptest::prop_assert!(Page::parse(None, Some(&cursor)).is_ok(), "{}", cursor);
+        }
+
+        /// Every cursor the API issues matches the documented pattern.
+        #[test]
+        fn every_issued_cursor_matches_the_pattern(seq in 0i64..1_000_000_000_000_000_000) {
+            let cursor = encode_cursor(seq);
+            proptest::prop_assert!(cursor_pattern().is_match(&cursor), "{}", cursor);
+        }
+    }
+
+    #[test]
+    fn the_cursor_pattern_refuses_what_does_not_decode() {
+        let pattern = cursor_pattern();
+        for bad in [
+            "",
+            "garbage",
+            "YWZ0ZXI6",
+            "YWZ0ZXI6LTE",
+            "YWZ0ZXI6MT",
+            "YWZ0ZXI6Oj",
+        ] {
+            assert!(!pattern.is_match(bad), "{bad}");
+            assert!(decode_cursor(bad).is_none(), "{bad}");
+        }
+        assert!(pattern.is_match(&encode_cursor(i64::from(u32::MAX))));
     }
 }

@@ -35,11 +35,11 @@ fn no_such_resource() -> Problem {
 /// `POST /v1/orgs/{slug}/resources` `{name, kind?}`
 pub async fn create(ctx: &Ctx) -> Answer {
     let caller = auth::caller(ctx).await?;
-    allow(&caller.actor, Action::CreateResource)?;
     let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
     let name = body.required("name", string(Name::parse));
     let kind = body.optional("kind", text(KIND_MAX_CHARS));
     let (name, kind) = body.finish((name, kind))?;
+    allow(&caller.actor, Action::CreateResource)?;
     let row = store::create(&ctx.db, &caller, &name, kind.as_deref(), ctx.now).await?;
     json(
         201,
@@ -49,7 +49,7 @@ pub async fn create(ctx: &Ctx) -> Answer {
 
 /// `GET /v1/orgs/{slug}/resources` — those the caller can read.
 pub async fn list(ctx: &Ctx) -> Answer {
-    let page = ctx.page()?;
+    let page = auth::valid(ctx, ctx.page()).await?;
     let (mut batch, query) = auth::begin(ctx)?;
     let user_id = query.user_id().unwrap_or("").to_owned();
     let rows = store::list(
@@ -129,13 +129,16 @@ pub async fn get(ctx: &Ctx) -> Answer {
 
 /// `PATCH /v1/orgs/{slug}/resources/{id}` `{name?, kind?}` — needs `admin` on it.
 pub async fn update(ctx: &Ctx) -> Answer {
-    let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
-    let name = body.optional("name", string(Name::parse));
-    let kind = body.patch("kind", text(KIND_MAX_CHARS));
-    let (name, kind) = body.finish((name, kind))?;
+    let body =
+        Fields::parse(ctx.header("content-type").as_deref(), &ctx.body).and_then(|mut body| {
+            let name = body.optional("name", string(Name::parse));
+            let kind = body.patch("kind", text(KIND_MAX_CHARS));
+            body.finish((name, kind))
+        });
     let Reach {
         caller, row, level, ..
     } = reach(ctx, None).await?;
+    let (name, kind) = body?;
     require_admin(level)?;
     let kind = kind.as_ref().map(|k| k.as_deref());
     let row = store::update(&ctx.db, &caller, &row.id, name.as_ref(), kind, ctx.now).await?;
@@ -163,10 +166,13 @@ async fn grant_target(ctx: &Ctx) -> Result<(Caller, ResourceRow, MemberRow), Pro
 
 /// `PUT /v1/orgs/{slug}/resources/{id}/grants/{user_id}` `{level}`
 pub async fn put_grant(ctx: &Ctx) -> Answer {
-    let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
-    let level = body.required("level", one_of(Level::parse, Level::NAMES));
-    let (level,) = body.finish((level,))?;
+    let body =
+        Fields::parse(ctx.header("content-type").as_deref(), &ctx.body).and_then(|mut body| {
+            let level = body.required("level", one_of(Level::parse, Level::NAMES));
+            body.finish((level,))
+        });
     let (caller, row, member) = grant_target(ctx).await?;
+    let (level,) = body?;
     check_grant(member.role()?, level)?;
     store::set_grant(&ctx.db, &caller, &row.id, &member, level, ctx.now).await?;
     json(
@@ -197,21 +203,24 @@ pub async fn delete_grant(ctx: &Ctx) -> Answer {
 /// Someone who is not a member is allowed nothing. Without a body it asks whether the
 /// caller is a member at all.
 pub async fn authorize(ctx: &Ctx) -> Answer {
-    let mut body = Fields::parse_or_empty(ctx.header("content-type").as_deref(), &ctx.body)?;
-    let user_id = body.optional("user_id", string(|s| Ok(s.to_owned())));
-    let permission = body.optional(
-        "permission",
-        string(|s| {
-            Permission::parse(s).ok_or_else(|| {
-                let names: Vec<_> = Permission::ALL.iter().map(|p| p.as_str()).collect();
-                format!("must be one of {}", names.join(", "))
-            })
-        }),
+    let body = Fields::parse_or_empty(ctx.header("content-type").as_deref(), &ctx.body).and_then(
+        |mut body| {
+            let user_id = body.optional("user_id", string(|s| Ok(s.to_owned())));
+            let permission = body.optional(
+                "permission",
+                string(|s| {
+                    Permission::parse(s).ok_or_else(|| {
+                        let names: Vec<_> = Permission::ALL.iter().map(|p| p.as_str()).collect();
+                        format!("must be one of {}", names.join(", "))
+                    })
+                }),
+            );
+            let resource_id = body.optional("resource_id", string(|s| Ok(s.to_owned())));
+            let level = body.optional("level", one_of(Level::parse, Level::NAMES));
+            body.finish((user_id, permission, resource_id, level))
+        },
     );
-    let resource_id = body.optional("resource_id", string(|s| Ok(s.to_owned())));
-    let level = body.optional("level", one_of(Level::parse, Level::NAMES));
-    let (user_id, permission, resource_id, level) =
-        body.finish((user_id, permission, resource_id, level))?;
+    let (user_id, permission, resource_id, level) = auth::valid(ctx, body).await?;
 
     let (mut batch, query) = auth::begin(ctx)?;
     let slug = ctx.param("slug");

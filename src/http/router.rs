@@ -13,6 +13,12 @@ use crate::store::kv::Kv;
 use crate::store::Db;
 use worker::{Date, Env, Method, Request, Response};
 
+/// The request's method as the client sent it. `Request::method` is lossy: it takes any
+/// method it does not know (`QUERY`, `FOO`) for `GET`.
+fn raw_method(req: &Request) -> String {
+    req.inner().method()
+}
+
 /// Runs the handler of `route`.
 async fn dispatch(ctx: &Ctx, route: RouteId) -> Answer {
     use RouteId::*;
@@ -86,7 +92,8 @@ pub async fn handle(
     let cfg = Config::get(&env);
     let allowed_origin = origin.filter(|o| cfg.app_origin.as_deref() == Some(o.as_str()));
 
-    let (answer, cost) = if req.method() == Method::Options {
+    let method = raw_method(&req);
+    let (answer, cost) = if method == "OPTIONS" {
         (preflight(&req, allowed_origin.is_some()), Cost::default())
     } else {
         answer(req, env, background, cfg).await
@@ -95,6 +102,9 @@ pub async fn handle(
         Ok(response) => response,
         Err(problem) => problem_response(&problem)?,
     };
+    if method == "HEAD" {
+        response = without_body(response)?;
+    }
     let headers = response.headers_mut();
     headers.set("x-request-id", &request_id)?;
     headers.set("server-timing", &cost.server_timing())?;
@@ -117,7 +127,7 @@ async fn answer(
     cfg: std::rc::Rc<Config>,
 ) -> (Answer, Cost) {
     let path = req.path();
-    let method = req.method().to_string();
+    let method = raw_method(&req);
     let (route, params) = match resolve(&method, &path) {
         Resolved::Found(route, params) => (route, params),
         Resolved::MethodNotAllowed(allow) => {
@@ -211,6 +221,13 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, Problem> {
         return Err(too_large());
     }
     Ok(body)
+}
+
+/// The answer to a `HEAD`: the `GET` answer's status and headers, without its body.
+fn without_body(response: Response) -> worker::Result<Response> {
+    let status = response.status_code();
+    let headers = response.headers().clone();
+    Ok(Response::empty()?.with_status(status).with_headers(headers))
 }
 
 /// `OPTIONS`: a CORS preflight for a known path.

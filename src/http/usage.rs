@@ -34,21 +34,24 @@ fn recorded(event: &EventRow) -> Answer {
 
 /// `POST /v1/orgs/{slug}/usage` `{amount, feature, user_id?}` with `Idempotency-Key`.
 pub async fn record(ctx: &Ctx) -> Answer {
+    let body =
+        Fields::parse(ctx.header("content-type").as_deref(), &ctx.body).and_then(|mut body| {
+            let amount = body.required("amount", integer(1..=MAX_AMOUNT));
+            let feature = body.required("feature", text(MAX_FEATURE_CHARS));
+            let user_id = body.optional("user_id", string(|s| Ok(s.to_owned())));
+            let key = match idempotency_key(ctx.header(IDEMPOTENCY_HEADER).as_deref()) {
+                Ok(key) => Some(key),
+                Err(problem) => {
+                    for e in problem.errors {
+                        body.error(e.field, e.message);
+                    }
+                    None
+                }
+            };
+            body.finish((amount, feature, user_id, key))
+        });
+    let (amount, feature, named, key) = auth::valid(ctx, body).await?;
     let (mut batch, query) = auth::begin(ctx)?;
-    let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
-    let amount = body.required("amount", integer(1..=MAX_AMOUNT));
-    let feature = body.required("feature", text(MAX_FEATURE_CHARS));
-    let user_id = body.optional("user_id", string(|s| Ok(s.to_owned())));
-    let key = match idempotency_key(ctx.header(IDEMPOTENCY_HEADER).as_deref()) {
-        Ok(key) => Some(key),
-        Err(problem) => {
-            for e in problem.errors {
-                body.error(e.field, e.message);
-            }
-            None
-        }
-    };
-    let (amount, feature, named, key) = body.finish((amount, feature, user_id, key))?;
 
     let slug = ctx.param("slug");
     let earlier = store::by_key(&mut batch, slug, &key);
