@@ -1,7 +1,7 @@
 //! The black-box harness: the real Worker under `wrangler dev` on local D1 and KV
-//! (`server`), an HTTP client (`client`), users, JWTs and organizations to test with
-//! (`fixtures`), a local stand-in for the email provider (`mail`) and a webhook receiver
-//! (`hooks`).
+//! (`server`), a client whose every reply is checked against the OpenAPI document
+//! (`client`), users, JWTs and organizations to test with (`fixtures`), a local stand-in
+//! for the email provider (`mail`) and a webhook receiver (`hooks`).
 //!
 //! Each test binary starts one server (on first use) on a free port with a fresh state
 //! directory; tests share it and stay apart by using unique users and organization slugs.
