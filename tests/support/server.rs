@@ -179,6 +179,11 @@ impl Server {
         panic!("wrangler dev did not become ready:\n{log}");
     }
 
+    /// The state directory: local D1 and KV, and the Worker's log.
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+
     /// Everything the Worker wrote to its log so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.state_dir.join("wrangler.log")).unwrap_or_default()
