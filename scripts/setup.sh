@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs everything Roster needs to build, serve and test on a fresh machine, from
-# package registries only (crates.io, npm; Debian's for the benchmark tools). Idempotent:
-# what is already installed at the right version is skipped.
+# package registries only (crates.io, npm, PyPI; Debian's for the benchmark tools).
+# Idempotent: what is already installed at the right version is skipped.
 #
 #   sh scripts/setup.sh          toolchain for building, serving and testing
 #   sh scripts/setup.sh --bench  also wrk (load generator) for bench/
@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 WORKER_BUILD_VERSION=0.8.7
+SCHEMATHESIS_VERSION=4.32.5
 
 say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
@@ -37,6 +38,13 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
   say "installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error
   echo "$lock_hash" > "$stamp"
+fi
+
+# Schemathesis (tests/schemathesis.rs) in a project-local virtualenv.
+if [ "$(.venv/bin/schemathesis --version 2>/dev/null | awk '{print $NF}')" != "$SCHEMATHESIS_VERSION" ]; then
+  say "installing schemathesis $SCHEMATHESIS_VERSION into .venv"
+  [ -x .venv/bin/pip ] || python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
 if [ "${1:-}" = "--bench" ] && ! command -v wrk >/dev/null 2>&1; then

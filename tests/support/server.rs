@@ -1,0 +1,212 @@
+//! The Worker under `wrangler dev`: built, given a fresh state directory with the
+//! migrations applied, started on a free port with the test configuration, and stopped with
+//! the test binary. One server per test binary, started on first use.
+
+use super::client::Request;
+use super::mail;
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+pub const JWT_SECRET: &str = "roster-tests-hs256-secret-0123456789abcdef";
+pub const ISSUER: &str = "https://id.test.roster";
+pub const AUDIENCE: &str = "roster-tests";
+
+/// How a test binary wants its server configured.
+#[derive(Clone, Default)]
+pub struct Options {
+    /// `INVITE_TTL_SECONDS`; the Worker's default when `None`.
+    pub invite_ttl_seconds: Option<u64>,
+    /// Leave `EMAIL_API_URL` unset, so emails go to the log.
+    pub log_emails: bool,
+    /// More `--var NAME:value` pairs.
+    pub vars: Vec<(String, String)>,
+}
+
+pub struct Server {
+    pub base: String,
+    pub mail: mail::Mailbox,
+    state_dir: PathBuf,
+    _wrangler: Child,
+}
+
+static SERVER: OnceLock<Server> = OnceLock::new();
+
+/// The server of this test binary, started with default options on first use.
+pub fn server() -> &'static Server {
+    server_with(Options::default())
+}
+
+/// The server of this test binary, started with `options` on first use (the first caller's
+/// options win).
+pub fn server_with(options: Options) -> &'static Server {
+    SERVER.get_or_init(|| Server::start(options))
+}
+
+fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn run(command: &mut Command, what: &str) {
+    let output = command.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        output.status.success(),
+        "{what} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn wrangler(root: &Path) -> Command {
+    let mut command = Command::new(root.join("node_modules/.bin/wrangler"));
+    command
+        .current_dir(root)
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CI", "1");
+    command
+}
+
+impl Server {
+    fn start(options: Options) -> Server {
+        let root = project_root();
+        run(
+            Command::new("sh")
+                .arg("scripts/build.sh")
+                .current_dir(&root),
+            "building the Worker",
+        );
+        let state_dir = std::env::temp_dir().join(format!(
+            "roster-test-{}-{}",
+            std::process::id(),
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        std::fs::create_dir_all(&state_dir).expect("state dir");
+        run(
+            wrangler(&root)
+                .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+                .arg(&state_dir),
+            "applying migrations",
+        );
+        let mail = mail::Mailbox::start();
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut vars = vec![
+            ("JWT_HS256_SECRET".to_string(), JWT_SECRET.to_string()),
+            ("JWT_ISSUER".into(), ISSUER.into()),
+            ("JWT_AUDIENCE".into(), AUDIENCE.into()),
+            ("PUBLIC_URL".into(), base.clone()),
+            ("APP_URL".into(), "https://app.test.roster".into()),
+            ("EMAIL_API_KEY".into(), mail::API_KEY.into()),
+            (
+                "EMAIL_FROM".into(),
+                "Roster Tests <invites@test.roster>".into(),
+            ),
+            ("ALLOW_HTTP_WEBHOOKS".into(), "true".into()),
+        ];
+        if !options.log_emails {
+            vars.push(("EMAIL_API_URL".into(), mail.url.clone()));
+        }
+        if let Some(ttl) = options.invite_ttl_seconds {
+            vars.push(("INVITE_TTL_SECONDS".into(), ttl.to_string()));
+        }
+        vars.extend(options.vars);
+
+        let log_path = state_dir.join("wrangler.log");
+        let log = std::fs::File::create(&log_path).expect("log file");
+        let mut command = wrangler(&root);
+        command
+            .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--inspector-port", &free_port().to_string()])
+            .args([
+                "--test-scheduled",
+                "--show-interactive-dev-session=false",
+                "--persist-to",
+            ])
+            .arg(&state_dir);
+        for (name, value) in &vars {
+            command.arg("--var").arg(format!("{name}:{value}"));
+        }
+        use std::os::unix::process::CommandExt;
+        let wrangler = command
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log)
+            .spawn()
+            .expect("wrangler dev starts");
+        reap_with_this_process(wrangler.id());
+
+        let server = Server {
+            base,
+            mail,
+            state_dir,
+            _wrangler: wrangler,
+        };
+        server.wait_until_ready(&log_path);
+        server
+    }
+
+    fn wait_until_ready(&self, log_path: &Path) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while Instant::now() < deadline {
+            if let Ok(reply) = ureq::get(&format!("{}/health", self.base))
+                .config()
+                .http_status_as_error(false)
+                .timeout_global(Some(Duration::from_secs(5)))
+                .build()
+                .call()
+            {
+                if reply.status() == 200 {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        let mut log = String::new();
+        let _ = std::fs::File::open(log_path).and_then(|mut f| f.read_to_string(&mut log));
+        panic!("wrangler dev did not become ready:\n{log}");
+    }
+
+    /// The state directory: local D1 and KV, and the Worker's log.
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+
+    /// Everything the Worker wrote to its log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.state_dir.join("wrangler.log")).unwrap_or_default()
+    }
+
+    /// Runs the scheduled job once, as the cron trigger would.
+    pub fn run_cron(&self) {
+        let reply = Request::new("GET", "/__scheduled?cron=*/15+*+*+*+*").send();
+        assert_eq!(reply.status, 200, "scheduled run: {}", reply.text);
+    }
+}
+
+/// Kills wrangler's process group when this test process exits: a watchdog shell polls
+/// for our pid, so no server outlives its test binary (even on a panic or a kill).
+fn reap_with_this_process(wrangler_pid: u32) {
+    let script = format!(
+        "while kill -0 {} 2>/dev/null; do sleep 1; done; kill -TERM -{wrangler_pid} 2>/dev/null; sleep 2; kill -KILL -{wrangler_pid} 2>/dev/null",
+        std::process::id()
+    );
+    let _ = Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+}
