@@ -396,6 +396,18 @@ fn bulk_invitations_are_judged_one_by_one() {
         .json(&json!({"invitations": []}))
         .send()
         .expect(400, "invalid_request");
+    let not_objects = json!([{"email": "y@example.com", "role": "member"}, [null], "z"]);
+    let reply = post(&format!("{}/bulk", invitations(&slug)))
+        .auth(&owner)
+        .json(&json!({ "invitations": not_objects }))
+        .send()
+        .expect(400, "invalid_request");
+    assert_eq!(
+        reply.error_fields(),
+        ["invitations[1]", "invitations[2]"],
+        "an item that is no object makes the whole request malformed"
+    );
+    assert!(server().mail.to("y@example.com").is_empty());
     post(&format!("{}/bulk", invitations(&slug)))
         .auth(&member)
         .json(&json!({"invitations": [{"email": "x@example.com", "role": "member"}]}))

@@ -73,16 +73,18 @@ pub struct BulkInvitations {
     pub invitations: Vec<BulkInvitationItem>,
 }
 
-/// One invitation of a bulk request, judged on its own: an invalid item (a bad address, an
-/// unknown role, a missing or unknown field) gets its problem in `results` while the others
-/// are created.
+/// One invitation of a bulk request, judged on its own as a single invitation would be: an
+/// item with a bad address, an unknown role, a value of the wrong type, or a missing or
+/// unknown field gets its problem in `results` while the others are created. An item that is
+/// not an object makes the whole request a 400.
 #[derive(ToSchema)]
 pub struct BulkInvitationItem {
-    #[schema(value_type = Option<String>)]
-    pub email: Option<String>,
-    #[schema(value_type = Option<String>)]
-    pub role: Option<String>,
-    pub grants: Option<Vec<Grant>>,
+    /// The address to invite (a string).
+    pub email: Option<serde_json::Value>,
+    /// The role to invite as (a string: `admin`, `member` or `viewer`).
+    pub role: Option<serde_json::Value>,
+    /// Levels on resources (`[{resource_id, level}]`).
+    pub grants: Option<serde_json::Value>,
 }
 
 /// `POST /v1/orgs/{slug}/resources`

@@ -132,26 +132,32 @@ pub async fn bulk(ctx: &Ctx) -> Answer {
             if list.is_empty() {
                 return Err(Problem::invalid_field("invitations", "must not be empty"));
             }
-            Ok(list)
+            // What is in an item is judged item by item; an item that is no object at all
+            // makes the request malformed.
+            let mut items = Vec::with_capacity(list.len());
+            let mut malformed = Vec::new();
+            for (i, item) in list.into_iter().enumerate() {
+                match item {
+                    Value::Object(map) => items.push(map),
+                    _ => malformed.push(FieldError::new(
+                        format!("invitations[{i}]"),
+                        "must be an object",
+                    )),
+                }
+            }
+            if malformed.is_empty() {
+                Ok(items)
+            } else {
+                Err(Problem::invalid(malformed))
+            }
         });
     let list = auth::valid(ctx, body).await?;
     let (batch, query) = auth::begin(ctx)?;
     let mut raw_emails = Vec::with_capacity(list.len());
     let items: Vec<Result<Item, Problem>> = list
         .into_iter()
-        .map(|value| {
-            raw_emails.push(
-                value
-                    .get("email")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-            );
-            let Value::Object(map) = value else {
-                return Err(Problem::new(
-                    Code::InvalidRequest,
-                    "Each invitation must be an object.",
-                ));
-            };
+        .map(|map| {
+            raw_emails.push(map.get("email").and_then(Value::as_str).map(str::to_owned));
             let mut fields = Fields::from_map(map);
             let (email, role, grants) = read_item(&mut fields);
             let mut errors = Vec::new();

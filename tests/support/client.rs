@@ -356,7 +356,7 @@ impl Contract {
     /// the operation, the response, each failure, and the reply itself. Wrangler's own
     /// `/__scheduled` and CORS preflights are not part of the API; requests to undocumented
     /// paths must get the 404 problem, undocumented methods the 405 problem with `Allow`
-    /// listing the documented ones.
+    /// listing the documented ones (and HEAD with GET).
     fn check(&self, method: &str, path: &str, reply: &Reply) -> Result<(), String> {
         if path.starts_with("/__scheduled") || method == "OPTIONS" {
             return Ok(());
@@ -378,14 +378,20 @@ impl Contract {
     /// What `reply` was judged as, and what is wrong with it; `None` when nothing is.
     fn failures(&self, method: &str, path: &str, reply: &Reply) -> Option<(String, Vec<String>)> {
         let Some(item) = self.path_item(path) else {
-            let failures = self.problem_failures(reply, 404);
+            let failures = self.problem_failures(reply, 404, method == "HEAD");
             let what = "the path is not documented: expected a 404 problem".to_string();
             return (!failures.is_empty()).then_some((what, failures));
         };
-        let Some(operation) = item.operations.iter().find(|o| o.method == method) else {
-            let mut failures = self.problem_failures(reply, 405);
+        // HEAD is answered wherever GET is: GET's status and headers, without the body.
+        let head = method == "HEAD";
+        let documented_as = if head { "GET" } else { method };
+        let Some(operation) = item.operations.iter().find(|o| o.method == documented_as) else {
+            let mut failures = self.problem_failures(reply, 405, head);
             let mut documented: Vec<&str> =
                 item.operations.iter().map(|o| o.method.as_str()).collect();
+            if documented.contains(&"GET") {
+                documented.push("HEAD");
+            }
             documented.sort_unstable();
             let mut allowed: Vec<&str> = reply
                 .header("allow")
@@ -423,12 +429,17 @@ impl Contract {
             let failure = format!("status {status} is not documented (documented: {documented:?})");
             return Some((what, vec![failure]));
         };
-        let failures = response.failures(reply);
+        let failures = if head {
+            response.head_failures(reply)
+        } else {
+            response.failures(reply)
+        };
         (!failures.is_empty()).then(|| (format!("{what}, response {key}"), failures))
     }
 
-    /// What is wrong with `reply` as the problem of status `status`.
-    fn problem_failures(&self, reply: &Reply, status: u16) -> Vec<String> {
+    /// What is wrong with `reply` as the problem of status `status` (without its body, for
+    /// a HEAD).
+    fn problem_failures(&self, reply: &Reply, status: u16, head: bool) -> Vec<String> {
         let mut failures = Vec::new();
         if reply.status != status {
             failures.push(format!("status {}, expected {status}", reply.status));
@@ -436,7 +447,13 @@ impl Contract {
         if media_type(reply).as_deref() != Some("application/problem+json") {
             failures.push("content type is not application/problem+json".to_string());
         }
-        failures.extend(schema_failures(&self.problem, &reply.text));
+        if head {
+            if !reply.text.is_empty() {
+                failures.push("a body in the answer to HEAD".to_string());
+            }
+        } else {
+            failures.extend(schema_failures(&self.problem, &reply.text));
+        }
         failures
     }
 }
@@ -496,6 +513,21 @@ impl Response {
                 Some((_, None)) => {}
             }
         }
+        failures.extend(self.header_failures(reply));
+        failures
+    }
+
+    /// What is wrong with `reply` as the answer to a HEAD of this GET response.
+    fn head_failures(&self, reply: &Reply) -> Vec<String> {
+        let mut failures = self.header_failures(reply);
+        if !reply.text.is_empty() {
+            failures.push("a body in the answer to HEAD".to_string());
+        }
+        failures
+    }
+
+    fn header_failures(&self, reply: &Reply) -> Vec<String> {
+        let mut failures = Vec::new();
         for (name, required, schema) in &self.headers {
             match reply.header(name) {
                 None if *required => failures.push(format!("header {name} is missing")),
