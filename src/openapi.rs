@@ -172,8 +172,8 @@ impl Op {
         self
     }
 
-    pub fn header(mut self, name: &str, required: bool, description: &str) -> Op {
-        self.headers.push(json!({"name": name, "in": "header", "required": required, "description": description, "schema": {"type": "string"}}));
+    pub fn header(mut self, name: &str, required: bool, description: &str, schema: Value) -> Op {
+        self.headers.push(json!({"name": name, "in": "header", "required": required, "description": description, "schema": schema}));
         self
     }
 }
@@ -495,7 +495,8 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
             .errors(&[Forbidden])),
         ("post", "/v1/orgs/{slug}/usage", Op::new("recordUsage", "Consume shared credits")
             .describe("Owner, admin and member (not viewer), or an API key with `usage:write`. Users consume as themselves (`user_id`, if sent, must be their own, else 403); an API key must name the member in `user_id` (400 without it, 404 for someone who is not a member, 403 for a viewer). The balance never goes below zero: when the credits left do not cover `amount`, 402 `insufficient_credits` and nothing is recorded. The same `Idempotency-Key` again answers the first answer (201, same body) and charges nothing, also when the retries arrive in parallel; the same key with another amount, feature or member answers 409 `idempotency_key_reused`. Keys are kept per organization for good.")
-            .header("Idempotency-Key", true, "Required: 1–255 visible ASCII characters, unique per usage event and repeated on its retries.")
+            .header("Idempotency-Key", true, "Required: 1–255 visible ASCII characters, unique per usage event and repeated on its retries.",
+                json!({"type": "string", "pattern": "^[ \\t]*[\\x21-\\x7E]{1,255}[ \\t]*$"}))
             .body::<RecordUsage>()
             .ok::<UsageRecorded>(201, "Recorded (or replayed).")
             .errors(&[Forbidden, InsufficientCredits, IdempotencyKeyReused, Conflict])),

@@ -166,13 +166,17 @@ macro_rules! string_schema {
     };
 }
 
+/// What `char::is_control` refuses, as a JSON Schema pattern: no C0 or C1 control characters.
+pub const NO_CONTROL_CHARACTERS: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$";
+
 string_schema!(
     Name,
     "Name",
     ObjectBuilder::new()
         .min_length(Some(1))
         .max_length(Some(Name::MAX_CHARS))
-        .description(Some("Trimmed; not blank."))
+        .pattern(Some(NO_CONTROL_CHARACTERS))
+        .description(Some("Trimmed; not blank; no control characters."))
 );
 string_schema!(
     Slug,
@@ -248,5 +252,50 @@ impl HealthState {
         } else {
             HealthState::Error
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NO_CONTROL_CHARACTERS;
+
+    proptest::proptest! {
+        /// The documented pattern refuses exactly the characters the parsers refuse.
+        #[test]
+        fn the_control_character_pattern_is_char_is_control(c in proptest::char::any()) {
+            let pattern = regex::Regex::new(NO_CONTROL_CHARACTERS).unwrap();
+            proptest::prop_assert_eq!(pattern.is_match(&c.to_string()), !c.is_control());
+        }
+    }
+
+    /// Every pattern in the document that is about control characters.
+    fn control_patterns(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, value) in map {
+                    match value.as_str() {
+                        Some(p) if key == "pattern" && p.contains("u0000") => out.push(p.into()),
+                        _ => control_patterns(value, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| control_patterns(v, out)),
+            _ => {}
+        }
+    }
+
+    /// `#[schema(pattern)]` takes only literals: they must all say what the const says.
+    #[test]
+    fn every_documented_control_character_pattern_is_the_one_checked() {
+        let mut found = Vec::new();
+        control_patterns(&crate::openapi::document(), &mut found);
+        assert!(
+            found.len() >= 4,
+            "Name, kind (twice) and feature: {found:?}"
+        );
+        assert!(
+            found.iter().all(|p| p == NO_CONTROL_CHARACTERS),
+            "{found:?}"
+        );
     }
 }

@@ -93,7 +93,12 @@ pub struct BulkInvitationItem {
 pub struct CreateResource {
     pub name: Name,
     /// Free-form: what the product calls it.
-    #[schema(nullable = false, max_length = 50)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 50,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub kind: Option<String>,
 }
 
@@ -104,7 +109,12 @@ pub struct UpdateResource {
     #[schema(nullable = false)]
     pub name: Option<Name>,
     /// `null` clears the kind.
-    #[schema(nullable, max_length = 50)]
+    #[schema(
+        nullable,
+        min_length = 1,
+        max_length = 50,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub kind: Option<String>,
 }
 
@@ -153,7 +163,11 @@ pub struct RecordUsage {
     #[schema(minimum = 1, maximum = 1000000)]
     pub amount: i64,
     /// What the credits were spent on; trimmed.
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub feature: String,
     /// The member the usage is for: required for API keys; users may only name themselves.
     #[schema(nullable = false)]

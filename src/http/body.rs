@@ -246,9 +246,17 @@ pub fn one_of<T: Copy>(
     string(move |s: &str| parse(s).ok_or_else(|| format!("must be one of {}", names.join(", "))))
 }
 
-/// A whole number in `range`.
+/// A whole number in `range`; `5.0` is one, as JSON Schema's `integer` has it.
 pub fn integer(range: std::ops::RangeInclusive<i64>) -> impl FnOnce(&Value) -> Result<i64, String> {
-    move |value| match value.as_i64() {
+    let whole = |value: &Value| {
+        value.as_i64().or_else(|| {
+            value
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0)
+                .map(|f| f as i64)
+        })
+    };
+    move |value| match whole(value) {
         Some(n) if range.contains(&n) => Ok(n),
         Some(_) => Err(format!("must be from {} to {}", range.start(), range.end())),
         None => Err("must be a whole number".into()),
@@ -390,6 +398,20 @@ mod tests {
         let err = b.finish((n, m, k, l)).unwrap_err();
         let fields: Vec<_> = err.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["n", "m", "l"]);
+    }
+
+    #[test]
+    fn whole_numbers_may_be_written_with_a_zero_fraction() {
+        let mut b = fields(r#"{"a": 5.0, "b": 5.5, "c": 1e2, "d": -0.0}"#);
+        let a = b.required("a", integer(0..=100));
+        let c = b.required("c", integer(0..=100));
+        let d = b.required("d", integer(0..=100));
+        assert_eq!(
+            b.required("b", integer(0..=100)),
+            None,
+            "5.5 is not a whole number"
+        );
+        assert_eq!((a, c, d), (Some(5), Some(100), Some(0)));
     }
 
     #[test]
