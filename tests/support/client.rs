@@ -206,6 +206,8 @@ struct Contract {
     paths: Vec<PathItem>,
     /// `#/components/schemas/Problem`, for the answers to requests outside the API.
     problem: jsonschema::Validator,
+    /// The body of each webhook event, by its type.
+    webhooks: HashMap<String, jsonschema::Validator>,
 }
 
 /// A documented path and its operations.
@@ -233,6 +235,18 @@ struct Response {
     content: Vec<(String, Option<jsonschema::Validator>)>,
     /// `(name, required, schema)` of each documented header.
     headers: Vec<(String, bool, Value)>,
+}
+
+/// What is wrong with `body`, a webhook delivery of this binary's server, against the
+/// document's webhook of its `type`.
+pub fn delivery_failures(body: &str) -> Vec<String> {
+    let contract = contract(&super::server().base);
+    let event: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    let kind = event["type"].as_str().unwrap_or("(none)");
+    match contract.webhooks.get(kind) {
+        Some(validator) => schema_failures(validator, body),
+        None => vec![format!("event type {kind} is not documented")],
+    }
 }
 
 /// The contract of each server the tests talked to, fetched and compiled on first use.
@@ -326,7 +340,24 @@ impl Contract {
             components,
             "Problem",
         );
-        Contract { paths, problem }
+        let webhooks = doc["webhooks"]
+            .as_object()
+            .map(|hooks| {
+                hooks
+                    .iter()
+                    .map(|(event, hook)| {
+                        let schema =
+                            &hook["post"]["requestBody"]["content"]["application/json"]["schema"];
+                        (event.clone(), compile(schema, components, event))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Contract {
+            paths,
+            problem,
+            webhooks,
+        }
     }
 
     /// The documented path `path` (without its query) falls under: the one with the most

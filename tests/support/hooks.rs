@@ -54,6 +54,8 @@ impl Hit {
 #[derive(Default)]
 struct State {
     hits: HashMap<String, Vec<Hit>>,
+    /// Deliveries whose body is not the document's webhook of their type, and why.
+    nonconforming: Vec<String>,
     failing: HashSet<String>,
     slow: HashMap<String, Duration>,
 }
@@ -91,16 +93,18 @@ impl Hooks {
         format!("{}/{}", self.base, super::unique(name))
     }
 
-    /// Every request to `url` so far, refused ones included.
+    /// Every request to `url` so far, refused ones included. Fails the test if any delivery
+    /// so far did not conform to the document.
+    #[track_caller]
     pub fn hits(&self, url: &str) -> Vec<Hit> {
         let path = self.path(url);
-        self.state
-            .lock()
-            .unwrap()
-            .hits
-            .get(&path)
-            .cloned()
-            .unwrap_or_default()
+        let state = self.state.lock().unwrap();
+        assert!(
+            state.nonconforming.is_empty(),
+            "webhook deliveries that do not conform to /openapi.json:\n{}",
+            state.nonconforming.join("\n")
+        );
+        state.hits.get(&path).cloned().unwrap_or_default()
     }
 
     /// The requests to `url` answered with 200.
@@ -177,6 +181,11 @@ fn answer(mut request: tiny_http::Request, state: &Mutex<State>) {
         std::thread::sleep(delay);
     }
     let status = if failing { 500 } else { 200 };
+    let failures = super::client::delivery_failures(&body);
+    if !failures.is_empty() {
+        let report = format!("{path}: {}\n  body: {body}", failures.join("; "));
+        state.lock().unwrap().nonconforming.push(report);
+    }
     let hit = Hit {
         json: serde_json::from_str(&body).unwrap_or(Value::Null),
         body,
