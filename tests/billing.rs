@@ -658,16 +658,11 @@ fn parallel_seat_purchases_charge_once() {
             reply.json["charge_cents"].as_i64(),
         )
     });
-    // One request buys the seat; the others either saw it bought (no charge) or lost the
-    // race and were told so; none charges again.
-    let charged: Vec<_> = replies
-        .iter()
-        .filter(|r| r.0 == 200 && r.2 > Some(0))
-        .collect();
+    // One request buys the seat; the others find it bought (those that lost the race
+    // decide again on what the winner left) and answer it without a charge.
+    assert!(replies.iter().all(|r| r.0 == 200), "{replies:?}");
+    let charged: Vec<_> = replies.iter().filter(|r| r.2 > Some(0)).collect();
     assert_eq!(charged.len(), 1, "{replies:?}");
-    for r in replies.iter().filter(|r| r.0 != 200) {
-        assert_eq!((r.0, r.1.as_str()), (409, "conflict"), "{replies:?}");
-    }
     assert_eq!(ledger(&owner, &slug).len(), 1);
     assert_eq!(billing(&owner, &slug).ok(200)["seats"]["extra"], 1);
 }

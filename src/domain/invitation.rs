@@ -131,7 +131,9 @@ pub fn resend_wait(previous_resend: Option<Timestamp>, now: Timestamp) -> Option
     const INTERVAL: i64 = 60;
     let previous = previous_resend?;
     let ready = previous.0 + INTERVAL;
-    (now.0 < ready).then(|| (ready - now.0) as u64)
+    // Never more than the interval, even when another instance's clock stamped the
+    // previous resend a moment ahead of this one.
+    (now.0 < ready).then(|| (ready - now.0).min(INTERVAL) as u64)
 }
 
 /// A pending invitation already addressed to one of the addresses being invited.
@@ -309,6 +311,7 @@ mod tests {
         assert_eq!(resend_wait(Some(NOW), NOW), Some(60));
         assert_eq!(resend_wait(Some(NOW.plus(-59)), NOW), Some(1));
         assert_eq!(resend_wait(Some(NOW.plus(-60)), NOW), None);
+        assert_eq!(resend_wait(Some(NOW.plus(2)), NOW), Some(60));
     }
 
     fn owner() -> Actor {

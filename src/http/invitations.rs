@@ -459,15 +459,12 @@ pub async fn resend(ctx: &Ctx) -> Answer {
     let digest = token.digest();
     let expires_at = ctx.now.plus(ctx.cfg.invite_ttl_seconds);
     let delivery = first_send(ctx);
-    let mut batch = Batch::new();
+    let mut batch = crate::store::principal::write_batch(&caller);
     store::resend(
         &mut batch, &caller, &row, &digest, expires_at, delivery, ctx.now,
     );
     let fresh = store::by_id(&mut batch, &caller.org.slug, &row.id);
-    let results = batch.run(&ctx.db).await.map_err(|p| match p.code {
-        Code::RateLimited => Problem::rate_limited(60),
-        _ => p,
-    })?;
+    let results = batch.run(&ctx.db).await?;
     let mut fresh = results.first(fresh)?.ok_or_else(Problem::internal)?;
     let mail = InvitationMail {
         invitation: &fresh,

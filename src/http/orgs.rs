@@ -98,11 +98,16 @@ pub async fn update(ctx: &Ctx) -> Answer {
     let logo_url = body.patch("logo_url", string(LogoUrl::parse));
     let (name, slug, logo_url) = body.finish((name, slug, logo_url))?;
     authorize(&caller.actor, Action::UpdateOrg)?;
+    // Only what differs is a change; asking for what is already there records nothing.
+    let org = &caller.org;
     let change = SettingsChange {
-        name,
-        slug: slug.filter(|s| s.as_str() != caller.org.slug),
-        logo_url,
+        name: name.filter(|n| n.as_str() != org.name),
+        slug: slug.filter(|s| s.as_str() != org.slug),
+        logo_url: logo_url.filter(|l| l.as_ref().map(LogoUrl::as_str) != org.logo_url.as_deref()),
     };
+    if change.is_empty() {
+        return json(200, &org_of(org, caller.actor.role())?);
+    }
     let row = store::orgs::update(&ctx.db, &caller, &change, ctx.now)
         .await
         .map_err(|p| match (&p.code, &change.slug) {

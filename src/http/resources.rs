@@ -140,7 +140,15 @@ pub async fn update(ctx: &Ctx) -> Answer {
     } = reach(ctx, None).await?;
     let (name, kind) = body?;
     require_admin(level)?;
-    let kind = kind.as_ref().map(|k| k.as_deref());
+    // Only what differs is a change; asking for what is already there records nothing.
+    let name = name.filter(|n| n.as_str() != row.name);
+    let kind = kind
+        .as_ref()
+        .map(|k| k.as_deref())
+        .filter(|k| *k != row.kind.as_deref());
+    if name.is_none() && kind.is_none() {
+        return json(200, &resource_of(&row, Some(level)));
+    }
     let row = store::update(&ctx.db, &caller, &row.id, name.as_ref(), kind, ctx.now).await?;
     json(200, &resource_of(&row, Some(level)))
 }
@@ -174,7 +182,10 @@ pub async fn put_grant(ctx: &Ctx) -> Answer {
     let (caller, row, member) = grant_target(ctx).await?;
     let (level,) = body?;
     check_grant(member.role()?, level)?;
-    store::set_grant(&ctx.db, &caller, &row.id, &member, level, ctx.now).await?;
+    let held = member.grants().into_iter().find(|(id, _)| *id == row.id);
+    if held.map(|(_, l)| l) != Some(level) {
+        store::set_grant(&ctx.db, &caller, &row.id, &member, level, ctx.now).await?;
+    }
     json(
         200,
         &GrantOfMember {

@@ -19,6 +19,14 @@ fn raw_method(req: &Request) -> String {
     req.inner().method()
 }
 
+/// How many times a request may be decided. A handler reads, decides and writes; when its
+/// write is refused with `conflict` because what it read has moved (another request won a
+/// race), it is run again from the read, so that the answer is the one the state it lost to
+/// calls for: a pending invitation just resent answers 429 with the time left, a member
+/// just removed 404, a plan already changed to the one asked for 200. Each decision costs
+/// its round trips; after the last, `conflict` is the answer.
+const DECISIONS: u32 = 4;
+
 /// Runs the handler of `route`.
 async fn dispatch(ctx: &Ctx, route: RouteId) -> Answer {
     use RouteId::*;
@@ -158,7 +166,7 @@ async fn answer(
         .url()
         .map(|u| u.query_pairs().into_owned().collect())
         .unwrap_or_default();
-    let ctx = Ctx {
+    let mut ctx = Ctx {
         now: Timestamp::from_millis(Date::now().as_millis()),
         kv: Kv::new(&env),
         headers: req.headers().clone(),
@@ -170,7 +178,15 @@ async fn answer(
         body,
         background,
     };
-    let answer = dispatch(&ctx, route).await;
+    let mut answer = dispatch(&ctx, route).await;
+    for _ in 1..DECISIONS {
+        let moved = ctx.db.take_moved();
+        if !(moved && matches!(&answer, Err(p) if p.code == Code::Conflict)) {
+            break;
+        }
+        ctx.now = Timestamp::from_millis(Date::now().as_millis());
+        answer = dispatch(&ctx, route).await;
+    }
     crate::webhooks::deliver_queued(
         &ctx.background,
         &ctx.env,

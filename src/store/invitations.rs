@@ -99,15 +99,9 @@ pub(super) fn guard_seat(batch: &mut Batch, seats: &SeatCheck<'_>) {
     );
 }
 
-/// Guards that invitation `id` is still the pending invitation the request read: not
-/// accepted, declined or canceled meanwhile, not expired, and (when reached by its link)
-/// still carrying the same token.
-pub(super) fn guard_still_pending(
-    batch: &mut Batch,
-    id: &str,
-    digest: Option<&str>,
-    now: Timestamp,
-) {
+/// Guards that invitation `id` is still pending: not accepted, declined or canceled
+/// meanwhile, and not expired. Each state it may have reached instead is its own answer.
+pub(super) fn guard_still_pending(batch: &mut Batch, id: &str, now: Timestamp) {
     guard!(
         batch,
         Code::InvitationAlreadyUsed,
@@ -128,15 +122,20 @@ pub(super) fn guard_still_pending(
         id,
         now.0,
     );
-    if let Some(digest) = digest {
-        guard!(
-            batch,
-            Code::NotFound,
-            "NOT EXISTS (SELECT 1 FROM invitations WHERE id = ?2 AND token_hash = ?3)",
-            id,
-            digest,
-        );
-    }
+}
+
+/// Guards that invitation `id` still carries the token whose digest is `digest`. A resend
+/// or a retried email replaces it; `code` is what that means to the request: `not_found` to
+/// one that came with the old link (which names nothing any more), `conflict` to one that
+/// read the invitation before (it is decided again).
+pub(super) fn guard_token(batch: &mut Batch, id: &str, digest: &str, code: Code) {
+    guard!(
+        batch,
+        code,
+        "NOT EXISTS (SELECT 1 FROM invitations WHERE id = ?2 AND token_hash = ?3)",
+        id,
+        digest,
+    );
 }
 
 /// Who sent an invitation.
@@ -401,9 +400,9 @@ pub fn list(
 }
 
 /// Gives a pending invitation a new token and expiry (the old link stops working) and
-/// queues its email again. Guards that it is still pending with the token read, and that
-/// nobody resent it meanwhile (the caller's own guard is the batch's, see
-/// `principal::write_batch`).
+/// queues its email again. Guards that it is still pending, and still as read: when another
+/// resend or a retried email replaced its token meanwhile, `conflict`, and the request is
+/// decided again (a resend just made is then rate limited).
 pub fn resend(
     batch: &mut Batch,
     caller: &Caller,
@@ -413,12 +412,14 @@ pub fn resend(
     delivery: FirstSend,
     now: Timestamp,
 ) {
-    guard_still_pending(batch, &inv.id, Some(&inv.token_hash), now);
+    guard_still_pending(batch, &inv.id, now);
     guard!(
         batch,
-        Code::RateLimited,
-        "EXISTS (SELECT 1 FROM invitations WHERE id = ?2 AND resent_at IS NOT ?3)",
+        Code::Conflict,
+        "NOT EXISTS (SELECT 1 FROM invitations
+                      WHERE id = ?2 AND token_hash = ?3 AND resent_at IS ?4)",
         &inv.id,
+        &inv.token_hash,
         inv.resent_at,
     );
     batch.push(sql!(
@@ -453,7 +454,7 @@ pub async fn cancel(
     now: Timestamp,
 ) -> Result<(), Problem> {
     let mut batch = principal::write_batch(caller);
-    guard_still_pending(&mut batch, &inv.id, None, now);
+    guard_still_pending(&mut batch, &inv.id, now);
     batch.push(sql!(
         "UPDATE invitations SET status = 'canceled', ended_at = ?2 WHERE id = ?1",
         &inv.id,
@@ -505,7 +506,8 @@ pub fn expire(batch: &mut Batch, org_id: &str, org_slug: &str, id: &str, now: Ti
 }
 
 /// Replaces the token of a pending invitation (its retried email carries the new link).
-/// Guards that it is still pending with the token read.
+/// Guards that it is still pending with the token read (`conflict` when a resend replaced
+/// it first).
 pub async fn rotate_token(
     db: &Db,
     id: &str,
@@ -514,7 +516,8 @@ pub async fn rotate_token(
     now: Timestamp,
 ) -> Result<(), Problem> {
     let mut batch = Batch::new();
-    guard_still_pending(&mut batch, id, Some(old_digest), now);
+    guard_still_pending(&mut batch, id, now);
+    guard_token(&mut batch, id, old_digest, Code::Conflict);
     batch.push(sql!(
         "UPDATE invitations SET token_hash = ?2 WHERE id = ?1",
         id,

@@ -7,7 +7,7 @@
 
 use super::audit::{self, By, Change};
 use super::invitations::{
-    guard_seat, guard_still_pending, invitation_columns, InvitationRow, SeatCheck,
+    guard_seat, guard_still_pending, guard_token, invitation_columns, InvitationRow, SeatCheck,
 };
 use super::members::{self, MemberRow};
 use super::outbox::drop_queued_emails;
@@ -79,7 +79,11 @@ pub fn accept(
     let inv = &view.invitation;
     let role = inv.role()?;
     let cap = crate::domain::policy::grant_cap(role);
-    guard_still_pending(batch, &inv.id, digest, now);
+    guard_still_pending(batch, &inv.id, now);
+    if let Some(digest) = digest {
+        // The link was replaced by a resend or a retried email: it names nothing now.
+        guard_token(batch, &inv.id, digest, Code::NotFound);
+    }
     guard!(
         batch,
         Code::AlreadyMember,
@@ -152,7 +156,11 @@ pub fn decline(
     now: Timestamp,
 ) -> Result<(), Problem> {
     let inv = &view.invitation;
-    guard_still_pending(batch, &inv.id, digest, now);
+    guard_still_pending(batch, &inv.id, now);
+    if let Some(digest) = digest {
+        // The link was replaced by a resend or a retried email: it names nothing now.
+        guard_token(batch, &inv.id, digest, Code::NotFound);
+    }
     batch.push(sql!(
         "UPDATE invitations SET status = 'declined', ended_at = ?2, responded_by = ?3
           WHERE id = ?1",

@@ -7,6 +7,13 @@
 //! statement of it takes effect — and the constraint's name is the contract error code.
 //! Because D1 runs each batch alone, a condition checked by a guard still holds when the
 //! statements after it run: races and retries cannot slip between them.
+//!
+//! A guard names the state it finds, most specific first: a fact the client can act on
+//! (`invitation_canceled`, `seat_limit_reached`, `not_found` for what is gone) is answered as
+//! it is, while `conflict` says only that what the request read has moved since (a role, a
+//! token, the plan, a field already written by someone else). [`Db`] notes a `conflict`
+//! refusal, and the router then decides the request again on a fresh read, so the loser of
+//! a race is answered as if it had arrived after the winner.
 
 pub mod api_keys;
 pub mod audit;
@@ -114,6 +121,8 @@ pub struct Db {
     /// Event ids of the webhook deliveries that committed batches queued, to be sent once
     /// the response is out.
     queued_deliveries: RefCell<Vec<String>>,
+    /// Whether a `conflict` guard refused a batch: the state the request decided on moved.
+    moved: Cell<bool>,
 }
 
 impl Db {
@@ -122,7 +131,15 @@ impl Db {
             d1,
             round_trips: Cell::new(0),
             queued_deliveries: RefCell::new(Vec::new()),
+            moved: Cell::new(false),
         }
+    }
+
+    /// Whether a `conflict` guard refused one of this request's batches since the last call
+    /// (and forgets it): what the request read had moved before its write ran, so deciding
+    /// again on a fresh read gives the answer the current state calls for.
+    pub fn take_moved(&self) -> bool {
+        self.moved.take()
     }
 
     pub fn round_trips(&self) -> u32 {
@@ -173,7 +190,12 @@ impl Db {
         self.d1.batch(prepared).await.map_err(|e| {
             let message = e.to_string();
             match guard_code(&message) {
-                Some(code) => Problem::from(code),
+                Some(code) => {
+                    if code == Code::Conflict {
+                        self.moved.set(true);
+                    }
+                    Problem::from(code)
+                }
                 None => {
                     worker::console_error!("d1 batch failed: {message}");
                     Problem::internal()

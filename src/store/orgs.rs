@@ -120,6 +120,16 @@ pub struct SettingsChange {
     pub logo_url: Option<Option<LogoUrl>>,
 }
 
+impl SettingsChange {
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.slug.is_none() && self.logo_url.is_none()
+    }
+}
+
+/// Applies a change of settings made of fields that differed when read. Guards that none of
+/// them has meanwhile been set to the value asked for (`conflict`: another request made
+/// this change first, and the request is decided again, finding less or nothing to do), so
+/// a change is recorded once however many requests ask for it at once.
 pub async fn update(
     db: &Db,
     caller: &Caller,
@@ -140,6 +150,17 @@ pub async fn update(
         .logo_url
         .as_ref()
         .map(|l| l.as_ref().map(LogoUrl::as_str));
+    guard!(
+        batch,
+        Code::Conflict,
+        "EXISTS (SELECT 1 FROM orgs
+                  WHERE id = ?2 AND (name = ?3 OR slug = ?4 OR (?5 AND logo_url IS ?6)))",
+        &caller.org.id,
+        change.name.as_ref().map(Name::as_str),
+        change.slug.as_ref().map(Slug::as_str),
+        logo.is_some(),
+        logo.flatten(),
+    );
     batch.push(sql!(
         "UPDATE orgs SET name = coalesce(?2, name), slug = coalesce(?3, slug),
                 logo_url = CASE WHEN ?4 THEN ?5 ELSE logo_url END, updated_at = ?6

@@ -186,7 +186,9 @@ pub async fn create(
         .ok_or_else(Problem::internal)
 }
 
-/// Renames a resource or changes its kind (`Some(None)` clears the kind).
+/// Renames a resource or changes its kind (`Some(None)` clears the kind), with fields that
+/// differed when read. Guards that none of them has meanwhile been set to the value asked
+/// for (`conflict`: another request made this change first; this one is decided again).
 pub async fn update(
     db: &Db,
     caller: &Caller,
@@ -198,6 +200,16 @@ pub async fn update(
     let mut batch = principal::write_batch(caller);
     guard_exists(&mut batch, &caller.org.id, id);
     guard_caller_level(&mut batch, caller, id, Level::Admin);
+    guard!(
+        batch,
+        Code::Conflict,
+        "EXISTS (SELECT 1 FROM resources
+                  WHERE id = ?2 AND (name = ?3 OR (?4 AND kind IS ?5)))",
+        id,
+        name.map(Name::as_str),
+        kind.is_some(),
+        kind.flatten(),
+    );
     batch.push(sql!(
         "UPDATE resources SET name = coalesce(?2, name),
                 kind = CASE WHEN ?3 THEN ?4 ELSE kind END, updated_at = ?5
@@ -243,7 +255,9 @@ pub async fn delete(db: &Db, caller: &Caller, id: &str, now: Timestamp) -> Resul
     batch.run(db).await.map(|_| ())
 }
 
-/// Gives `member` `level` on resource `id` (replacing any grant they had).
+/// Gives `member` `level` on resource `id` (replacing any grant they had at another level).
+/// Guards that they do not hold `level` there already (`conflict`: another request gave it
+/// first; this one is decided again and finds nothing to do).
 pub async fn set_grant(
     db: &Db,
     caller: &Caller,
@@ -257,6 +271,14 @@ pub async fn set_grant(
     guard_caller_level(&mut batch, caller, id, Level::Admin);
     // The cap was judged on this role.
     guard_role_unchanged(&mut batch, &caller.org.id, member);
+    guard!(
+        batch,
+        Code::Conflict,
+        "EXISTS (SELECT 1 FROM grants WHERE resource_id = ?2 AND user_id = ?3 AND level = ?4)",
+        id,
+        &member.user_id,
+        level.rank(),
+    );
     batch.push(sql!(
         "INSERT INTO grants (org_id, resource_id, user_id, level, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5)

@@ -1,0 +1,1069 @@
+//! Identical requests at once, for every write of the route table: ten copies of one request
+//! are released together, a few rounds over, and every answer must be one that a request
+//! arriving just after the winner could get — the contract's code for the state it lost to,
+//! never a 404 for something that still exists, never a 500 — while the state, the audit log
+//! and the webhook deliveries are those a single request leaves.
+//!
+//! `RACES` is the table: for each write route, what the copies may be answered, which audit
+//! entries they leave, and how the scene is set and the state checked. A route of
+//! `roster::routes::ROUTES` that changes state and has no row fails
+//! `every_write_route_has_a_race`.
+
+mod support;
+
+use roster::routes::{Method, RouteId, ROUTES};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashSet};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use support::hooks::hooks;
+use support::*;
+
+/// Copies of one request released together.
+const AT_ONCE: usize = 10;
+/// Races run per route, each on a fresh organization.
+const ROUNDS: usize = 3;
+/// Routes raced at the same time (each race is `AT_ONCE` requests).
+const LANES: usize = 3;
+
+/// What the copies of one request may be answered.
+#[derive(Debug, Clone, Copy)]
+enum Answers {
+    /// Every copy succeeds with this status: the write is idempotent (the losers find done
+    /// what they asked for), it is a read, or each copy creates a thing of its own.
+    Every(u16),
+    /// One copy succeeds with `won`; every other finds the state the winner left and is
+    /// answered `lost`, a status and its problem code.
+    One { won: u16, lost: (u16, &'static str) },
+}
+
+/// One row of the table.
+struct Row {
+    route: RouteId,
+    /// The plan of the organization the race runs in.
+    plan: &'static str,
+    answers: Answers,
+    /// The audit entries the copies leave together, by action.
+    records: &'static [(&'static str, usize)],
+    /// Sets the scene: makes what the request acts on, and says how to check the result.
+    arrange: fn(&Scene) -> Race,
+}
+
+/// A fresh organization, its owner, and an endpoint of the local receiver subscribed to
+/// every webhook event there.
+struct Scene {
+    owner: User,
+    slug: String,
+    hook: String,
+}
+
+impl Scene {
+    fn path(&self, rest: &str) -> String {
+        format!("/v1/orgs/{}{rest}", self.slug)
+    }
+}
+
+/// Whose audit log holds what a race recorded.
+enum Audit {
+    /// The scene's organization, read by its owner.
+    Scene,
+    /// Another organization, read by this user.
+    Of(User, String),
+    /// None: the race deleted the organization, and its log with it.
+    Gone,
+}
+
+/// A check of what a race left, given its answers.
+type Check = Box<dyn Fn(&[Reply])>;
+
+/// A race ready to run.
+struct Race {
+    /// The request every copy sends.
+    request: Box<dyn Fn() -> Request + Sync>,
+    /// Checks the state after the race, and whatever the answers carry beyond their status.
+    settled: Check,
+    audit: Audit,
+}
+
+impl Race {
+    fn new(
+        request: impl Fn() -> Request + Sync + 'static,
+        settled: impl Fn(&[Reply]) + 'static,
+    ) -> Race {
+        Race {
+            request: Box::new(request),
+            settled: Box::new(settled),
+            audit: Audit::Scene,
+        }
+    }
+
+    fn audit(mut self, audit: Audit) -> Race {
+        self.audit = audit;
+        self
+    }
+}
+
+use Answers::{Every, One};
+use RouteId::*;
+
+const RACES: &[Row] = &[
+    // Slugs are unique: one organization, and the others are told the slug is taken.
+    Row {
+        route: CreateOrg,
+        plan: "free",
+        answers: One {
+            won: 201,
+            lost: (409, "slug_taken"),
+        },
+        records: &[("organization.created", 1)],
+        arrange: create_org_race,
+    },
+    Row {
+        route: UpdateOrg,
+        plan: "business",
+        answers: Every(200),
+        records: &[("organization.updated", 1)],
+        arrange: update_org_race,
+    },
+    // Gone after the first: the organization truly does not exist any more.
+    Row {
+        route: DeleteOrg,
+        plan: "business",
+        answers: One {
+            won: 204,
+            lost: (404, "not_found"),
+        },
+        records: &[],
+        arrange: delete_org_race,
+    },
+    // After the first, the caller is no longer the owner.
+    Row {
+        route: TransferOwnership,
+        plan: "business",
+        answers: One {
+            won: 200,
+            lost: (403, "forbidden"),
+        },
+        records: &[
+            ("member.role_changed", 2),
+            ("organization.ownership_transferred", 1),
+        ],
+        arrange: transfer_ownership_race,
+    },
+    Row {
+        route: UpdateMember,
+        plan: "business",
+        answers: Every(200),
+        records: &[("member.role_changed", 1)],
+        arrange: update_member_race,
+    },
+    // The membership is gone after the first.
+    Row {
+        route: RemoveMember,
+        plan: "business",
+        answers: One {
+            won: 204,
+            lost: (404, "not_found"),
+        },
+        records: &[("member.removed", 1)],
+        arrange: remove_member_race,
+    },
+    Row {
+        route: CreateInvitation,
+        plan: "business",
+        answers: One {
+            won: 201,
+            lost: (409, "invitation_pending"),
+        },
+        records: &[("invitation.created", 1)],
+        arrange: create_invitation_race,
+    },
+    // Each item is judged on its own: one answer invites each address, the others say it
+    // is pending.
+    Row {
+        route: BulkInvitations,
+        plan: "business",
+        answers: Every(200),
+        records: &[("invitation.created", 2)],
+        arrange: bulk_invitations_race,
+    },
+    // The invitation still exists, canceled.
+    Row {
+        route: CancelInvitation,
+        plan: "business",
+        answers: One {
+            won: 204,
+            lost: (410, "invitation_canceled"),
+        },
+        records: &[("invitation.canceled", 1)],
+        arrange: cancel_invitation_race,
+    },
+    // The invitation still exists, just resent.
+    Row {
+        route: ResendInvitation,
+        plan: "business",
+        answers: One {
+            won: 200,
+            lost: (429, "rate_limited"),
+        },
+        records: &[("invitation.resent", 1)],
+        arrange: resend_invitation_race,
+    },
+    // Not idempotent: each copy creates a resource.
+    Row {
+        route: CreateResource,
+        plan: "business",
+        answers: Every(201),
+        records: &[("resource.created", AT_ONCE)],
+        arrange: create_resource_race,
+    },
+    Row {
+        route: UpdateResource,
+        plan: "business",
+        answers: Every(200),
+        records: &[("resource.updated", 1)],
+        arrange: update_resource_race,
+    },
+    Row {
+        route: DeleteResource,
+        plan: "business",
+        answers: One {
+            won: 204,
+            lost: (404, "not_found"),
+        },
+        records: &[("resource.deleted", 1)],
+        arrange: delete_resource_race,
+    },
+    Row {
+        route: PutGrant,
+        plan: "business",
+        answers: Every(200),
+        records: &[("grant.set", 1)],
+        arrange: put_grant_race,
+    },
+    Row {
+        route: DeleteGrant,
+        plan: "business",
+        answers: One {
+            won: 204,
+            lost: (404, "not_found"),
+        },
+        records: &[("grant.removed", 1)],
+        arrange: delete_grant_race,
+    },
+    // A read: the same answer for all, nothing recorded.
+    Row {
+        route: Authorize,
+        plan: "business",
+        answers: Every(200),
+        records: &[],
+        arrange: authorize_race,
+    },
+    Row {
+        route: ChangePlan,
+        plan: "pro",
+        answers: Every(200),
+        records: &[("billing.plan_changed", 1), ("seats.changed", 1)],
+        arrange: change_plan_race,
+    },
+    // One copy buys the seats; the others find them bought and pay nothing.
+    Row {
+        route: SetExtraSeats,
+        plan: "pro",
+        answers: Every(200),
+        records: &[("seats.changed", 1)],
+        arrange: set_extra_seats_race,
+    },
+    // One Idempotency-Key: every copy answers the first answer.
+    Row {
+        route: RecordUsage,
+        plan: "pro",
+        answers: Every(201),
+        records: &[("usage.recorded", 1)],
+        arrange: record_usage_race,
+    },
+    Row {
+        route: AcceptInvitation,
+        plan: "business",
+        answers: One {
+            won: 200,
+            lost: (410, "invitation_already_used"),
+        },
+        records: &[("member.added", 1), ("invitation.accepted", 1)],
+        arrange: accept_by_token_race,
+    },
+    Row {
+        route: DeclineInvitation,
+        plan: "business",
+        answers: One {
+            won: 204,
+            lost: (410, "invitation_already_used"),
+        },
+        records: &[("invitation.declined", 1)],
+        arrange: decline_by_token_race,
+    },
+    Row {
+        route: AcceptMyInvitation,
+        plan: "business",
+        answers: One {
+            won: 200,
+            lost: (410, "invitation_already_used"),
+        },
+        records: &[("member.added", 1), ("invitation.accepted", 1)],
+        arrange: accept_by_id_race,
+    },
+    Row {
+        route: DeclineMyInvitation,
+        plan: "business",
+        answers: One {
+            won: 204,
+            lost: (410, "invitation_already_used"),
+        },
+        records: &[("invitation.declined", 1)],
+        arrange: decline_by_id_race,
+    },
+    // Not idempotent: each copy issues a key.
+    Row {
+        route: CreateApiKey,
+        plan: "business",
+        answers: Every(201),
+        records: &[("api_key.created", AT_ONCE)],
+        arrange: create_api_key_race,
+    },
+    // A revoked key is gone for the API: it is listed nowhere and authenticates nothing.
+    Row {
+        route: RevokeApiKey,
+        plan: "business",
+        answers: One {
+            won: 204,
+            lost: (404, "not_found"),
+        },
+        records: &[("api_key.revoked", 1)],
+        arrange: revoke_api_key_race,
+    },
+    // Not idempotent: each copy adds an endpoint.
+    Row {
+        route: CreateWebhook,
+        plan: "business",
+        answers: Every(201),
+        records: &[("webhook.created", AT_ONCE)],
+        arrange: create_webhook_race,
+    },
+    Row {
+        route: DeleteWebhook,
+        plan: "business",
+        answers: One {
+            won: 204,
+            lost: (404, "not_found"),
+        },
+        records: &[("webhook.deleted", 1)],
+        arrange: delete_webhook_race,
+    },
+];
+
+fn create_org_race(_: &Scene) -> Race {
+    let founder = User::new("founder");
+    let slug = unique("race");
+    let body = json!({"name": "Race", "slug": slug});
+    let by = founder.clone();
+    Race::new(move || post("/v1/orgs").auth(&by).json(&body), {
+        let (founder, slug) = (founder.clone(), slug.clone());
+        move |_| {
+            let orgs = list(&founder, "/v1/orgs");
+            assert_eq!(orgs.len(), 1, "{orgs:?}");
+            assert_eq!(orgs[0]["slug"], slug.as_str());
+        }
+    })
+    .audit(Audit::Of(founder, slug))
+}
+
+fn update_org_race(scene: &Scene) -> Race {
+    let body = json!({"name": "Renamed", "logo_url": "https://cdn.example.com/logo.png"});
+    let (owner, path) = (scene.owner.clone(), scene.path(""));
+    Race::new(move || patch(&path).auth(&owner).json(&body), {
+        let (owner, path) = (scene.owner.clone(), scene.path(""));
+        move |replies| {
+            same_bodies(replies);
+            let org = get(&path).auth(&owner).send().ok(200);
+            assert_eq!(org["name"], "Renamed");
+            assert_eq!(org["logo_url"], "https://cdn.example.com/logo.png");
+        }
+    })
+}
+
+fn delete_org_race(scene: &Scene) -> Race {
+    let (owner, path) = (scene.owner.clone(), scene.path(""));
+    Race::new(move || delete(&path).auth(&owner), {
+        let (owner, path) = (scene.owner.clone(), scene.path(""));
+        move |_| {
+            get(&path).auth(&owner).send().expect(404, "not_found");
+            assert!(list(&owner, "/v1/orgs").is_empty());
+        }
+    })
+    .audit(Audit::Gone)
+}
+
+fn transfer_ownership_race(scene: &Scene) -> Race {
+    let heir = add_member(&scene.owner, &scene.slug, "member");
+    let body = json!({"user_id": heir.id});
+    let (owner, path) = (scene.owner.clone(), scene.path("/transfer-ownership"));
+    Race::new(move || post(&path).auth(&owner).json(&body), {
+        let (owner, path) = (scene.owner.clone(), scene.path("/members?limit=100"));
+        move |_| {
+            let roles = roles(&owner, &path);
+            assert_eq!(roles[&heir.id], "owner");
+            assert_eq!(roles[&owner.id], "admin");
+        }
+    })
+}
+
+fn update_member_race(scene: &Scene) -> Race {
+    let member = add_member(&scene.owner, &scene.slug, "member");
+    let (owner, path) = (
+        scene.owner.clone(),
+        scene.path(&format!("/members/{}", member.id)),
+    );
+    Race::new(
+        move || patch(&path).auth(&owner).json(&json!({"role": "viewer"})),
+        {
+            let (owner, path) = (scene.owner.clone(), scene.path("/members?limit=100"));
+            move |replies| {
+                same_bodies(replies);
+                assert_eq!(roles(&owner, &path)[&member.id], "viewer");
+            }
+        },
+    )
+}
+
+fn remove_member_race(scene: &Scene) -> Race {
+    let member = add_member(&scene.owner, &scene.slug, "member");
+    let (owner, path) = (
+        scene.owner.clone(),
+        scene.path(&format!("/members/{}", member.id)),
+    );
+    Race::new(move || delete(&path).auth(&owner), {
+        let (owner, slug) = (scene.owner.clone(), scene.slug.clone());
+        move |_| assert_eq!(member_ids(&owner, &slug), std::slice::from_ref(&owner.id))
+    })
+}
+
+fn create_invitation_race(scene: &Scene) -> Race {
+    let email = User::new("invitee").email;
+    let body = json!({"email": email, "role": "member"});
+    let (owner, path) = (scene.owner.clone(), scene.path("/invitations"));
+    Race::new(move || post(&path).auth(&owner).json(&body), {
+        let (owner, path) = (scene.owner.clone(), scene.path("/invitations?limit=100"));
+        move |_| {
+            let pending = list(&owner, &path);
+            assert_eq!(pending.len(), 1, "{pending:?}");
+            assert_eq!(pending[0]["email"], email.as_str());
+            assert_eq!(server().mail.to(&email).len(), 1, "one email");
+        }
+    })
+}
+
+fn bulk_invitations_race(scene: &Scene) -> Race {
+    let emails = [User::new("first").email, User::new("second").email];
+    let body = json!({"invitations": [
+        {"email": emails[0], "role": "member"},
+        {"email": emails[1], "role": "viewer"},
+    ]});
+    let (owner, path) = (scene.owner.clone(), scene.path("/invitations/bulk"));
+    Race::new(move || post(&path).auth(&owner).json(&body), {
+        let (owner, path) = (scene.owner.clone(), scene.path("/invitations?limit=100"));
+        move |replies| {
+            for email in &emails {
+                let results: Vec<&Value> = replies
+                    .iter()
+                    .flat_map(|r| r.json["results"].as_array().into_iter().flatten())
+                    .filter(|r| r["email"] == email.as_str())
+                    .collect();
+                assert_eq!(results.len(), AT_ONCE, "{results:?}");
+                let invited = results.iter().filter(|r| r["invitation"].is_object());
+                assert_eq!(invited.count(), 1, "{results:?}");
+                for refused in results.iter().filter(|r| !r["invitation"].is_object()) {
+                    assert_eq!(refused["error"]["code"], "invitation_pending", "{refused}");
+                }
+                assert_eq!(server().mail.to(email).len(), 1, "one email to {email}");
+            }
+            assert_eq!(list(&owner, &path).len(), 2);
+        }
+    })
+}
+
+fn cancel_invitation_race(scene: &Scene) -> Race {
+    let invitation = create_invitation(&scene.owner, &scene.slug, &User::new("x").email, "member");
+    let path = scene.path(&format!(
+        "/invitations/{}",
+        invitation["id"].as_str().unwrap()
+    ));
+    let (owner, target) = (scene.owner.clone(), path.clone());
+    Race::new(move || delete(&target).auth(&owner), {
+        let owner = scene.owner.clone();
+        move |_| assert_eq!(get(&path).auth(&owner).send().ok(200)["status"], "canceled")
+    })
+}
+
+fn resend_invitation_race(scene: &Scene) -> Race {
+    let email = User::new("again").email;
+    let invitation = create_invitation(&scene.owner, &scene.slug, &email, "member");
+    server().mail.wait_for(&email, 1);
+    let path = scene.path(&format!(
+        "/invitations/{}",
+        invitation["id"].as_str().unwrap()
+    ));
+    let (owner, resend) = (scene.owner.clone(), format!("{path}/resend"));
+    Race::new(move || post(&resend).auth(&owner), {
+        let owner = scene.owner.clone();
+        move |_| {
+            assert_eq!(get(&path).auth(&owner).send().ok(200)["status"], "pending");
+            assert_eq!(server().mail.to(&email).len(), 2, "one email more");
+            // The link of the resent email is the one that works.
+            let token = server().mail.last(&email).token();
+            let preview = get(&format!("/v1/invitations/{token}")).send().ok(200);
+            assert_eq!(preview["status"], "pending");
+        }
+    })
+}
+
+fn create_resource_race(scene: &Scene) -> Race {
+    let (owner, path) = (scene.owner.clone(), scene.path("/resources"));
+    Race::new(
+        move || post(&path).auth(&owner).json(&json!({"name": "Shared"})),
+        {
+            let (owner, path) = (scene.owner.clone(), scene.path("/resources?limit=100"));
+            move |replies| assert_eq!(ids(&list(&owner, &path)), reply_ids(replies))
+        },
+    )
+}
+
+fn resource(scene: &Scene) -> String {
+    post(&scene.path("/resources"))
+        .auth(&scene.owner)
+        .json(&json!({"name": "Target", "kind": "folder"}))
+        .send()
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn update_resource_race(scene: &Scene) -> Race {
+    let path = scene.path(&format!("/resources/{}", resource(scene)));
+    let body = json!({"name": "Renamed", "kind": "report"});
+    let (owner, target) = (scene.owner.clone(), path.clone());
+    Race::new(move || patch(&target).auth(&owner).json(&body), {
+        let owner = scene.owner.clone();
+        move |replies| {
+            same_bodies(replies);
+            let now = get(&path).auth(&owner).send().ok(200);
+            assert_eq!(
+                (&now["name"], &now["kind"]),
+                (&json!("Renamed"), &json!("report"))
+            );
+        }
+    })
+}
+
+fn delete_resource_race(scene: &Scene) -> Race {
+    let path = scene.path(&format!("/resources/{}", resource(scene)));
+    let (owner, target) = (scene.owner.clone(), path.clone());
+    Race::new(move || delete(&target).auth(&owner), {
+        let owner = scene.owner.clone();
+        move |_| {
+            get(&path).auth(&owner).send().expect(404, "not_found");
+        }
+    })
+}
+
+/// The grants of member `user_id`, as the members list shows them.
+fn grants(scene_owner: &User, members_path: &str, user_id: &str) -> Value {
+    list(scene_owner, members_path)
+        .into_iter()
+        .find(|m| m["user_id"] == user_id)
+        .map(|m| m["grants"].clone())
+        .unwrap_or(Value::Null)
+}
+
+fn put_grant_race(scene: &Scene) -> Race {
+    let id = resource(scene);
+    let member = add_member(&scene.owner, &scene.slug, "member");
+    let path = scene.path(&format!("/resources/{id}/grants/{}", member.id));
+    let owner = scene.owner.clone();
+    Race::new(
+        move || put(&path).auth(&owner).json(&json!({"level": "write"})),
+        {
+            let (owner, members) = (scene.owner.clone(), scene.path("/members?limit=100"));
+            move |replies| {
+                same_bodies(replies);
+                assert_eq!(
+                    grants(&owner, &members, &member.id),
+                    json!([{"resource_id": id, "level": "write"}])
+                );
+            }
+        },
+    )
+}
+
+fn delete_grant_race(scene: &Scene) -> Race {
+    let id = resource(scene);
+    let member = add_member(&scene.owner, &scene.slug, "member");
+    let path = scene.path(&format!("/resources/{id}/grants/{}", member.id));
+    put(&path)
+        .auth(&scene.owner)
+        .json(&json!({"level": "write"}))
+        .send()
+        .ok(200);
+    let owner = scene.owner.clone();
+    Race::new(move || delete(&path).auth(&owner), {
+        let (owner, members) = (scene.owner.clone(), scene.path("/members?limit=100"));
+        move |_| assert_eq!(grants(&owner, &members, &member.id), json!([]))
+    })
+}
+
+fn authorize_race(scene: &Scene) -> Race {
+    let (owner, path) = (scene.owner.clone(), scene.path("/authorize"));
+    Race::new(
+        move || {
+            post(&path)
+                .auth(&owner)
+                .json(&json!({"permission": "org.update"}))
+        },
+        |replies| {
+            same_bodies(replies);
+            assert_eq!(
+                replies[0].json,
+                json!({"allowed": true, "role": "owner", "level": null})
+            );
+        },
+    )
+}
+
+fn change_plan_race(scene: &Scene) -> Race {
+    let (owner, path) = (scene.owner.clone(), scene.path("/billing/plan"));
+    Race::new(
+        move || put(&path).auth(&owner).json(&json!({"plan": "business"})),
+        {
+            let (owner, path) = (scene.owner.clone(), scene.path("/billing"));
+            move |replies| {
+                same_bodies(replies);
+                assert_eq!(get(&path).auth(&owner).send().ok(200)["plan"], "business");
+            }
+        },
+    )
+}
+
+fn set_extra_seats_race(scene: &Scene) -> Race {
+    let (owner, path) = (scene.owner.clone(), scene.path("/billing/seats"));
+    Race::new(
+        move || put(&path).auth(&owner).json(&json!({"extra": 2})),
+        {
+            let (owner, billing, ledger) = (
+                scene.owner.clone(),
+                scene.path("/billing"),
+                scene.path("/billing/ledger"),
+            );
+            move |replies| {
+                let charged: Vec<i64> = replies
+                    .iter()
+                    .filter_map(|r| r.json["charge_cents"].as_i64())
+                    .filter(|c| *c > 0)
+                    .collect();
+                assert_eq!(charged.len(), 1, "one charge: {replies:?}");
+                let seats = &get(&billing).auth(&owner).send().ok(200)["seats"];
+                assert_eq!(seats["extra"], 2);
+                let entries = list(&owner, &ledger);
+                assert_eq!(entries.len(), 1, "{entries:?}");
+                assert_eq!(entries[0]["amount_cents"], charged[0]);
+            }
+        },
+    )
+}
+
+fn record_usage_race(scene: &Scene) -> Race {
+    let (owner, path) = (scene.owner.clone(), scene.path("/usage"));
+    let key = unique("key");
+    Race::new(
+        move || {
+            post(&path)
+                .auth(&owner)
+                .header("idempotency-key", &key)
+                .json(&json!({"amount": 5, "feature": "race"}))
+        },
+        {
+            let (owner, path) = (scene.owner.clone(), scene.path("/usage"));
+            move |replies| {
+                same_bodies(replies);
+                assert_eq!(get(&path).auth(&owner).send().ok(200)["used"], 5);
+            }
+        },
+    )
+}
+
+/// An invitation to a new person: the person, the invitation and the token of its link.
+fn invitee(scene: &Scene) -> (User, Value, String) {
+    let person = User::new("invitee");
+    let (invitation, token) = invite(&scene.owner, &scene.slug, &person.email, "member");
+    (person, invitation, token)
+}
+
+fn answer_race(scene: &Scene, path: String, by: User, invitation: &Value, accepted: bool) -> Race {
+    let invitee = by.clone();
+    let status = scene.path(&format!(
+        "/invitations/{}",
+        invitation["id"].as_str().unwrap()
+    ));
+    Race::new(move || post(&path).auth(&by), {
+        let (owner, slug) = (scene.owner.clone(), scene.slug.clone());
+        move |_| {
+            let members = member_ids(&owner, &slug);
+            assert_eq!(members.contains(&invitee.id), accepted, "{members:?}");
+            assert_eq!(members.len(), if accepted { 2 } else { 1 }, "{members:?}");
+            let now = get(&status).auth(&owner).send().ok(200)["status"].clone();
+            assert_eq!(now, if accepted { "accepted" } else { "declined" });
+        }
+    })
+}
+
+fn accept_by_token_race(scene: &Scene) -> Race {
+    let (person, invitation, token) = invitee(scene);
+    let path = format!("/v1/invitations/{token}/accept");
+    answer_race(scene, path, person, &invitation, true)
+}
+
+fn decline_by_token_race(scene: &Scene) -> Race {
+    let (person, invitation, token) = invitee(scene);
+    let path = format!("/v1/invitations/{token}/decline");
+    answer_race(scene, path, person, &invitation, false)
+}
+
+fn accept_by_id_race(scene: &Scene) -> Race {
+    let (person, invitation, _) = invitee(scene);
+    let id = invitation["id"].as_str().unwrap();
+    let path = format!("/v1/me/invitations/{id}/accept");
+    answer_race(scene, path, person, &invitation, true)
+}
+
+fn decline_by_id_race(scene: &Scene) -> Race {
+    let (person, invitation, _) = invitee(scene);
+    let id = invitation["id"].as_str().unwrap();
+    let path = format!("/v1/me/invitations/{id}/decline");
+    answer_race(scene, path, person, &invitation, false)
+}
+
+fn create_api_key_race(scene: &Scene) -> Race {
+    let (owner, path) = (scene.owner.clone(), scene.path("/api-keys"));
+    let body = json!({"name": "Backend", "scopes": ["members:read"]});
+    Race::new(move || post(&path).auth(&owner).json(&body), {
+        let (owner, path) = (scene.owner.clone(), scene.path("/api-keys?limit=100"));
+        move |replies| assert_eq!(ids(&list(&owner, &path)), reply_ids(replies))
+    })
+}
+
+fn revoke_api_key_race(scene: &Scene) -> Race {
+    let key = post(&scene.path("/api-keys"))
+        .auth(&scene.owner)
+        .json(&json!({"name": "Backend", "scopes": ["members:read"]}))
+        .send()
+        .ok(201);
+    let secret = key["secret"].as_str().unwrap().to_string();
+    let path = scene.path(&format!("/api-keys/{}", key["id"].as_str().unwrap()));
+    let owner = scene.owner.clone();
+    Race::new(move || delete(&path).auth(&owner), {
+        let (owner, keys, org) = (scene.owner.clone(), scene.path("/api-keys"), scene.path(""));
+        move |_| {
+            assert!(list(&owner, &keys).is_empty());
+            get(&org)
+                .bearer(&secret)
+                .send()
+                .expect(401, "unauthenticated");
+        }
+    })
+}
+
+fn create_webhook_race(scene: &Scene) -> Race {
+    let (owner, path) = (scene.owner.clone(), scene.path("/webhooks"));
+    let body = json!({"url": hooks().url("created"), "events": ["member.added"]});
+    Race::new(move || post(&path).auth(&owner).json(&body), {
+        let (owner, path, scene_hook) = (
+            scene.owner.clone(),
+            scene.path("/webhooks?limit=100"),
+            scene.hook.clone(),
+        );
+        move |replies| {
+            let hooks: Vec<Value> = list(&owner, &path)
+                .into_iter()
+                .filter(|h| h["url"] != scene_hook.as_str())
+                .collect();
+            assert_eq!(ids(&hooks), reply_ids(replies));
+        }
+    })
+}
+
+fn delete_webhook_race(scene: &Scene) -> Race {
+    let hook = post(&scene.path("/webhooks"))
+        .auth(&scene.owner)
+        .json(&json!({"url": hooks().url("doomed"), "events": ["member.added"]}))
+        .send()
+        .ok(201);
+    let path = scene.path(&format!("/webhooks/{}", hook["id"].as_str().unwrap()));
+    let owner = scene.owner.clone();
+    Race::new(move || delete(&path).auth(&owner), {
+        let (owner, path, scene_hook) = (
+            scene.owner.clone(),
+            scene.path("/webhooks"),
+            scene.hook.clone(),
+        );
+        move |_| {
+            let urls: Vec<Value> = list(&owner, &path)
+                .iter()
+                .map(|h| h["url"].clone())
+                .collect();
+            assert_eq!(urls, [json!(scene_hook)]);
+        }
+    })
+}
+
+fn list(by: &User, path: &str) -> Vec<Value> {
+    let page = get(path).auth(by).send().ok(200);
+    page["data"].as_array().cloned().unwrap_or_default()
+}
+
+/// Members' roles by user id.
+fn roles(by: &User, members_path: &str) -> BTreeMap<String, String> {
+    list(by, members_path)
+        .iter()
+        .map(|m| {
+            let field = |name: &str| m[name].as_str().unwrap_or_default().to_string();
+            (field("user_id"), field("role"))
+        })
+        .collect()
+}
+
+fn ids(items: &[Value]) -> HashSet<String> {
+    items
+        .iter()
+        .filter_map(|i| i["id"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// The ids the successful answers created, all distinct.
+fn reply_ids(replies: &[Reply]) -> HashSet<String> {
+    let ids: HashSet<String> = replies
+        .iter()
+        .filter_map(|r| r.json["id"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(
+        ids.len(),
+        replies.len(),
+        "one thing per request: {replies:?}"
+    );
+    ids
+}
+
+#[track_caller]
+fn same_bodies(replies: &[Reply]) {
+    for reply in replies {
+        assert_eq!(reply.json, replies[0].json, "the same answer for all");
+    }
+}
+
+/// The operation of `route` in the served OpenAPI document.
+fn operation(route: RouteId) -> Value {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    let document = DOCUMENT.get_or_init(|| get("/openapi.json").send().ok(200));
+    let (method, pattern, _) = ROUTES
+        .iter()
+        .find(|(_, _, id)| *id == route)
+        .expect("a routed id");
+    document["paths"][*pattern][method.as_str().to_ascii_lowercase()].clone()
+}
+
+/// Checks the answers of one race against the row and the document.
+fn judge(row: &Row, replies: &[Reply]) {
+    let answers: Vec<(u16, &str)> = replies.iter().map(|r| (r.status, r.code())).collect();
+    let operation = operation(row.route);
+    for reply in replies {
+        let response = &operation["responses"][reply.status.to_string()];
+        assert!(
+            response.is_object(),
+            "{} is not documented: {}",
+            reply.status,
+            reply.text
+        );
+        if reply.status >= 400 {
+            let examples = &response["content"]["application/problem+json"]["examples"];
+            assert!(
+                examples.get(reply.code()).is_some(),
+                "`{}` is not documented for {}",
+                reply.code(),
+                reply.status
+            );
+        }
+        if reply.status == 429 {
+            let wait: u64 = reply
+                .header("retry-after")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("429 without Retry-After: {reply:?}"));
+            assert!((1..=60).contains(&wait), "Retry-After {wait}");
+        }
+    }
+    match row.answers {
+        Every(status) => {
+            assert!(answers.iter().all(|a| *a == (status, "")), "{answers:?}");
+        }
+        One { won, lost } => {
+            let winners = answers.iter().filter(|a| **a == (won, "")).count();
+            let losers = answers.iter().filter(|a| **a == lost).count();
+            assert_eq!((winners, losers), (1, AT_ONCE - 1), "{answers:?}");
+        }
+    }
+}
+
+/// The audit log of `slug`, newest first.
+fn audit_log(by: &User, slug: &str) -> Vec<Value> {
+    list(by, &format!("/v1/orgs/{slug}/audit-log?limit=100"))
+}
+
+/// Checks what the race recorded, and that each webhook event among it was delivered to the
+/// scene's endpoint exactly once.
+fn check_records(row: &Row, scene: &Scene, race: &Race, before: &HashSet<String>) {
+    let (reader, slug) = match &race.audit {
+        Audit::Scene => (&scene.owner, &scene.slug),
+        Audit::Of(user, slug) => (user, slug),
+        Audit::Gone => {
+            std::thread::sleep(Duration::from_millis(300));
+            let late: Vec<_> = delivered(&scene.hook)
+                .into_iter()
+                .filter(|id| !before.contains(id))
+                .collect();
+            assert!(late.is_empty(), "deliveries after the deletion: {late:?}");
+            return;
+        }
+    };
+    let new: Vec<Value> = audit_log(reader, slug)
+        .into_iter()
+        .filter(|e| !before.contains(e["id"].as_str().unwrap_or_default()))
+        .collect();
+    let mut counted: BTreeMap<&str, usize> = BTreeMap::new();
+    for entry in &new {
+        *counted
+            .entry(entry["action"].as_str().unwrap_or_default())
+            .or_default() += 1;
+    }
+    let expected: BTreeMap<&str, usize> = row.records.iter().copied().collect();
+    assert_eq!(counted, expected, "audit entries");
+
+    let events: HashSet<String> = new
+        .iter()
+        .filter(|e| WEBHOOK_EVENTS.contains(&e["action"].as_str().unwrap_or_default()))
+        .filter(|_| matches!(race.audit, Audit::Scene))
+        .filter_map(|e| e["id"].as_str().map(str::to_string))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let sent = loop {
+        let sent: Vec<String> = delivered(&scene.hook)
+            .into_iter()
+            .filter(|id| !before.contains(id))
+            .collect();
+        if events.iter().all(|e| sent.contains(e)) || Instant::now() > deadline {
+            break sent;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut once: Vec<&String> = sent.iter().collect();
+    once.sort();
+    once.dedup();
+    assert_eq!(once.len(), sent.len(), "an event delivered twice: {sent:?}");
+    assert_eq!(
+        sent.into_iter().collect::<HashSet<_>>(),
+        events,
+        "deliveries of the race's events"
+    );
+}
+
+/// Event ids delivered to `url` so far.
+fn delivered(url: &str) -> Vec<String> {
+    hooks()
+        .delivered(url)
+        .into_iter()
+        .filter_map(|h| h.event_id)
+        .collect()
+}
+
+/// One round of `row`: a fresh scene, the copies at once, and every check.
+fn round(row: &Row) {
+    let owner = User::new("owner");
+    let slug = create_org(&owner, row.plan);
+    let hook = hooks().url("race");
+    post(&format!("/v1/orgs/{slug}/webhooks"))
+        .auth(&owner)
+        .json(&json!({"url": hook, "events": WEBHOOK_EVENTS}))
+        .send()
+        .ok(201);
+    let scene = Scene { owner, slug, hook };
+    let race = (row.arrange)(&scene);
+    let mut before: HashSet<String> = audit_log(&scene.owner, &scene.slug)
+        .iter()
+        .filter_map(|e| e["id"].as_str().map(str::to_string))
+        .collect();
+    before.extend(delivered(&scene.hook));
+    let replies = in_parallel(AT_ONCE, |_| (race.request)().send());
+    judge(row, &replies);
+    (race.settled)(&replies);
+    check_records(row, &scene, &race, &before);
+}
+
+#[test]
+fn every_write_route_has_a_race() {
+    let mut raced: Vec<RouteId> = RACES.iter().map(|r| r.route).collect();
+    let writes: Vec<RouteId> = ROUTES
+        .iter()
+        .filter(|(method, _, _)| *method != Method::Get)
+        .map(|(_, _, id)| *id)
+        .collect();
+    for id in &writes {
+        assert!(raced.contains(id), "{id:?} has no row in RACES");
+    }
+    let count = raced.len();
+    raced.dedup();
+    assert_eq!(raced.len(), count, "a route has two rows");
+    assert!(
+        raced.iter().all(|id| writes.contains(id)),
+        "a row for a read"
+    );
+}
+
+#[test]
+fn identical_writes_at_once_are_answered_as_if_one_came_after_another() {
+    let started = Instant::now();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    in_parallel(LANES, |_| loop {
+        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Some(row) = RACES.get(i / ROUNDS) else {
+            break;
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| round(row)));
+        if let Err(panic) = outcome {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            failures.lock().unwrap().push(format!(
+                "{:?} round {}: {message}",
+                row.route,
+                i % ROUNDS + 1
+            ));
+        }
+    });
+    eprintln!(
+        "{} races of {AT_ONCE} requests in {:.1} s",
+        RACES.len() * ROUNDS,
+        started.elapsed().as_secs_f64()
+    );
+    let failures = failures.into_inner().unwrap();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
