@@ -91,10 +91,12 @@ pub enum Scope {
     UsageRead,
     UsageWrite,
     BillingRead,
+    MetadataRead,
+    MetadataWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 10] = [
         Scope::MembersRead,
         Scope::MembersWrite,
         Scope::InvitationsWrite,
@@ -103,6 +105,8 @@ impl Scope {
         Scope::UsageRead,
         Scope::UsageWrite,
         Scope::BillingRead,
+        Scope::MetadataRead,
+        Scope::MetadataWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -115,6 +119,8 @@ impl Scope {
             Scope::UsageRead => "usage:read",
             Scope::UsageWrite => "usage:write",
             Scope::BillingRead => "billing:read",
+            Scope::MetadataRead => "metadata:read",
+            Scope::MetadataWrite => "metadata:write",
         }
     }
 
@@ -191,6 +197,38 @@ pub enum Action {
     ManageIntegrations,
     /// Ask the policy about another member.
     AuthorizeOthers,
+    /// Change the metadata of the organization or of a membership; `private` for
+    /// `private_metadata`.
+    WriteMetadata { of: MetadataOf, private: bool },
+}
+
+/// Whose metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetadataOf {
+    Org,
+    /// A membership; `is_self` when it is the caller's own.
+    Member { is_self: bool },
+}
+
+impl MetadataOf {
+    /// The permission that reads and writes this `private_metadata` (and writes this
+    /// `metadata`, except a member's own).
+    fn permission(self) -> Permission {
+        match self {
+            MetadataOf::Org => Permission::OrgUpdate,
+            MetadataOf::Member { .. } => Permission::MembersManage,
+        }
+    }
+}
+
+/// Whether `actor` sees `private_metadata` of this kind: users holding the permission that
+/// manages it, API keys holding `metadata:read`. Everyone in the organization sees
+/// `metadata`.
+pub fn sees_private_metadata(actor: &Actor, of: MetadataOf) -> bool {
+    match actor {
+        Actor::User { role, .. } => role_has(*role, of.permission()),
+        Actor::ApiKey { scopes, .. } => scopes.contains(&Scope::MetadataRead),
+    }
 }
 
 impl Action {
@@ -212,6 +250,11 @@ impl Action {
                 Permission::MembersManage
             }
             AuthorizeOthers => Permission::MembersManage,
+            WriteMetadata {
+                of: MetadataOf::Member { is_self: true },
+                private: false,
+            } => Permission::OrgRead,
+            WriteMetadata { of, .. } => of.permission(),
             ViewBilling => Permission::BillingRead,
             ManageBilling => Permission::BillingManage,
             ConsumeUsage => Permission::UsageConsume,
@@ -236,6 +279,7 @@ impl Action {
             ConsumeUsage => KeyRule::Scope(Scope::UsageWrite),
             ViewAllUsage => KeyRule::Scope(Scope::UsageRead),
             CreateResource => KeyRule::Scope(Scope::ResourcesWrite),
+            WriteMetadata { .. } => KeyRule::Scope(Scope::MetadataWrite),
             UpdateOrg | DeleteOrg | TransferOwnership | ManageBilling | ManageIntegrations => {
                 KeyRule::Never
             }
@@ -734,6 +778,52 @@ mod tests {
     }
 
     #[test]
+    fn private_metadata_is_seen_by_managers_and_keys_with_metadata_read() {
+        let member = MetadataOf::Member { is_self: false };
+        for role in Role::ALL {
+            let manages = matches!(role, Role::Owner | Role::Admin);
+            assert_eq!(sees_private_metadata(&user(role), MetadataOf::Org), manages);
+            assert_eq!(sees_private_metadata(&user(role), member), manages);
+        }
+        for of in [MetadataOf::Org, member] {
+            assert!(sees_private_metadata(&key(&[Scope::MetadataRead]), of));
+            assert!(!sees_private_metadata(&key(&[Scope::MetadataWrite]), of));
+            assert!(!sees_private_metadata(&key(&[Scope::MembersRead]), of));
+        }
+    }
+
+    #[test]
+    fn metadata_writes() {
+        let write = |of, private| Action::WriteMetadata { of, private };
+        let own = MetadataOf::Member { is_self: true };
+        let other = MetadataOf::Member { is_self: false };
+        for role in Role::ALL {
+            let manages = matches!(role, Role::Owner | Role::Admin);
+            // Everyone sets their own membership's metadata; nothing else without managing.
+            assert!(authorize(&user(role), write(own, false)).is_ok());
+            for action in [
+                write(own, true),
+                write(other, false),
+                write(other, true),
+                write(MetadataOf::Org, false),
+                write(MetadataOf::Org, true),
+            ] {
+                let answer = authorize(&user(role), action);
+                assert_eq!(answer.is_ok(), manages, "{role} {action:?}");
+                if !manages {
+                    assert_eq!(answer.unwrap_err().code, Code::Forbidden);
+                }
+            }
+        }
+        for of in [MetadataOf::Org, other] {
+            for private in [false, true] {
+                assert!(authorize(&key(&[Scope::MetadataWrite]), write(of, private)).is_ok());
+                assert!(authorize(&key(&[Scope::MetadataRead]), write(of, private)).is_err());
+            }
+        }
+    }
+
+    #[test]
     fn key_rules_of_permissions_never_exceed_an_admin() {
         for p in Permission::ALL {
             if p.key_rule() != KeyRule::Never {
@@ -801,10 +891,12 @@ mod tests {
         }
 
         #[test]
-        fn keys_never_exceed_an_admin(scopes in prop::sample::subsequence(Scope::ALL.to_vec(), 0..=8), i in 0usize..7) {
+        fn keys_never_exceed_an_admin(scopes in prop::sample::subsequence(Scope::ALL.to_vec(), 0..=10), i in 0usize..9) {
             let actions = [
                 Action::ViewMembers, Action::Invite(Role::Member), Action::ViewBilling,
                 Action::ConsumeUsage, Action::ViewAllUsage, Action::CreateResource, Action::DeleteOrg,
+                Action::WriteMetadata { of: MetadataOf::Org, private: true },
+                Action::WriteMetadata { of: MetadataOf::Member { is_self: false }, private: true },
             ];
             let action = actions[i];
             if authorize(&key(&scopes), action).is_ok() {
