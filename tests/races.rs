@@ -155,7 +155,7 @@ const RACES: &[Row] = &[
         route: UpdateMember,
         plan: "business",
         answers: Every(200),
-        records: &[("member.role_changed", 1)],
+        records: &[("member.role_changed", 1), ("member.updated", 1)],
         arrange: update_member_race,
     },
     // The membership is gone after the first.
@@ -379,7 +379,11 @@ fn create_org_race(_: &Scene) -> Race {
 }
 
 fn update_org_race(scene: &Scene) -> Race {
-    let body = json!({"name": "Renamed", "logo_url": "https://cdn.example.com/logo.png"});
+    let body = json!({
+        "name": "Renamed",
+        "logo_url": "https://cdn.example.com/logo.png",
+        "metadata": {"tier": "gold", "limits": {"seats": 9}},
+    });
     let (owner, path) = (scene.owner.clone(), scene.path(""));
     Race::new(move || patch(&path).auth(&owner).json(&body), {
         let (owner, path) = (scene.owner.clone(), scene.path(""));
@@ -387,6 +391,10 @@ fn update_org_race(scene: &Scene) -> Race {
             same_bodies(replies);
             let org = get(&path).auth(&owner).send().ok(200);
             assert_eq!(org["name"], "Renamed");
+            assert_eq!(
+                org["metadata"],
+                json!({"tier": "gold", "limits": {"seats": 9}})
+            );
             assert_eq!(org["logo_url"], "https://cdn.example.com/logo.png");
         }
     })
@@ -425,12 +433,19 @@ fn update_member_race(scene: &Scene) -> Race {
         scene.path(&format!("/members/{}", member.id)),
     );
     Race::new(
-        move || patch(&path).auth(&owner).json(&json!({"role": "viewer"})),
+        move || {
+            let body = json!({"role": "viewer", "metadata": {"team": "a", "tags": {"x": 1}}});
+            patch(&path).auth(&owner).json(&body)
+        },
         {
             let (owner, path) = (scene.owner.clone(), scene.path("/members?limit=100"));
             move |replies| {
                 same_bodies(replies);
                 assert_eq!(roles(&owner, &path)[&member.id], "viewer");
+                assert_eq!(
+                    replies[0].json["metadata"],
+                    json!({"team": "a", "tags": {"x": 1}})
+                );
             }
         },
     )

@@ -12,6 +12,7 @@ use crate::domain::policy::Scope;
 use crate::domain::values::{Level, Role};
 use crate::domain::Timestamp;
 use serde::Serialize;
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 /// An event, as POSTed to every endpoint subscribed to its type.
@@ -86,6 +87,7 @@ event_data! {
     MemberAdded => MemberAddedData,
     MemberRemoved => MemberRemovedData,
     MemberRoleChanged => MemberRoleChangedData,
+    MemberUpdated => MemberUpdatedData,
     InvitationCreated => InvitationCreatedData,
     InvitationResent => InvitationResentData,
     InvitationAccepted => InvitationAcceptedData,
@@ -128,6 +130,15 @@ pub struct OrganizationUpdatedData {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub logo_url: Option<Option<String>>,
+    /// The top-level keys of `metadata` that changed, with their new values (`null` for a
+    /// key that went).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Object, nullable = false)]
+    pub metadata: Option<Map<String, Value>>,
+    /// Likewise for `private_metadata`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Object, nullable = false)]
+    pub private_metadata: Option<Map<String, Value>>,
 }
 
 /// `organization.deleted`
@@ -168,6 +179,21 @@ pub struct MemberRoleChangedData {
     pub user_id: String,
     pub from: Role,
     pub to: Role,
+}
+
+/// `member.updated`: the member's metadata changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct MemberUpdatedData {
+    pub user_id: String,
+    /// The top-level keys of `metadata` that changed, with their new values (`null` for a
+    /// key that went).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Object, nullable = false)]
+    pub metadata: Option<Map<String, Value>>,
+    /// Likewise for `private_metadata`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Object, nullable = false)]
+    pub private_metadata: Option<Map<String, Value>>,
 }
 
 /// `invitation.created`

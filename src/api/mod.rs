@@ -203,6 +203,37 @@ string_schema!(
         .description(Some("An https URL without credentials."))
 );
 
+/// A metadata object: free-form, within the limits of `domain::metadata`.
+fn metadata_object(description: String) -> Schema {
+    use crate::domain::metadata::{MAX_BYTES, MAX_KEYS};
+    use utoipa::openapi::schema::AdditionalProperties;
+    Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+            .max_properties(Some(MAX_KEYS))
+            .description(Some(format!(
+                "{description} A JSON object of at most {MAX_BYTES} bytes serialised and \
+                 {MAX_KEYS} top-level keys, changed by JSON Merge Patch (RFC 7396)."
+            )))
+            .build(),
+    )
+}
+
+/// `metadata` of an organization or a membership.
+pub fn metadata_schema() -> Schema {
+    metadata_object("The product's own data, readable by every member.".into())
+}
+
+/// `private_metadata` of an organization or a membership.
+pub fn private_metadata_schema() -> Schema {
+    metadata_object(
+        "The product's own data, present only for those who manage the organization \
+         (`org.update`) or its members (`members.manage`), and API keys with `metadata:read`."
+            .into(),
+    )
+}
+
 impl utoipa::PartialSchema for Timestamp {
     fn schema() -> RefOr<Schema> {
         RefOr::T(Schema::Object(

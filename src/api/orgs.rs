@@ -4,6 +4,7 @@ use crate::domain::plan::Plan;
 use crate::domain::values::{Level, Role};
 use crate::domain::Timestamp;
 use serde::Serialize;
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 /// An organization, as the caller sees it.
@@ -20,6 +21,11 @@ pub struct Org {
     /// The caller's role; null for an API key.
     #[schema(required = true)]
     pub role: Option<Role>,
+    #[schema(schema_with = super::metadata_schema)]
+    pub metadata: Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = super::private_metadata_schema)]
+    pub private_metadata: Option<Map<String, Value>>,
 }
 
 /// `GET /v1/me`: the signed-in user and (the first 100 of) their organizations.
@@ -57,6 +63,12 @@ pub struct Member {
     pub last_active_at: Timestamp,
     /// The member's levels on single resources.
     pub grants: Vec<Grant>,
+    /// A member may set their own.
+    #[schema(schema_with = super::metadata_schema)]
+    pub metadata: Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = super::private_metadata_schema)]
+    pub private_metadata: Option<Map<String, Value>>,
 }
 
 /// A level on one resource.

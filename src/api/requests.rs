@@ -37,6 +37,14 @@ pub struct UpdateOrg {
     /// `null` removes the logo.
     #[schema(nullable)]
     pub logo_url: Option<LogoUrl>,
+    /// A JSON Merge Patch of `metadata` (`null` deletes a key, objects merge); the result
+    /// must stay within 8 KiB serialised and 50 top-level keys. Needs `org.update` (or an
+    /// API key's `metadata:write`).
+    #[schema(value_type = Object, required = false)]
+    pub metadata: Option<serde_json::Value>,
+    /// Likewise for `private_metadata`.
+    #[schema(value_type = Object, required = false)]
+    pub private_metadata: Option<serde_json::Value>,
 }
 
 /// `POST /v1/orgs/{slug}/transfer-ownership`
@@ -47,11 +55,20 @@ pub struct TransferOwnership {
     pub user_id: String,
 }
 
-/// `PATCH /v1/orgs/{slug}/members/{user_id}`
+/// `PATCH /v1/orgs/{slug}/members/{user_id}`: at least one of the fields.
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMember {
-    pub role: AssignableRole,
+    #[schema(nullable = false)]
+    pub role: Option<AssignableRole>,
+    /// A JSON Merge Patch of `metadata` (`null` deletes a key, objects merge); the result
+    /// must stay within 8 KiB serialised and 50 top-level keys. Members may set their own.
+    #[schema(value_type = Object, required = false)]
+    pub metadata: Option<serde_json::Value>,
+    /// Likewise for `private_metadata`; needs `members.manage` (or an API key's
+    /// `metadata:write`), even for one's own membership.
+    #[schema(value_type = Object, required = false)]
+    pub private_metadata: Option<serde_json::Value>,
 }
 
 /// `POST /v1/orgs/{slug}/invitations`
@@ -63,6 +80,10 @@ pub struct CreateInvitation {
     /// Levels on resources, applied when the invitation is accepted.
     #[schema(nullable = false)]
     pub grants: Option<Vec<Grant>>,
+    /// The membership's `metadata` when the invitation is accepted: a JSON object of at
+    /// most 8 KiB serialised and 50 top-level keys.
+    #[schema(value_type = Object, required = false)]
+    pub metadata: Option<serde_json::Value>,
 }
 
 /// `POST /v1/orgs/{slug}/invitations/bulk`
@@ -85,6 +106,9 @@ pub struct BulkInvitationItem {
     pub role: Option<serde_json::Value>,
     /// Levels on resources (`[{resource_id, level}]`).
     pub grants: Option<serde_json::Value>,
+    /// The membership's `metadata` on acceptance (an object within the limits of
+    /// `CreateInvitation.metadata`).
+    pub metadata: Option<serde_json::Value>,
 }
 
 /// `POST /v1/orgs/{slug}/resources`

@@ -13,6 +13,7 @@ pub enum EventType {
     MemberAdded,
     MemberRemoved,
     MemberRoleChanged,
+    MemberUpdated,
     InvitationCreated,
     InvitationResent,
     InvitationAccepted,
@@ -35,7 +36,7 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 26] = [
+    pub const ALL: [EventType; 27] = [
         EventType::OrganizationCreated,
         EventType::OrganizationUpdated,
         EventType::OrganizationDeleted,
@@ -43,6 +44,7 @@ impl EventType {
         EventType::MemberAdded,
         EventType::MemberRemoved,
         EventType::MemberRoleChanged,
+        EventType::MemberUpdated,
         EventType::InvitationCreated,
         EventType::InvitationResent,
         EventType::InvitationAccepted,
@@ -73,6 +75,7 @@ impl EventType {
             EventType::MemberAdded => "member.added",
             EventType::MemberRemoved => "member.removed",
             EventType::MemberRoleChanged => "member.role_changed",
+            EventType::MemberUpdated => "member.updated",
             EventType::InvitationCreated => "invitation.created",
             EventType::InvitationResent => "invitation.resent",
             EventType::InvitationAccepted => "invitation.accepted",
@@ -112,7 +115,7 @@ impl fmt::Display for EventType {
 }
 
 /// The events a webhook endpoint can subscribe to.
-pub const WEBHOOK_EVENTS: [EventType; 10] = [
+pub const WEBHOOK_EVENTS: [EventType; 11] = [
     EventType::MemberAdded,
     EventType::MemberRemoved,
     EventType::MemberRoleChanged,
@@ -123,6 +126,7 @@ pub const WEBHOOK_EVENTS: [EventType; 10] = [
     EventType::InvitationCanceled,
     EventType::SeatsChanged,
     EventType::OrganizationUpdated,
+    EventType::MemberUpdated,
 ];
 
 #[cfg(test)]
@@ -148,6 +152,7 @@ mod tests {
                 "invitation.canceled",
                 "seats.changed",
                 "organization.updated",
+                "member.updated",
             ]
         );
     }

@@ -80,6 +80,28 @@ pub fn changes(before: &Object, after: &Object) -> Object {
     changed
 }
 
+/// A metadata object that changed from the one read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// The whole new object.
+    pub to: Object,
+    /// The top-level keys that changed, with their new values (null for those gone).
+    pub changed: Object,
+}
+
+impl Change {
+    /// The change from `from` to `to`; `None` when they are the same.
+    pub fn between(from: &Object, to: Object) -> Option<Change> {
+        let changed = changes(from, &to);
+        (!changed.is_empty()).then_some(Change { to, changed })
+    }
+
+    /// The new object as stored.
+    pub fn stored(&self) -> String {
+        serialise(&self.to)
+    }
+}
+
 /// The object as stored and measured.
 pub fn serialise(object: &Object) -> String {
     Value::Object(object.clone()).to_string()
@@ -170,12 +192,18 @@ mod tests {
     #[test]
     fn changes_name_set_and_removed_keys() {
         let before = obj(json!({"a": 1, "b": 2, "c": {"d": 1}}));
-        let after = merge(&before, &obj(json!({"a": null, "b": 2, "c": {"e": 2}, "f": 3})));
+        let after = merge(
+            &before,
+            &obj(json!({"a": null, "b": 2, "c": {"e": 2}, "f": 3})),
+        );
         assert_eq!(
             Value::Object(changes(&before, &after)),
             json!({"a": null, "c": {"d": 1, "e": 2}, "f": 3})
         );
         assert!(changes(&after, &after).is_empty());
+        assert_eq!(Change::between(&after, after.clone()), None);
+        let change = Change::between(&before, after.clone());
+        assert_eq!(change.map(|c| c.to), Some(after));
     }
 
     #[test]

@@ -199,7 +199,10 @@ pub enum Action {
     AuthorizeOthers,
     /// Change the metadata of the organization or of a membership; `private` for
     /// `private_metadata`.
-    WriteMetadata { of: MetadataOf, private: bool },
+    WriteMetadata {
+        of: MetadataOf,
+        private: bool,
+    },
 }
 
 /// Whose metadata.
@@ -207,7 +210,9 @@ pub enum Action {
 pub enum MetadataOf {
     Org,
     /// A membership; `is_self` when it is the caller's own.
-    Member { is_self: bool },
+    Member {
+        is_self: bool,
+    },
 }
 
 impl MetadataOf {

@@ -12,6 +12,7 @@ use crate::domain::invitation::{
     already_member, invitation_pending, parse_invitation_role, resend_wait, Admissions,
     InviteFacts, PendingInvitation, Status,
 };
+use crate::domain::metadata::{self, Object};
 use crate::domain::plan::Seats;
 use crate::domain::policy::{authorize, Action};
 use crate::domain::secret::InviteToken;
@@ -55,6 +56,7 @@ struct Item {
     email: Email,
     role: Role,
     grants: Vec<(String, Level)>,
+    metadata: Object,
 }
 
 /// Reads `grants: [{resource_id, level}]`, naming each bad element's field.
@@ -81,28 +83,43 @@ fn parse_grants(items: Vec<Value>, errors: &mut Vec<FieldError>) -> Vec<(String,
     grants
 }
 
-fn read_item(body: &mut Fields) -> (Option<Email>, Option<Role>, Option<Vec<Value>>) {
+/// The membership's metadata an invitation carries: an object within the limits.
+fn invitation_metadata(value: &Value) -> Result<Object, String> {
+    metadata::apply(&Object::new(), &metadata::patch(value)?)
+}
+
+type ItemSlots = (
+    Option<Email>,
+    Option<Role>,
+    Option<Vec<Value>>,
+    Option<Object>,
+);
+
+fn read_item(body: &mut Fields) -> ItemSlots {
     let email = body.required("email", string(Email::parse));
     let role = body.required("role", string(parse_invitation_role));
     let grants = body
         .optional("grants", array(100))
         .map(Option::unwrap_or_default);
-    (email, role, grants)
+    let metadata = body
+        .optional("metadata", invitation_metadata)
+        .map(Option::unwrap_or_default);
+    (email, role, grants, metadata)
 }
 
-/// `POST /v1/orgs/{slug}/invitations` `{email, role, grants?}`
+/// `POST /v1/orgs/{slug}/invitations` `{email, role, grants?, metadata?}`
 pub async fn create(ctx: &Ctx) -> Answer {
     let body =
         Fields::parse(ctx.header("content-type").as_deref(), &ctx.body).and_then(|mut body| {
-            let (email, role, grants) = read_item(&mut body);
+            let (email, role, grants, metadata) = read_item(&mut body);
             let mut errors = Vec::new();
             let grants = grants.map(|g| parse_grants(g, &mut errors));
             for e in errors {
                 body.error(e.field, e.message);
             }
-            body.finish((email, role, grants))
+            body.finish((email, role, grants, metadata))
         });
-    let (email, role, grants) = auth::valid(ctx, body).await?;
+    let (email, role, grants, metadata) = auth::valid(ctx, body).await?;
     let (batch, query) = auth::begin(ctx)?;
     let mut outcomes = invite(
         ctx,
@@ -112,6 +129,7 @@ pub async fn create(ctx: &Ctx) -> Answer {
             email,
             role,
             grants,
+            metadata,
         })],
     )
     .await?;
@@ -159,17 +177,18 @@ pub async fn bulk(ctx: &Ctx) -> Answer {
         .map(|map| {
             raw_emails.push(map.get("email").and_then(Value::as_str).map(str::to_owned));
             let mut fields = Fields::from_map(map);
-            let (email, role, grants) = read_item(&mut fields);
+            let (email, role, grants, metadata) = read_item(&mut fields);
             let mut errors = Vec::new();
             let grants = grants.map(|g| parse_grants(g, &mut errors));
             for e in errors {
                 fields.error(e.field, e.message);
             }
-            let (email, role, grants) = fields.finish((email, role, grants))?;
+            let (email, role, grants, metadata) = fields.finish((email, role, grants, metadata))?;
             Ok(Item {
                 email,
                 role,
                 grants,
+                metadata,
             })
         })
         .collect();
@@ -259,6 +278,7 @@ async fn invite(
                     email: item.email,
                     role: item.role,
                     grants: item.grants,
+                    metadata: item.metadata,
                     token_digest: token.digest(),
                     expires_at,
                     replaces_expired: stale,

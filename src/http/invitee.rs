@@ -8,6 +8,7 @@ use crate::api::invitations::{InvitationPreview, Inviter, InviterName, MyInvitat
 use crate::domain::invitation::{check_invitee, Status};
 use crate::domain::jwt::Identity;
 use crate::domain::plan::{Plan, Seats};
+use crate::domain::policy::Actor;
 use crate::domain::secret::InviteToken;
 use crate::domain::values::{is_id, Role};
 use crate::domain::{Code, Problem, Timestamp};
@@ -246,7 +247,11 @@ async fn accept(ctx: &Ctx, by: Result<Lookup, Problem>) -> Answer {
     ctx.kv
         .forget_invitations(std::slice::from_ref(&inv.token_hash))
         .await;
-    json(200, &member_of(&row)?)
+    let actor = Actor::User {
+        id: identity.user_id.clone(),
+        role,
+    };
+    json(200, &member_of(&row, &actor)?)
 }
 
 async fn decline(ctx: &Ctx, by: Result<Lookup, Problem>) -> Answer {

@@ -2,15 +2,26 @@
 //! transferring ownership. Changes take effect on the very next request.
 
 use super::body::{string, Fields};
+use super::orgs::metadata_change;
 use super::{auth, json, no_content, Answer, Ctx};
 use crate::api::orgs::{Grant, Member, OwnershipTransferred};
-use crate::domain::policy::{authorize, Action};
+use crate::domain::metadata;
+use crate::domain::policy::{authorize, sees_private_metadata, Action, Actor, MetadataOf};
 use crate::domain::values::{Level, Role};
 use crate::domain::{Problem, Timestamp};
-use crate::store::members::{self as store, MemberRow};
+use crate::store::members::{self as store, MemberChange, MemberRow};
 use crate::store::principal::Caller;
 
-pub fn member_of(row: &MemberRow) -> Result<Member, Problem> {
+/// The member as `viewer` sees them.
+pub fn member_of(row: &MemberRow, viewer: &Actor) -> Result<Member, Problem> {
+    let of = MetadataOf::Member {
+        is_self: viewer.user_id() == Some(row.user_id.as_str()),
+    };
+    let private_metadata = if sees_private_metadata(viewer, of) {
+        Some(row.private_metadata()?)
+    } else {
+        None
+    };
     Ok(Member {
         user_id: row.user_id.clone(),
         email: row.email.clone(),
@@ -19,6 +30,8 @@ pub fn member_of(row: &MemberRow) -> Result<Member, Problem> {
         joined_at: Timestamp(row.joined_at),
         last_active_at: Timestamp(row.last_active_at),
         grants: grants(row.grants()),
+        metadata: row.metadata()?,
+        private_metadata,
     })
 }
 
@@ -42,7 +55,10 @@ pub async fn list(ctx: &Ctx) -> Answer {
     let caller = query.resolve(&results)?;
     authorize(&caller.actor, Action::ViewMembers)?;
     let rows = results.all(rows)?;
-    json(200, &page.envelope(rows, |r| r.seq, member_of)?)
+    json(
+        200,
+        &page.envelope(rows, |r| r.seq, |r| member_of(r, &caller.actor))?,
+    )
 }
 
 /// Reads the caller and the member `user_id` of the path's organization.
@@ -69,26 +85,51 @@ fn assignable_role(s: &str) -> Result<Role, String> {
     }
 }
 
-/// `PATCH /v1/orgs/{slug}/members/{user_id}` `{role}`
+/// `PATCH /v1/orgs/{slug}/members/{user_id}` `{role?, metadata?, private_metadata?}` —
+/// metadata as JSON Merge Patch; members may set their own `metadata`.
 pub async fn update(ctx: &Ctx) -> Answer {
     let body =
         Fields::parse(ctx.header("content-type").as_deref(), &ctx.body).and_then(|mut body| {
-            let role = body.required("role", string(assignable_role));
-            body.finish((role,))
+            let role = body.optional("role", string(assignable_role));
+            let public = body.optional("metadata", metadata::patch);
+            let private = body.optional("private_metadata", metadata::patch);
+            let (role, public, private) = body.finish((role, public, private))?;
+            if role.is_none() && public.is_none() && private.is_none() {
+                return Err(Problem::invalid_field(
+                    "role",
+                    "is required unless metadata or private_metadata is given",
+                ));
+            }
+            Ok((role, public, private))
         });
     let (caller, member) = caller_and_member(ctx, ctx.param("user_id")).await?;
-    let (to,) = body?;
+    let (to, public, private) = body?;
+    let is_self = caller.actor.user_id() == Some(ctx.param("user_id"));
     // Who may not manage anyone learns that before whether the person exists.
     authorize(&caller.actor, Action::ViewMembers)?;
     let row = member.ok_or_else(no_such_member)?;
     let from = row.role()?;
-    authorize(&caller.actor, Action::ChangeRole { from, to })?;
-    caller.org.plan()?.require_role(to)?;
-    if from == to {
-        return json(200, &member_of(&row)?);
+    if let Some(to) = to {
+        authorize(&caller.actor, Action::ChangeRole { from, to })?;
+        caller.org.plan()?.require_role(to)?;
     }
-    let row = store::change_role(&ctx.db, &caller, &row, to, ctx.now).await?;
-    json(200, &member_of(&row)?)
+    for (patch, private) in [(&public, false), (&private, true)] {
+        if patch.is_some() {
+            let of = MetadataOf::Member { is_self };
+            authorize(&caller.actor, Action::WriteMetadata { of, private })?;
+        }
+    }
+    // Only what differs is a change; asking for what is already there records nothing.
+    let change = MemberChange {
+        role: to.filter(|to| *to != from),
+        metadata: metadata_change(row.metadata(), public, "metadata")?,
+        private_metadata: metadata_change(row.private_metadata(), private, "private_metadata")?,
+    };
+    if change.is_empty() {
+        return json(200, &member_of(&row, &caller.actor)?);
+    }
+    let row = store::update(&ctx.db, &caller, &row, &change, ctx.now).await?;
+    json(200, &member_of(&row, &caller.actor)?)
 }
 
 /// `DELETE /v1/orgs/{slug}/members/{user_id}` — remove a member, or leave.
@@ -134,8 +175,8 @@ pub async fn transfer_ownership(ctx: &Ctx) -> Answer {
     json(
         200,
         &OwnershipTransferred {
-            owner: member_of(&owner)?,
-            previous_owner: member_of(&previous)?,
+            owner: member_of(&owner, &caller.actor)?,
+            previous_owner: member_of(&previous, &caller.actor)?,
         },
     )
 }

@@ -4,15 +4,21 @@ use super::auth;
 use super::body::{one_of, string, Fields};
 use super::{json, no_content, Answer, Ctx};
 use crate::api::orgs::Org;
+use crate::domain::metadata::{self, Object};
 use crate::domain::plan::Plan;
-use crate::domain::policy::{authorize, Action};
+use crate::domain::policy::{authorize, sees_private_metadata, Action, Actor, MetadataOf};
 use crate::domain::values::{LogoUrl, Name, Role, Slug};
 use crate::domain::{Code, Problem, Timestamp};
 use crate::store::principal::OrgRow;
 use crate::store::{self, orgs::SettingsChange, Batch};
 
-/// The organization and the caller's role in it (`None` for API keys).
-pub fn org_of(row: &OrgRow, role: Option<Role>) -> Result<Org, Problem> {
+/// The organization as `actor` sees it.
+pub fn org_of(row: &OrgRow, actor: &Actor) -> Result<Org, Problem> {
+    let private_metadata = if sees_private_metadata(actor, MetadataOf::Org) {
+        Some(row.private_metadata()?)
+    } else {
+        None
+    };
     Ok(Org {
         id: row.id.clone(),
         slug: row.slug.clone(),
@@ -20,8 +26,24 @@ pub fn org_of(row: &OrgRow, role: Option<Role>) -> Result<Org, Problem> {
         logo_url: row.logo_url.clone(),
         plan: row.plan()?,
         created_at: Timestamp(row.created_at),
-        role,
+        role: actor.role(),
+        metadata: row.metadata()?,
+        private_metadata,
     })
+}
+
+/// A metadata patch of a request applied to what was read: the change, if any.
+pub fn metadata_change(
+    read: Result<Object, Problem>,
+    patch: Option<Object>,
+    field: &'static str,
+) -> Result<Option<metadata::Change>, Problem> {
+    let Some(patch) = patch else {
+        return Ok(None);
+    };
+    let read = read?;
+    let to = metadata::apply(&read, &patch).map_err(|m| Problem::invalid_field(field, m))?;
+    Ok(metadata::Change::between(&read, to))
 }
 
 fn slug_taken(slug: &str) -> Problem {
@@ -64,7 +86,11 @@ pub async fn create(ctx: &Ctx) -> Answer {
         Code::SlugTaken => slug_taken(slug.as_str()),
         _ => p,
     })?;
-    json(201, &org_of(&row, Some(Role::Owner))?)
+    let owner = Actor::User {
+        id: identity.user_id.clone(),
+        role: Role::Owner,
+    };
+    json(201, &org_of(&row, &owner)?)
 }
 
 /// `GET /v1/orgs` — the caller's organizations with their role, in the order they joined.
@@ -78,7 +104,15 @@ pub async fn list(ctx: &Ctx) -> Answer {
     let rows = results.all(rows)?;
     json(
         200,
-        &page.envelope(rows, |r| r.seq, |r| org_of(&r.org, Role::parse(&r.role)))?,
+        &page.envelope(
+            rows,
+            |r| r.seq,
+            |r| {
+                let role = Role::parse(&r.role).ok_or_else(Problem::internal)?;
+                let id = identity.user_id.clone();
+                org_of(&r.org, &Actor::User { id, role })
+            },
+        )?,
     )
 }
 
@@ -86,27 +120,42 @@ pub async fn list(ctx: &Ctx) -> Answer {
 pub async fn get(ctx: &Ctx) -> Answer {
     let caller = auth::caller(ctx).await?;
     authorize(&caller.actor, Action::ViewOrg)?;
-    json(200, &org_of(&caller.org, caller.actor.role())?)
+    json(200, &org_of(&caller.org, &caller.actor)?)
 }
 
-/// `PATCH /v1/orgs/{slug}` `{name?, slug?, logo_url?}`
+/// `PATCH /v1/orgs/{slug}` `{name?, slug?, logo_url?, metadata?, private_metadata?}` —
+/// metadata as JSON Merge Patch.
 pub async fn update(ctx: &Ctx) -> Answer {
     let caller = auth::caller(ctx).await?;
     let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
     let name = body.optional("name", string(Name::parse));
     let slug = body.optional("slug", string(Slug::parse));
     let logo_url = body.patch("logo_url", string(LogoUrl::parse));
-    let (name, slug, logo_url) = body.finish((name, slug, logo_url))?;
-    authorize(&caller.actor, Action::UpdateOrg)?;
+    let public = body.optional("metadata", metadata::patch);
+    let private = body.optional("private_metadata", metadata::patch);
+    let (name, slug, logo_url, public, private) =
+        body.finish((name, slug, logo_url, public, private))?;
+    let settings = name.is_some() || slug.is_some() || logo_url.is_some();
+    if settings || (public.is_none() && private.is_none()) {
+        authorize(&caller.actor, Action::UpdateOrg)?;
+    }
+    for (patch, private) in [(&public, false), (&private, true)] {
+        if patch.is_some() {
+            let of = MetadataOf::Org;
+            authorize(&caller.actor, Action::WriteMetadata { of, private })?;
+        }
+    }
     // Only what differs is a change; asking for what is already there records nothing.
     let org = &caller.org;
     let change = SettingsChange {
         name: name.filter(|n| n.as_str() != org.name),
         slug: slug.filter(|s| s.as_str() != org.slug),
         logo_url: logo_url.filter(|l| l.as_ref().map(LogoUrl::as_str) != org.logo_url.as_deref()),
+        metadata: metadata_change(org.metadata(), public, "metadata")?,
+        private_metadata: metadata_change(org.private_metadata(), private, "private_metadata")?,
     };
     if change.is_empty() {
-        return json(200, &org_of(org, caller.actor.role())?);
+        return json(200, &org_of(org, &caller.actor)?);
     }
     let row = store::orgs::update(&ctx.db, &caller, &change, ctx.now)
         .await
@@ -114,7 +163,7 @@ pub async fn update(ctx: &Ctx) -> Answer {
             (Code::SlugTaken, Some(slug)) => slug_taken(slug.as_str()),
             _ => p,
         })?;
-    json(200, &org_of(&row, caller.actor.role())?)
+    json(200, &org_of(&row, &caller.actor)?)
 }
 
 /// `DELETE /v1/orgs/{slug}` — owner only. Access ends at once; pending invitations are

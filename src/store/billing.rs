@@ -407,6 +407,7 @@ pub async fn due_for_roll(
     db.all(sql!(
         "SELECT o.id, o.slug, o.name, o.logo_url, o.plan, o.extra_seats, o.extra_seats_next,
                 o.period_anchor, o.period_start, o.period_end, o.credits_used, o.created_at,
+                o.metadata, o.private_metadata,
                 (SELECT count(*) FROM memberships m WHERE m.org_id = o.id) AS members
            FROM orgs o
           WHERE o.period_end <= ?1 AND o.deleted_at IS NULL

@@ -15,6 +15,7 @@ use crate::api::events::{
     InvitationCanceledData, InvitationCreatedData, InvitationExpiredData, InvitationResentData,
 };
 use crate::domain::invitation::Status;
+use crate::domain::metadata::{self, Object};
 use crate::domain::values::{Email, Level, Role};
 use crate::domain::{Code, Problem, Timestamp};
 use crate::{guard, sql};
@@ -240,6 +241,8 @@ pub struct NewInvitation {
     pub email: Email,
     pub role: Role,
     pub grants: Vec<(String, Level)>,
+    /// Becomes the membership's metadata on acceptance.
+    pub metadata: Object,
     pub token_digest: String,
     pub expires_at: Timestamp,
     /// An earlier pending invitation to the same address whose time ran out; it is marked
@@ -282,8 +285,8 @@ pub fn create(
         batch.push(sql!(
             "INSERT INTO invitations (id, org_id, email, role, grants, status, token_hash,
                  inviter_user_id, inviter_key_id, inviter_name, inviter_email, email_delivery,
-                 created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 created_at, expires_at, metadata)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             &inv.id,
             &caller.org.id,
             inv.email.as_str(),
@@ -297,6 +300,7 @@ pub fn create(
             delivery.initial_state(),
             now.0,
             inv.expires_at.0,
+            metadata::serialise(&inv.metadata),
         ));
         delivery.queue(batch, &caller.org.id, &inv.id, now);
         audit::by_caller(

@@ -7,7 +7,10 @@ use super::audit;
 use super::grants;
 use super::principal::{self, Caller};
 use super::{Batch, Db, Rows};
-use crate::api::events::{MemberRemovedData, MemberRoleChangedData, OwnershipTransferredData};
+use crate::api::events::{
+    MemberRemovedData, MemberRoleChangedData, MemberUpdatedData, OwnershipTransferredData,
+};
+use crate::domain::metadata::{self, Object};
 use crate::domain::values::{Level, Role};
 use crate::domain::{Code, Problem, Timestamp};
 use crate::{guard, sql};
@@ -18,6 +21,7 @@ macro_rules! member_select {
     ($where:literal) => {
         concat!(
             "SELECT m.seq, m.user_id, u.email, u.name, m.role, m.joined_at, u.last_active_at,
+                    m.metadata, m.private_metadata,
                     (SELECT json_group_array(json_object('resource_id', g.resource_id,
                                                          'level', g.level))
                        FROM grants g WHERE g.org_id = m.org_id AND g.user_id = m.user_id)
@@ -40,11 +44,22 @@ pub struct MemberRow {
     pub last_active_at: i64,
     /// `[{"resource_id", "level"}]`, levels as numbers.
     pub grants: String,
+    /// JSON objects, as stored.
+    pub metadata: String,
+    pub private_metadata: String,
 }
 
 impl MemberRow {
     pub fn role(&self) -> Result<Role, Problem> {
         Role::parse(&self.role).ok_or_else(Problem::internal)
+    }
+
+    pub fn metadata(&self) -> Result<Object, Problem> {
+        metadata::decode(&self.metadata).ok_or_else(Problem::internal)
+    }
+
+    pub fn private_metadata(&self) -> Result<Object, Problem> {
+        metadata::decode(&self.private_metadata).ok_or_else(Problem::internal)
     }
 
     /// The member's grants, ordered by resource id.
@@ -101,30 +116,90 @@ pub fn guard_role_unchanged(batch: &mut Batch, org_id: &str, member: &MemberRow)
     );
 }
 
-/// Gives `member` the role `to`. A viewer keeps `read` at most on what they had.
-pub async fn change_role(
+/// A change of a member; `None` leaves a part as it is.
+pub struct MemberChange {
+    /// The role to give; a viewer keeps `read` at most on what they had.
+    pub role: Option<Role>,
+    pub metadata: Option<metadata::Change>,
+    pub private_metadata: Option<metadata::Change>,
+}
+
+impl MemberChange {
+    pub fn is_empty(&self) -> bool {
+        self.role.is_none() && self.metadata.is_none() && self.private_metadata.is_none()
+    }
+}
+
+/// Applies a change made of parts that differed when read. Guards that the member still
+/// holds the role read and, for metadata (written whole, merged from what was read), that it
+/// is still what was read (`conflict`: the request is decided again).
+pub async fn update(
     db: &Db,
     caller: &Caller,
     member: &MemberRow,
-    to: Role,
+    change: &MemberChange,
     now: Timestamp,
 ) -> Result<MemberRow, Problem> {
     let org = &caller.org.id;
     let mut batch = principal::write_batch(caller);
     guard_role_unchanged(&mut batch, org, member);
-    super::billing::guard_plan(&mut batch, &caller.org);
-    set_role(&mut batch, org, &member.user_id, to);
-    audit::by_caller(
-        &mut batch,
-        caller,
-        ("member", &member.user_id),
-        MemberRoleChangedData {
-            user_id: member.user_id.clone(),
-            from: member.role()?,
-            to,
-        },
-        now,
-    );
+    let public = change.metadata.as_ref().map(metadata::Change::stored);
+    let private = change
+        .private_metadata
+        .as_ref()
+        .map(metadata::Change::stored);
+    if public.is_some() || private.is_some() {
+        guard!(
+            batch,
+            Code::Conflict,
+            "NOT EXISTS (SELECT 1 FROM memberships
+                          WHERE org_id = ?2 AND user_id = ?3 AND (NOT ?4 OR metadata = ?5)
+                            AND (NOT ?6 OR private_metadata = ?7))",
+            org,
+            &member.user_id,
+            public.is_some(),
+            &member.metadata,
+            private.is_some(),
+            &member.private_metadata,
+        );
+    }
+    if let Some(to) = change.role {
+        super::billing::guard_plan(&mut batch, &caller.org);
+        set_role(&mut batch, org, &member.user_id, to);
+        audit::by_caller(
+            &mut batch,
+            caller,
+            ("member", &member.user_id),
+            MemberRoleChangedData {
+                user_id: member.user_id.clone(),
+                from: member.role()?,
+                to,
+            },
+            now,
+        );
+    }
+    if change.metadata.is_some() || change.private_metadata.is_some() {
+        batch.push(sql!(
+            "UPDATE memberships SET metadata = coalesce(?3, metadata),
+                    private_metadata = coalesce(?4, private_metadata)
+              WHERE org_id = ?1 AND user_id = ?2",
+            org,
+            &member.user_id,
+            public,
+            private,
+        ));
+        audit::by_caller(
+            &mut batch,
+            caller,
+            ("member", &member.user_id),
+            MemberUpdatedData {
+                user_id: member.user_id.clone(),
+                metadata: change.metadata.as_ref().map(|m| m.changed.clone()),
+                private_metadata: change.private_metadata.as_ref().map(|m| m.changed.clone()),
+            },
+            now,
+        );
+    }
     let row = one(&mut batch, org, &member.user_id);
     batch
         .run(db)

@@ -6,6 +6,7 @@ use super::{Batch, Db, Rows};
 use crate::api::events::{
     OrganizationCreatedData, OrganizationDeletedData, OrganizationUpdatedData,
 };
+use crate::domain::metadata;
 use crate::domain::plan::{period_at, Plan};
 use crate::domain::values::{new_id, LogoUrl, Name, Slug};
 use crate::domain::{Code, Problem, Timestamp};
@@ -86,7 +87,8 @@ pub async fn create(
 fn fetch(batch: &mut Batch, org_id: &str) -> Rows<OrgRow> {
     batch.query(sql!(
         "SELECT o.id, o.slug, o.name, o.logo_url, o.plan, o.extra_seats, o.extra_seats_next,
-                o.period_anchor, o.period_start, o.period_end, o.credits_used, o.created_at
+                o.period_anchor, o.period_start, o.period_end, o.credits_used, o.created_at,
+                o.metadata, o.private_metadata
            FROM orgs o WHERE o.id = ?1",
         org_id,
     ))
@@ -102,6 +104,7 @@ pub fn list_for_user(
     batch.query(sql!(
         "SELECT o.id, o.slug, o.name, o.logo_url, o.plan, o.extra_seats, o.extra_seats_next,
                 o.period_anchor, o.period_start, o.period_end, o.credits_used, o.created_at,
+                o.metadata, o.private_metadata,
                 m.role, m.seq
            FROM memberships m JOIN orgs o ON o.id = m.org_id
           WHERE m.user_id = ?1 AND o.deleted_at IS NULL AND m.seq > ?2
@@ -118,11 +121,17 @@ pub struct SettingsChange {
     pub slug: Option<Slug>,
     /// `Some(None)` removes the logo.
     pub logo_url: Option<Option<LogoUrl>>,
+    pub metadata: Option<metadata::Change>,
+    pub private_metadata: Option<metadata::Change>,
 }
 
 impl SettingsChange {
     pub fn is_empty(&self) -> bool {
-        self.name.is_none() && self.slug.is_none() && self.logo_url.is_none()
+        self.name.is_none()
+            && self.slug.is_none()
+            && self.logo_url.is_none()
+            && self.metadata.is_none()
+            && self.private_metadata.is_none()
     }
 }
 
@@ -161,9 +170,29 @@ pub async fn update(
         logo.is_some(),
         logo.flatten(),
     );
+    // Metadata is written whole, merged from what was read: it must still be what was read.
+    let public = change.metadata.as_ref().map(metadata::Change::stored);
+    let private = change
+        .private_metadata
+        .as_ref()
+        .map(metadata::Change::stored);
+    guard!(
+        batch,
+        Code::Conflict,
+        "NOT EXISTS (SELECT 1 FROM orgs
+                      WHERE id = ?2 AND (NOT ?3 OR metadata = ?4)
+                        AND (NOT ?5 OR private_metadata = ?6))",
+        &caller.org.id,
+        public.is_some(),
+        &caller.org.metadata,
+        private.is_some(),
+        &caller.org.private_metadata,
+    );
     batch.push(sql!(
         "UPDATE orgs SET name = coalesce(?2, name), slug = coalesce(?3, slug),
-                logo_url = CASE WHEN ?4 THEN ?5 ELSE logo_url END, updated_at = ?6
+                logo_url = CASE WHEN ?4 THEN ?5 ELSE logo_url END, updated_at = ?6,
+                metadata = coalesce(?7, metadata),
+                private_metadata = coalesce(?8, private_metadata)
           WHERE id = ?1",
         &caller.org.id,
         change.name.as_ref().map(Name::as_str),
@@ -171,11 +200,15 @@ pub async fn update(
         logo.is_some(),
         logo.flatten(),
         now.0,
+        public,
+        private,
     ));
     let data = OrganizationUpdatedData {
         name: change.name.as_ref().map(|n| n.as_str().to_owned()),
         slug: change.slug.as_ref().map(|s| s.as_str().to_owned()),
         logo_url: logo.map(|l| l.map(str::to_owned)),
+        metadata: change.metadata.as_ref().map(|m| m.changed.clone()),
+        private_metadata: change.private_metadata.as_ref().map(|m| m.changed.clone()),
     };
     let slug = change
         .slug

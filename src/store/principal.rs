@@ -6,6 +6,7 @@
 
 use super::{Batch, Rows};
 use crate::domain::jwt::Identity;
+use crate::domain::metadata::{self, Object};
 use crate::domain::plan::Plan;
 use crate::domain::policy::{Actor, Scope};
 use crate::domain::values::Role;
@@ -58,12 +59,23 @@ pub struct OrgRow {
     pub period_end: i64,
     pub credits_used: i64,
     pub created_at: i64,
+    /// JSON objects, as stored.
+    pub metadata: String,
+    pub private_metadata: String,
 }
 
 impl OrgRow {
     /// The organization's plan (the schema admits only known plans).
     pub fn plan(&self) -> Result<Plan, Problem> {
         Plan::parse(&self.plan).ok_or_else(Problem::internal)
+    }
+
+    pub fn metadata(&self) -> Result<Object, Problem> {
+        metadata::decode(&self.metadata).ok_or_else(Problem::internal)
+    }
+
+    pub fn private_metadata(&self) -> Result<Object, Problem> {
+        metadata::decode(&self.private_metadata).ok_or_else(Problem::internal)
     }
 }
 
@@ -105,7 +117,7 @@ pub fn caller(batch: &mut Batch, principal: &Principal, slug: &str, now: Timesta
             batch.query(sql!(
                 "SELECT o.id, o.slug, o.name, o.logo_url, o.plan, o.extra_seats,
                         o.extra_seats_next, o.period_anchor, o.period_start, o.period_end,
-                        o.credits_used, o.created_at,
+                        o.credits_used, o.created_at, o.metadata, o.private_metadata,
                         m.role AS role, NULL AS key_id, NULL AS key_name, NULL AS key_scopes
                    FROM orgs o JOIN memberships m ON m.org_id = o.id AND m.user_id = ?1
                   WHERE o.slug = ?2 AND o.deleted_at IS NULL",
@@ -143,7 +155,7 @@ fn key_query(batch: &mut Batch, digest: &str) -> Rows<CallerRow> {
     batch.query(sql!(
         "SELECT o.id, o.slug, o.name, o.logo_url, o.plan, o.extra_seats,
                 o.extra_seats_next, o.period_anchor, o.period_start, o.period_end,
-                o.credits_used, o.created_at,
+                o.credits_used, o.created_at, o.metadata, o.private_metadata,
                 NULL AS role, k.id AS key_id, k.name AS key_name, k.scopes AS key_scopes
            FROM api_keys k JOIN orgs o ON o.id = k.org_id
           WHERE k.secret_hash = ?1 AND k.revoked_at IS NULL AND o.deleted_at IS NULL",
