@@ -10,11 +10,13 @@ use serde::Deserialize;
 use serde_json::Value;
 
 /// Where the first email of a new invitation goes: the provider (tried during the request,
-/// with the outbox row held so the job does not race it) or the log.
+/// with the outbox row held so the job does not race it), the log, or nowhere (the product
+/// delivers the link itself).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum FirstSend {
     Provider,
     Log,
+    None,
 }
 
 impl FirstSend {
@@ -23,6 +25,7 @@ impl FirstSend {
         match self {
             FirstSend::Provider => "queued",
             FirstSend::Log => "logged",
+            FirstSend::None => "none",
         }
     }
 
