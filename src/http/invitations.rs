@@ -48,7 +48,11 @@ pub fn invitation_of(row: &InvitationRow, now: Timestamp) -> Result<Invitation, 
         created_at: Timestamp(row.created_at),
         expires_at: Timestamp(row.expires_at),
         accepted_at: row.accepted_at.map(Timestamp),
-        email_delivery: EmailDelivery::parse(&row.email_delivery).ok_or_else(Problem::internal)?,
+        email_delivery: if row.sends_email() {
+            EmailDelivery::parse(&row.email_delivery).ok_or_else(Problem::internal)?
+        } else {
+            EmailDelivery::None
+        },
         locale: row.locale(),
         redirect_url: row.redirect_url.clone(),
         url: None,

@@ -20,12 +20,13 @@ pub enum FirstSend {
 }
 
 impl FirstSend {
-    /// The invitation's `email_delivery` until the attempt's outcome is known.
+    /// The invitation's `email_delivery` column until the attempt's outcome is known. The
+    /// column's CHECK predates invitations without email, so theirs holds `logged`; their
+    /// `send_email = 0` is what answers `none`.
     pub(super) fn initial_state(self) -> &'static str {
         match self {
             FirstSend::Provider => "queued",
-            FirstSend::Log => "logged",
-            FirstSend::None => "none",
+            FirstSend::Log | FirstSend::None => "logged",
         }
     }
 
