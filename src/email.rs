@@ -1,17 +1,21 @@
 //! The invitation email: rendered here (text and HTML, every value escaped), sent through
 //! the HTTP provider in Resend's wire format, or written to the log when no provider is set.
 
+use crate::domain::locale::Locale;
 use crate::domain::secret::InviteToken;
 use crate::domain::time::Timestamp;
-use crate::render::{escape, human_time, with_article};
+use crate::domain::values::Role;
+use crate::i18n::{fill, strings};
+use crate::render::escape;
 
-/// What an invitation email says, besides its link.
+/// What an invitation email says, besides its link, and the language it says it in.
 pub struct Invite<'a> {
     pub org_name: &'a str,
     pub org_logo_url: Option<&'a str>,
     pub inviter_name: Option<&'a str>,
-    pub role: &'a str,
+    pub role: Role,
     pub expires_at: Timestamp,
+    pub locale: Locale,
 }
 
 /// The email of invitation `invitation_id` whose link `{PUBLIC_URL}/invite/{token}` carries
@@ -42,25 +46,31 @@ fn one_line(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).collect()
 }
 
-/// The email for `invite`, with `link` on a line of its own in the text part.
+/// The email for `invite`, in its locale, with `link` on a line of its own in the text
+/// part.
 pub fn render(invite: &Invite<'_>, link: &str) -> Message {
-    let inviter = invite.inviter_name.unwrap_or("Someone");
-    let expires = human_time(invite.expires_at);
-    let role = with_article(invite.role);
-    let subject = one_line(&format!(
-        "{inviter} invited you to join {}",
-        invite.org_name
+    let words = strings(invite.locale);
+    let inviter = invite.inviter_name.unwrap_or(&words.someone);
+    let expires = words.date(invite.expires_at);
+    let role = words.role(invite.role);
+    let subject = one_line(&fill(
+        &words.subject,
+        &[("inviter", inviter), ("org", invite.org_name)],
     ));
+    let invited = fill(
+        &words.invited,
+        &[
+            ("inviter", inviter),
+            ("org", invite.org_name),
+            ("role", role),
+        ],
+    );
+    let expiry = fill(&words.expires, &[("date", &expires)]);
     // The link stands alone on its line so that any mail client makes it clickable.
     let text = format!(
-        "{inviter} invited you to join {org} as {role}.\n\
-         \n\
-         Open this link to accept the invitation:\n\
-         {link}\n\
-         \n\
-         The invitation expires on {expires}. If you were not expecting it, you can ignore \
-         this email.\n",
-        org = invite.org_name,
+        "{invited}\n\n{open}\n{link}\n\n{expiry} {ignore}\n",
+        open = words.open_link,
+        ignore = words.ignore,
     );
     let logo = invite
         .org_logo_url
@@ -71,19 +81,32 @@ pub fn render(invite: &Invite<'_>, link: &str) -> Message {
             )
         })
         .unwrap_or_default();
+    // The template is escaped as text; the values come in escaped, names in bold.
+    let invited_html = fill(
+        &escape(&words.invited),
+        &[
+            ("inviter", &format!("<strong>{}</strong>", escape(inviter))),
+            (
+                "org",
+                &format!("<strong>{}</strong>", escape(invite.org_name)),
+            ),
+            ("role", &escape(role)),
+        ],
+    );
     let html = format!(
         r#"<!doctype html>
-<html><body style="font-family:system-ui,sans-serif;color:#1f2328">
-{logo}<p><strong>{inviter}</strong> invited you to join <strong>{org}</strong> as {role}.</p>
-<p><a href="{link}" style="display:inline-block;background:#1f6feb;color:#fff;padding:10px 16px;border-radius:8px;text-decoration:none">Accept the invitation</a></p>
-<p style="color:#59636e;font-size:14px">Or open this link: {link}<br>
-The invitation expires on {expires}. If you were not expecting it, you can ignore this email.</p>
+<html lang="{lang}"><body style="font-family:system-ui,sans-serif;color:#1f2328">
+{logo}<p>{invited_html}</p>
+<p><a href="{link}" style="display:inline-block;background:#1f6feb;color:#fff;padding:10px 16px;border-radius:8px;text-decoration:none">{accept}</a></p>
+<p style="color:#59636e;font-size:14px">{or_open} {link}<br>
+{expiry} {ignore}</p>
 </body></html>"#,
-        inviter = escape(inviter),
-        org = escape(invite.org_name),
-        role = escape(&role),
+        lang = invite.locale.as_str(),
         link = escape(link),
-        expires = escape(&expires),
+        accept = escape(&words.accept),
+        or_open = escape(&words.or_open_link),
+        expiry = escape(&expiry),
+        ignore = escape(&words.ignore),
     );
     Message {
         subject,
@@ -182,8 +205,9 @@ mod tests {
             org_name: org,
             org_logo_url: Some("https://cdn.example.com/logo.png"),
             inviter_name: inviter,
-            role: "admin",
+            role: Role::Admin,
             expires_at: Timestamp(1_795_428_000),
+            locale: Locale::En,
         }
     }
 
@@ -198,7 +222,7 @@ mod tests {
             .any(|l| l == "https://roster.example.com/invite/abc_DEF-123"));
         assert_eq!(m.subject, "Alice invited you to join Acme");
         assert!(m.text.contains("as an admin"));
-        assert!(m.text.contains("2026-11-23 10:00 UTC"));
+        assert!(m.text.contains("November 23, 2026 at 10:00 UTC"));
         assert!(m
             .html
             .contains("https://roster.example.com/invite/abc_DEF-123"));
@@ -238,5 +262,21 @@ mod tests {
             render(&invite("Acme", None), LINK).subject,
             "Someone invited you to join Acme"
         );
+    }
+
+    #[test]
+    fn an_email_is_written_in_its_locale() {
+        let german = Invite {
+            locale: Locale::De,
+            ..invite("Acme & Co", Some("Alice"))
+        };
+        let m = render(&german, LINK);
+        assert_eq!(m.subject, "Alice hat Sie eingeladen, Acme & Co beizutreten");
+        assert!(m.text.contains("als Administrator"));
+        assert!(m.text.contains("23. November 2026 um 10:00 UTC"));
+        assert!(m.text.lines().any(|l| l == LINK));
+        assert!(m.html.contains("<html lang=\"de\">"));
+        assert!(m.html.contains("<strong>Acme &amp; Co</strong>"));
+        assert!(m.html.contains("Einladung annehmen"));
     }
 }

@@ -21,7 +21,18 @@ pub struct InvitationMail<'a> {
     pub replaces: Option<&'a str>,
 }
 
-/// Caches the link's preview under the new token, then composes and sends the email.
+/// Caches the link's preview under the new token, dropping the one it replaces.
+pub async fn cache_link(kv: &Kv, mail: &InvitationMail<'_>, now: Timestamp) {
+    if let Some(replaced) = mail.replaces {
+        kv.forget_invitations(&[replaced.to_owned()]).await;
+    }
+    let preview = Preview::new(mail.invitation, mail.org.clone(), now);
+    kv.remember_invitation(&mail.token.digest(), &preview, now)
+        .await;
+}
+
+/// Caches the link's preview under the new token, then composes the email in the
+/// invitation's locale and sends it.
 pub async fn send(
     kv: &Kv,
     cfg: &Config,
@@ -29,12 +40,10 @@ pub async fn send(
     now: Timestamp,
 ) -> EmailOutcome {
     let inv = mail.invitation;
-    if let Some(replaced) = mail.replaces {
-        kv.forget_invitations(&[replaced.to_owned()]).await;
-    }
-    let preview = Preview::new(inv, mail.org.clone(), now);
-    kv.remember_invitation(&mail.token.digest(), &preview, now)
-        .await;
+    cache_link(kv, mail, now).await;
+    let Ok(role) = inv.role() else {
+        return EmailOutcome::Failed(format!("invitation {} has an unknown role", inv.id));
+    };
     let (message, key) = email::compose(
         &cfg.public_url,
         &inv.id,
@@ -43,15 +52,17 @@ pub async fn send(
             org_name: &mail.org.name,
             org_logo_url: mail.org.logo_url.as_deref(),
             inviter_name: inv.inviter_name.as_deref(),
-            role: &inv.role,
+            role,
             expires_at: Timestamp(inv.expires_at),
+            locale: inv.locale(),
         },
     );
     email::send(&cfg.email, &inv.email, &message, &key).await
 }
 
 /// Sends the first email of each new or resent invitation during the request, and records
-/// which went out; those that did not stay queued for the scheduled job. Returns each
+/// which went out; those that did not stay queued for the scheduled job. An invitation
+/// whose link the product delivers itself gets no email, only its link cached. Returns each
 /// invitation's `email_delivery`.
 pub async fn send_first(
     kv: &Kv,
@@ -60,20 +71,27 @@ pub async fn send_first(
     mails: &[InvitationMail<'_>],
     now: Timestamp,
 ) -> HashMap<String, &'static str> {
-    let sends = mails
-        .iter()
-        .map(|mail| async move { (mail.invitation.id.as_str(), send(kv, cfg, mail, now).await) });
+    let sends = mails.iter().map(|mail| async move {
+        let delivery = if mail.invitation.sends_email() {
+            Some(send(kv, cfg, mail, now).await)
+        } else {
+            cache_link(kv, mail, now).await;
+            None
+        };
+        (mail.invitation.id.as_str(), delivery)
+    });
     let results = futures_util::future::join_all(sends).await;
     let mut outcome = HashMap::new();
     let (mut sent, mut failed, mut reason) = (Vec::new(), Vec::new(), String::new());
     for (id, delivery) in &results {
         let state = match delivery {
-            EmailOutcome::Sent => {
+            None => "none",
+            Some(EmailOutcome::Sent) => {
                 sent.push(*id);
                 "sent"
             }
-            EmailOutcome::Logged => "logged",
-            EmailOutcome::Failed(why) => {
+            Some(EmailOutcome::Logged) => "logged",
+            Some(EmailOutcome::Failed(why)) => {
                 worker::console_warn!("invitation {id}: email not sent ({why}); queued for retry");
                 failed.push(*id);
                 why.clone_into(&mut reason);

@@ -9,6 +9,7 @@ pub mod api;
 pub mod domain;
 pub mod email;
 pub mod http;
+pub mod i18n;
 /// Rendered natively into `openapi.json`, which the Worker serves as it is.
 #[cfg(not(target_arch = "wasm32"))]
 pub mod openapi;

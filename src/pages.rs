@@ -1,8 +1,12 @@
 //! The invitation landing page, `GET /invite/{token}`: what the person who clicked the
-//! email link sees. Rendering is pure; every value shown is HTML-escaped.
+//! email link sees, in the invitation's locale. Rendering is pure; every value shown is
+//! HTML-escaped.
 
+use crate::domain::locale::Locale;
 use crate::domain::time::Timestamp;
-use crate::render::{escape, human_time, with_article};
+use crate::domain::values::Role;
+use crate::i18n::{fill, strings};
+use crate::render::escape;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -32,32 +36,48 @@ pub struct PendingInvite<'a> {
     pub org_name: &'a str,
     pub org_logo_url: Option<&'a str>,
     pub inviter_name: Option<&'a str>,
-    pub role: &'a str,
+    pub role: Role,
     pub expires_at: Timestamp,
     /// Where the button leads: the product's accept page, with the token.
     pub accept_url: &'a str,
+    pub locale: Locale,
 }
 
 /// The page of a pending invitation (answered 200).
 pub fn pending(invite: &PendingInvite<'_>) -> String {
+    let words = strings(invite.locale);
     let org = escape(invite.org_name);
-    let inviter = escape(invite.inviter_name.unwrap_or("Someone"));
+    let inviter = escape(invite.inviter_name.unwrap_or(&words.someone));
     let logo = invite
         .org_logo_url
         .map(|url| format!(r#"<img class="logo" src="{}" alt="">"#, escape(url)))
         .unwrap_or_default();
+    let title = fill(&escape(&words.page_title), &[("org", &org)]);
+    // Templates are escaped as text; the values come in escaped, names in bold.
+    let invited = fill(
+        &escape(&words.invited),
+        &[
+            ("inviter", &format!("<strong>{inviter}</strong>")),
+            ("org", &format!("<strong>{org}</strong>")),
+            ("role", &escape(words.role(invite.role))),
+        ],
+    );
+    let expiry = escape(&fill(
+        &words.expires,
+        &[("date", &words.date(invite.expires_at))],
+    ));
     let body = format!(
         r#"{logo}
-<h1>Join {org}</h1>
-<p><strong>{inviter}</strong> invited you to join <strong>{org}</strong> as {role}.</p>
-<p><a class="button" href="{accept}">Accept the invitation</a></p>
-<p class="note">You will be asked to sign in with the email address the invitation was sent to.
-The invitation expires on {expires}.</p>"#,
-        role = escape(&with_article(invite.role)),
+<h1>{title}</h1>
+<p>{invited}</p>
+<p><a class="button" href="{accept}">{button}</a></p>
+<p class="note">{sign_in}
+{expiry}</p>"#,
         accept = escape(invite.accept_url),
-        expires = escape(&human_time(invite.expires_at)),
+        button = escape(&words.accept),
+        sign_in = escape(&words.sign_in),
     );
-    layout(&format!("Join {org}"), &body)
+    layout(invite.locale, &title, &body)
 }
 
 /// Why an invitation cannot be used, for the page answered 404 or 410.
@@ -70,48 +90,32 @@ pub enum Unusable {
     Declined,
 }
 
-/// The page of an invitation that cannot be used.
-pub fn unusable(why: Unusable, org_name: Option<&str>) -> String {
-    let org = org_name.map(escape);
+/// The page of an invitation that cannot be used, in its locale (English for a link that
+/// names no invitation).
+pub fn unusable(why: Unusable, org_name: Option<&str>, locale: Locale) -> String {
+    let words = strings(locale);
     let (title, text) = match why {
-        Unusable::Unknown => (
-            "Invitation not found".to_string(),
-            "This invitation link is not valid. It may have been replaced by a newer \
-             invitation: check your inbox for the latest one, or ask for a new invitation."
-                .to_string(),
-        ),
+        Unusable::Unknown => (&words.unknown_title, escape(&words.unknown_text)),
         Unusable::Expired => (
-            "This invitation has expired".to_string(),
-            format!(
-                "Ask {} for a new invitation.",
-                org.as_deref()
-                    .map_or("whoever invited you".to_string(), |o| format!(
-                        "someone at {o}"
-                    ))
-            ),
+            &words.expired_title,
+            match org_name {
+                Some(org) => fill(&escape(&words.expired_ask_org), &[("org", &escape(org))]),
+                None => escape(&words.expired_ask),
+            },
         ),
-        Unusable::Canceled => (
-            "This invitation was canceled".to_string(),
-            "It can no longer be used. If you think this is a mistake, ask for a new invitation."
-                .to_string(),
-        ),
-        Unusable::Accepted => (
-            "This invitation was already accepted".to_string(),
-            "Sign in to the app to continue.".to_string(),
-        ),
-        Unusable::Declined => (
-            "This invitation was declined".to_string(),
-            "It can no longer be used. Ask for a new invitation if you changed your mind."
-                .to_string(),
-        ),
+        Unusable::Canceled => (&words.canceled_title, escape(&words.canceled_text)),
+        Unusable::Accepted => (&words.accepted_title, escape(&words.accepted_text)),
+        Unusable::Declined => (&words.declined_title, escape(&words.declined_text)),
     };
-    layout(&title, &format!("<h1>{title}</h1>\n<p>{text}</p>"))
+    let title = escape(title);
+    layout(locale, &title, &format!("<h1>{title}</h1>\n<p>{text}</p>"))
 }
 
-fn layout(title: &str, body: &str) -> String {
+/// The page around `body`; `title` comes escaped.
+fn layout(locale: Locale, title: &str, body: &str) -> String {
     format!(
         r#"<!doctype html>
-<html lang="en">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -123,7 +127,8 @@ fn layout(title: &str, body: &str) -> String {
 {body}
 </main></body>
 </html>
-"#
+"#,
+        lang = locale.as_str(),
     )
 }
 
@@ -137,26 +142,49 @@ mod tests {
             org_name: "<b>Acme</b>",
             org_logo_url: Some("https://x.test/l.png\" onerror=\"alert(1)"),
             inviter_name: Some("Eve <script>alert(1)</script>"),
-            role: "admin",
+            role: Role::Admin,
             expires_at: Timestamp(1_795_428_000),
             accept_url: "https://app.test/accept-invite?token=abc&x=\"",
+            locale: Locale::En,
         });
         assert!(!page.contains("<script>alert"));
         assert!(!page.contains("<b>Acme"));
         assert!(!page.contains("\" onerror=\""));
         assert!(page.contains("&lt;b&gt;Acme&lt;/b&gt;"));
         assert!(page.contains("as an admin"));
-        assert!(page.contains("2026-11-23 10:00 UTC"));
+        assert!(page.contains("November 23, 2026 at 10:00 UTC"));
+        assert!(page.contains("<html lang=\"en\">"));
         assert!(page.contains("href=\"https://app.test/accept-invite?token=abc&amp;x=&quot;\""));
     }
 
     #[test]
     fn unusable_pages_say_why() {
-        assert!(unusable(Unusable::Expired, Some("Acme")).contains("expired"));
-        assert!(unusable(Unusable::Canceled, None).contains("canceled"));
-        assert!(unusable(Unusable::Accepted, None).contains("already accepted"));
-        assert!(unusable(Unusable::Unknown, None).contains("not valid"));
-        assert!(unusable(Unusable::Expired, Some("<i>")).contains("&lt;i&gt;"));
+        let en = Locale::En;
+        assert!(unusable(Unusable::Expired, Some("Acme"), en).contains("expired"));
+        assert!(unusable(Unusable::Canceled, None, en).contains("canceled"));
+        assert!(unusable(Unusable::Accepted, None, en).contains("already accepted"));
+        assert!(unusable(Unusable::Unknown, None, en).contains("not valid"));
+        assert!(unusable(Unusable::Expired, Some("<i>"), en).contains("&lt;i&gt;"));
+        let french = unusable(Unusable::Expired, Some("Acme"), Locale::Fr);
+        assert!(french.contains("<html lang=\"fr\">"));
+        assert!(french.contains("Cette invitation a expiré"));
+    }
+
+    #[test]
+    fn the_pending_page_is_written_in_its_locale() {
+        let page = pending(&PendingInvite {
+            org_name: "Acme",
+            org_logo_url: None,
+            inviter_name: None,
+            role: Role::Member,
+            expires_at: Timestamp(1_795_428_000),
+            accept_url: "https://app.test/accept-invite?token=abc",
+            locale: Locale::Ja,
+        });
+        assert!(page.contains("<html lang=\"ja\">"));
+        assert!(page.contains("<title>Acmeに参加</title>"));
+        assert!(page.contains("メンバーとして招待しました"));
+        assert!(page.contains("2026年11月23日 10:00 UTC"));
     }
 
     #[test]
@@ -165,7 +193,7 @@ mod tests {
         assert!(csp.starts_with("default-src 'none';"));
         assert!(!csp.contains("unsafe"));
         assert!(!csp.contains("script-src"));
-        let page = unusable(Unusable::Unknown, None);
+        let page = unusable(Unusable::Unknown, None, Locale::En);
         let style = page
             .split("<style>")
             .nth(1)

@@ -2,6 +2,7 @@
 
 use super::orgs::Grant;
 use crate::domain::invitation::Status;
+use crate::domain::locale::Locale;
 use crate::domain::values::Role;
 use crate::domain::{ProblemDetails, Timestamp};
 use serde::Serialize;
@@ -24,6 +25,18 @@ pub struct Invitation {
     #[schema(required = true)]
     pub accepted_at: Option<Timestamp>,
     pub email_delivery: EmailDelivery,
+    /// The language of its email and landing page.
+    pub locale: Locale,
+    /// Where the landing page's button leads (with `token` added to its query); null: the
+    /// app's `/accept-invite`.
+    #[schema(required = true)]
+    pub redirect_url: Option<String>,
+    /// The invitation link, `{PUBLIC_URL}/invite/{token}`, for the product to deliver
+    /// itself: only in the answer that created or resent an invitation asked with
+    /// `send_email: false`, and never again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub url: Option<String>,
 }
 
 /// Who invited: a member (`user_id`, `email`, `name`) or an API key (`api_key_id`).
@@ -41,7 +54,8 @@ pub struct InvitedBy {
 
 /// How the invitation's email went: `sent` when the provider accepted it during the
 /// request, `queued` while the scheduled job retries it, `failed` after the last attempt,
-/// `logged` when no provider is configured (the email went to the Worker's log).
+/// `logged` when no provider is configured (the email went to the Worker's log), `none`
+/// when it was asked with `send_email: false` (the product delivers the link itself).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum EmailDelivery {
@@ -49,6 +63,7 @@ pub enum EmailDelivery {
     Queued,
     Failed,
     Logged,
+    None,
 }
 
 impl EmailDelivery {
@@ -58,6 +73,7 @@ impl EmailDelivery {
             "queued" => Some(EmailDelivery::Queued),
             "failed" => Some(EmailDelivery::Failed),
             "logged" => Some(EmailDelivery::Logged),
+            "none" => Some(EmailDelivery::None),
             _ => None,
         }
     }

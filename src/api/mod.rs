@@ -16,6 +16,7 @@ pub mod resources;
 
 use crate::domain::event::{EventType, WEBHOOK_EVENTS};
 use crate::domain::invitation::Status;
+use crate::domain::locale::Locale;
 use crate::domain::plan::Plan;
 use crate::domain::policy::{Permission, Scope};
 use crate::domain::values::{Email, Level, LogoUrl, Name, Role, Slug};
@@ -65,6 +66,12 @@ names_schema!(
     "Role",
     "A role in an organization; exactly one member is the owner.",
     Role::ALL.map(Role::as_str)
+);
+names_schema!(
+    Locale,
+    "Locale",
+    "The language of an invitation's email and landing page.",
+    Locale::ALL.map(Locale::as_str)
 );
 names_schema!(
     Level,

@@ -7,6 +7,7 @@
 
 use super::orgs::Grant;
 use super::{AssignableRole, WebhookEvent};
+use crate::domain::locale::Locale;
 use crate::domain::plan::Plan;
 use crate::domain::policy::{Permission, Scope};
 use crate::domain::values::{Email, Level, LogoUrl, Name, Slug};
@@ -84,6 +85,22 @@ pub struct CreateInvitation {
     /// most 8 KiB serialised and 50 top-level keys.
     #[schema(value_type = Object, required = false)]
     pub metadata: Option<serde_json::Value>,
+    /// Seconds until it expires (default `INVITE_TTL_SECONDS`); a resend lasts as long
+    /// again.
+    #[schema(nullable = false, minimum = 3600, maximum = 2592000)]
+    pub expires_in: Option<i64>,
+    /// Where the landing page's button leads instead of the app's `/accept-invite`: a URL
+    /// on `APP_URL`'s origin (scheme, host and port), at most 2048 characters. The token is
+    /// added to its query as `token`.
+    #[schema(nullable = false, max_length = 2048)]
+    pub redirect_url: Option<String>,
+    /// The language of the email and the landing page (default `en`).
+    #[schema(nullable = false)]
+    pub locale: Option<Locale>,
+    /// `false`: no email is sent; the answer carries the link as `url` for the product to
+    /// deliver itself (and so does the answer of each resend). Default `true`.
+    #[schema(nullable = false)]
+    pub send_email: Option<bool>,
 }
 
 /// `POST /v1/orgs/{slug}/invitations/bulk`
@@ -109,6 +126,14 @@ pub struct BulkInvitationItem {
     /// The membership's `metadata` on acceptance (an object within the limits of
     /// `CreateInvitation.metadata`).
     pub metadata: Option<serde_json::Value>,
+    /// Seconds until it expires (an integer from 3600 to 2592000).
+    pub expires_in: Option<serde_json::Value>,
+    /// Where the landing page's button leads (a URL on `APP_URL`'s origin).
+    pub redirect_url: Option<serde_json::Value>,
+    /// The language of the email and page (`en`, `de`, `fr`, `es`, `pt` or `ja`).
+    pub locale: Option<serde_json::Value>,
+    /// `false`: no email; the result's invitation carries `url`.
+    pub send_email: Option<serde_json::Value>,
 }
 
 /// `POST /v1/orgs/{slug}/resources`

@@ -95,6 +95,44 @@ pub fn parse_invitation_role(s: &str) -> Result<Role, String> {
     }
 }
 
+/// How long an invitation may be asked to last, in seconds: an hour to 30 days.
+pub const EXPIRES_IN: std::ops::RangeInclusive<i64> = 3_600..=2_592_000;
+
+/// Longest `redirect_url` accepted.
+const REDIRECT_URL_MAX: usize = 2_048;
+
+/// A `redirect_url` for the landing page's button: an absolute URL of the product's own
+/// origin (`app_url`'s scheme, host and port), without credentials; returned normalised.
+pub fn parse_redirect_url(app_url: &str, s: &str) -> Result<String, String> {
+    let refused = || "must be a URL on the app's origin".to_string();
+    if s.len() > REDIRECT_URL_MAX {
+        return Err(format!("must be at most {REDIRECT_URL_MAX} characters"));
+    }
+    let app = url::Url::parse(app_url).map_err(|_| refused())?;
+    let url = url::Url::parse(s).map_err(|_| refused())?;
+    let tuple = matches!(url.scheme(), "http" | "https");
+    if !tuple
+        || url.origin() != app.origin()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return Err(refused());
+    }
+    Ok(url.into())
+}
+
+/// Where the landing page's button leads: `base` with `token` added to its query
+/// (`?token=`, or `&token=` after a query it already has; before any fragment).
+pub fn accept_link(base: &str, token: &str) -> String {
+    match url::Url::parse(base) {
+        Ok(mut url) => {
+            url.query_pairs_mut().append_pair("token", token);
+            url.into()
+        }
+        Err(_) => format!("{base}?token={token}"),
+    }
+}
+
 /// Whether the signed-in person may use an invitation sent to `invited`: the token's email
 /// must be the same address (compared exactly, after both were lower-cased), and verified.
 pub fn check_invitee(invited: &str, email: Option<&str>, verified: bool) -> Result<(), Problem> {
@@ -490,5 +528,46 @@ mod tests {
             let expected = (elapsed < 60).then(|| (60 - elapsed) as u64);
             prop_assert_eq!(resend_wait(Some(NOW.plus(-elapsed)), NOW), expected);
         }
+    }
+    #[test]
+    fn a_redirect_must_stay_on_the_apps_origin() {
+        let app = "https://app.example.com";
+        assert_eq!(
+            parse_redirect_url(app, "https://app.example.com/join?team=1").as_deref(),
+            Ok("https://app.example.com/join?team=1")
+        );
+        assert!(parse_redirect_url(app, "https://app.example.com:443/x").is_ok());
+        assert!(parse_redirect_url("http://localhost:3000", "http://localhost:3000/a").is_ok());
+        for foreign in [
+            "https://evil.example.com/join",
+            "http://app.example.com/join",
+            "https://app.example.com:8443/join",
+            "https://app.example.com.evil.test/",
+            "https://user:pw@app.example.com/",
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "/relative",
+            "",
+        ] {
+            assert!(parse_redirect_url(app, foreign).is_err(), "{foreign}");
+        }
+        let long = format!("https://app.example.com/{}", "a".repeat(2_100));
+        assert!(parse_redirect_url(app, &long).is_err());
+    }
+
+    #[test]
+    fn the_token_joins_the_links_query() {
+        assert_eq!(
+            accept_link("https://app.example.com/accept-invite", "abc"),
+            "https://app.example.com/accept-invite?token=abc"
+        );
+        assert_eq!(
+            accept_link("https://app.example.com/join?team=1", "abc"),
+            "https://app.example.com/join?team=1&token=abc"
+        );
+        assert_eq!(
+            accept_link("https://app.example.com/join#top", "abc"),
+            "https://app.example.com/join?token=abc#top"
+        );
     }
 }

@@ -4,6 +4,7 @@
 pub mod event;
 pub mod invitation;
 pub mod jwt;
+pub mod locale;
 pub mod metadata;
 pub mod plan;
 pub mod policy;

@@ -1,17 +1,19 @@
 //! Invitations on the organization's side: invite (one or many), list, read, resend,
-//! cancel. The token travels only in the email; the answers never carry it.
+//! cancel. The token travels only in the email; the answers never carry it, except as the
+//! link (`url`) of an invitation the product delivers itself.
 
 use super::auth;
-use super::body::{array, one_of, string, Fields};
+use super::body::{array, boolean, integer, one_of, string, Fields, Slot};
 use super::members::grants;
 use super::{json, no_content, Answer, Ctx};
 use crate::api::invitations::{
     BulkInvitationResult, BulkInvitationResults, EmailDelivery, Invitation, InvitedBy,
 };
 use crate::domain::invitation::{
-    already_member, invitation_pending, parse_invitation_role, resend_wait, Admissions,
-    InviteFacts, PendingInvitation, Status,
+    already_member, invitation_pending, parse_invitation_role, parse_redirect_url, resend_wait,
+    Admissions, InviteFacts, PendingInvitation, Status, EXPIRES_IN,
 };
+use crate::domain::locale::Locale;
 use crate::domain::metadata::{self, Object};
 use crate::domain::plan::Seats;
 use crate::domain::policy::{authorize, Action};
@@ -47,8 +49,25 @@ pub fn invitation_of(row: &InvitationRow, now: Timestamp) -> Result<Invitation, 
         created_at: Timestamp(row.created_at),
         expires_at: Timestamp(row.expires_at),
         accepted_at: row.accepted_at.map(Timestamp),
-        email_delivery: EmailDelivery::parse(&row.email_delivery).ok_or_else(Problem::internal)?,
+        email_delivery: if row.sends_email() {
+            EmailDelivery::parse(&row.email_delivery).ok_or_else(Problem::internal)?
+        } else {
+            EmailDelivery::None
+        },
+        locale: row.locale(),
+        redirect_url: row.redirect_url.clone(),
+        url: None,
     })
+}
+
+/// The answer to the request that created or resent an invitation: with its link when
+/// the product delivers it, since nothing else will ever show it.
+fn issued(ctx: &Ctx, row: &InvitationRow, token: &InviteToken) -> Result<Invitation, Problem> {
+    let mut invitation = invitation_of(row, ctx.now)?;
+    if !row.sends_email() {
+        invitation.url = Some(format!("{}/invite/{}", ctx.cfg.public_url, token.expose()));
+    }
+    Ok(invitation)
 }
 
 /// One invitation asked for, as read from a body.
@@ -57,6 +76,30 @@ struct Item {
     role: Role,
     grants: Vec<(String, Level)>,
     metadata: Object,
+    options: Options,
+}
+
+/// How an invitation is delivered and shown, as asked (defaults filled in).
+struct Options {
+    /// `None`: `INVITE_TTL_SECONDS`.
+    expires_in: Option<i64>,
+    redirect_url: Option<String>,
+    locale: Locale,
+    send_email: bool,
+}
+
+/// Reads `expires_in`, `redirect_url`, `locale` and `send_email`.
+fn read_options(body: &mut Fields, app_url: &str) -> Slot<Options> {
+    let expires_in = body.optional("expires_in", integer(EXPIRES_IN));
+    let redirect_url = body.optional("redirect_url", string(|s| parse_redirect_url(app_url, s)));
+    let locale = body.optional("locale", one_of(Locale::parse, Locale::NAMES));
+    let send_email = body.optional("send_email", boolean);
+    Some(Options {
+        expires_in: expires_in?,
+        redirect_url: redirect_url?,
+        locale: locale?.unwrap_or_default(),
+        send_email: send_email?.unwrap_or(true),
+    })
 }
 
 /// Reads `grants: [{resource_id, level}]`, naming each bad element's field.
@@ -89,13 +132,14 @@ fn invitation_metadata(value: &Value) -> Result<Object, String> {
 }
 
 type ItemSlots = (
-    Option<Email>,
-    Option<Role>,
-    Option<Vec<Value>>,
-    Option<Object>,
+    Slot<Email>,
+    Slot<Role>,
+    Slot<Vec<Value>>,
+    Slot<Object>,
+    Slot<Options>,
 );
 
-fn read_item(body: &mut Fields) -> ItemSlots {
+fn read_item(body: &mut Fields, app_url: &str) -> ItemSlots {
     let email = body.required("email", string(Email::parse));
     let role = body.required("role", string(parse_invitation_role));
     let grants = body
@@ -104,22 +148,24 @@ fn read_item(body: &mut Fields) -> ItemSlots {
     let metadata = body
         .optional("metadata", invitation_metadata)
         .map(Option::unwrap_or_default);
-    (email, role, grants, metadata)
+    let options = read_options(body, app_url);
+    (email, role, grants, metadata, options)
 }
 
-/// `POST /v1/orgs/{slug}/invitations` `{email, role, grants?, metadata?}`
+/// `POST /v1/orgs/{slug}/invitations`
+/// `{email, role, grants?, metadata?, expires_in?, redirect_url?, locale?, send_email?}`
 pub async fn create(ctx: &Ctx) -> Answer {
     let body =
         Fields::parse(ctx.header("content-type").as_deref(), &ctx.body).and_then(|mut body| {
-            let (email, role, grants, metadata) = read_item(&mut body);
+            let (email, role, grants, metadata, options) = read_item(&mut body, &ctx.cfg.app_url);
             let mut errors = Vec::new();
             let grants = grants.map(|g| parse_grants(g, &mut errors));
             for e in errors {
                 body.error(e.field, e.message);
             }
-            body.finish((email, role, grants, metadata))
+            body.finish((email, role, grants, metadata, options))
         });
-    let (email, role, grants, metadata) = auth::valid(ctx, body).await?;
+    let (email, role, grants, metadata, options) = auth::valid(ctx, body).await?;
     let (batch, query) = auth::begin(ctx)?;
     let mut outcomes = invite(
         ctx,
@@ -130,6 +176,7 @@ pub async fn create(ctx: &Ctx) -> Answer {
             role,
             grants,
             metadata,
+            options,
         })],
     )
     .await?;
@@ -140,8 +187,8 @@ pub async fn create(ctx: &Ctx) -> Answer {
     }
 }
 
-/// `POST /v1/orgs/{slug}/invitations/bulk` `{invitations: [{email, role}]}` (at most 100),
-/// each judged on its own.
+/// `POST /v1/orgs/{slug}/invitations/bulk` `{invitations: [{email, role, …}]}` (at most
+/// 100, each with the options of a single invitation), each judged on its own.
 pub async fn bulk(ctx: &Ctx) -> Answer {
     let body =
         Fields::parse(ctx.header("content-type").as_deref(), &ctx.body).and_then(|mut body| {
@@ -177,18 +224,20 @@ pub async fn bulk(ctx: &Ctx) -> Answer {
         .map(|map| {
             raw_emails.push(map.get("email").and_then(Value::as_str).map(str::to_owned));
             let mut fields = Fields::from_map(map);
-            let (email, role, grants, metadata) = read_item(&mut fields);
+            let (email, role, grants, metadata, options) = read_item(&mut fields, &ctx.cfg.app_url);
             let mut errors = Vec::new();
             let grants = grants.map(|g| parse_grants(g, &mut errors));
             for e in errors {
                 fields.error(e.field, e.message);
             }
-            let (email, role, grants, metadata) = fields.finish((email, role, grants, metadata))?;
+            let (email, role, grants, metadata, options) =
+                fields.finish((email, role, grants, metadata, options))?;
             Ok(Item {
                 email,
                 role,
                 grants,
                 metadata,
+                options,
             })
         })
         .collect();
@@ -263,7 +312,6 @@ async fn invite(
             .collect(),
         now: ctx.now,
     });
-    let expires_at = ctx.now.plus(ctx.cfg.invite_ttl_seconds);
     let judged: Vec<Result<(NewInvitation, InviteToken), Problem>> = items
         .into_iter()
         .map(|item| {
@@ -272,6 +320,8 @@ async fn invite(
                 admissions.admit(&caller.actor, item.email.as_str(), item.role, &item.grants)?;
             // The token is minted only for those admitted.
             let token = InviteToken::generate().map_err(|_| Problem::internal())?;
+            let options = item.options;
+            let lasts = options.expires_in.unwrap_or(ctx.cfg.invite_ttl_seconds);
             Ok((
                 NewInvitation {
                     id: crate::domain::values::new_id(),
@@ -280,7 +330,11 @@ async fn invite(
                     grants: item.grants,
                     metadata: item.metadata,
                     token_digest: token.digest(),
-                    expires_at,
+                    expires_at: ctx.now.plus(lasts),
+                    expires_in: options.expires_in,
+                    redirect_url: options.redirect_url,
+                    locale: options.locale,
+                    send_email: options.send_email,
                     replaces_expired: stale,
                 },
                 token,
@@ -345,6 +399,10 @@ async fn invite(
         })
         .collect();
     let deliveries = invite_mail::send_first(&ctx.kv, &ctx.cfg, &ctx.db, &mails, ctx.now).await;
+    let tokens: HashMap<&str, &InviteToken> = to_send
+        .iter()
+        .map(|(row, token)| (row.id.as_str(), token))
+        .collect();
     Ok(outcomes
         .into_iter()
         .map(|outcome| {
@@ -352,7 +410,8 @@ async fn invite(
                 if let Some(delivery) = deliveries.get(&row.id) {
                     row.email_delivery = (*delivery).to_owned();
                 }
-                invitation_of(&row, ctx.now)
+                let token = tokens.get(row.id.as_str()).ok_or_else(Problem::internal)?;
+                issued(ctx, &row, token)
             })
         })
         .collect())
@@ -466,7 +525,8 @@ pub async fn get(ctx: &Ctx) -> Answer {
 }
 
 /// `POST /v1/orgs/{slug}/invitations/{id}/resend` — a new token (the old link stops
-/// working), a new expiry, the email again. At most once a minute per invitation.
+/// working), a new expiry as long as the first, the email again (or, for an invitation the
+/// product delivers, the new link in the answer). At most once a minute per invitation.
 pub async fn resend(ctx: &Ctx) -> Answer {
     let (caller, row) = find(ctx).await?;
     authorize(&caller.actor, Action::ManageInvitation)?;
@@ -477,8 +537,15 @@ pub async fn resend(ctx: &Ctx) -> Answer {
     }
     let token = InviteToken::generate().map_err(|_| Problem::internal())?;
     let digest = token.digest();
-    let expires_at = ctx.now.plus(ctx.cfg.invite_ttl_seconds);
-    let delivery = first_send(ctx);
+    // As long again as when it was created.
+    let expires_at = ctx
+        .now
+        .plus(row.expires_in.unwrap_or(ctx.cfg.invite_ttl_seconds));
+    let delivery = if row.sends_email() {
+        first_send(ctx)
+    } else {
+        FirstSend::None
+    };
     let mut batch = crate::store::principal::write_batch(&caller);
     store::resend(
         &mut batch, &caller, &row, &digest, expires_at, delivery, ctx.now,
@@ -496,7 +563,7 @@ pub async fn resend(ctx: &Ctx) -> Answer {
     if let Some(delivery) = deliveries.get(&fresh.id) {
         fresh.email_delivery = (*delivery).to_owned();
     }
-    json(200, &invitation_of(&fresh, ctx.now)?)
+    json(200, &issued(ctx, &fresh, &token)?)
 }
 
 /// `DELETE /v1/orgs/{slug}/invitations/{id}` — canceled; the link dies at once.

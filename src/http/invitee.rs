@@ -5,8 +5,9 @@ use super::members::member_of;
 use super::{auth, json, no_content, Answer, Ctx};
 use crate::api::events::MemberAddedData;
 use crate::api::invitations::{InvitationPreview, Inviter, InviterName, MyInvitation, OrgSummary};
-use crate::domain::invitation::{check_invitee, Status};
+use crate::domain::invitation::{accept_link, check_invitee, Status};
 use crate::domain::jwt::Identity;
+use crate::domain::locale::Locale;
 use crate::domain::plan::{Plan, Seats};
 use crate::domain::policy::Actor;
 use crate::domain::secret::InviteToken;
@@ -81,28 +82,33 @@ pub async fn page(ctx: &Ctx) -> Answer {
         None => None,
     };
     let Some((token, preview)) = preview else {
-        return html(404, &pages::unusable(Unusable::Unknown, None));
+        return html(404, &pages::unusable(Unusable::Unknown, None, Locale::En));
     };
     let org = Some(preview.organization.name.as_str());
+    let locale = preview.locale();
+    let unusable = |why| html(410, &pages::unusable(why, org, locale));
     match preview.status_at(ctx.now) {
         Some(Status::Pending) => {
-            let accept_url = format!("{}/accept-invite?token={}", ctx.cfg.app_url, token.expose());
+            let default = format!("{}/accept-invite", ctx.cfg.app_url);
+            let base = preview.redirect_url.as_deref().unwrap_or(&default);
+            let accept_url = accept_link(base, token.expose());
             html(
                 200,
                 &pages::pending(&PendingInvite {
                     org_name: &preview.organization.name,
                     org_logo_url: preview.organization.logo_url.as_deref(),
                     inviter_name: preview.invited_by.name.as_deref(),
-                    role: &preview.role,
+                    role: Role::parse(&preview.role).ok_or_else(Problem::internal)?,
                     expires_at: preview.expires_at(),
                     accept_url: &accept_url,
+                    locale,
                 }),
             )
         }
-        Some(Status::Expired) => html(410, &pages::unusable(Unusable::Expired, org)),
-        Some(Status::Canceled) => html(410, &pages::unusable(Unusable::Canceled, org)),
-        Some(Status::Accepted) => html(410, &pages::unusable(Unusable::Accepted, org)),
-        Some(Status::Declined) => html(410, &pages::unusable(Unusable::Declined, org)),
+        Some(Status::Expired) => unusable(Unusable::Expired),
+        Some(Status::Canceled) => unusable(Unusable::Canceled),
+        Some(Status::Accepted) => unusable(Unusable::Accepted),
+        Some(Status::Declined) => unusable(Unusable::Declined),
         None => Err(Problem::internal()),
     }
 }

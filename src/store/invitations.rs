@@ -15,6 +15,7 @@ use crate::api::events::{
     InvitationCanceledData, InvitationCreatedData, InvitationExpiredData, InvitationResentData,
 };
 use crate::domain::invitation::Status;
+use crate::domain::locale::Locale;
 use crate::domain::metadata::{self, Object};
 use crate::domain::values::{Email, Level, Role};
 use crate::domain::{Code, Problem, Timestamp};
@@ -27,7 +28,8 @@ macro_rules! invitation_columns {
     () => {
         "i.seq, i.id, i.org_id, i.email, i.role, i.grants, i.status, i.token_hash,
          i.inviter_user_id, i.inviter_key_id, i.inviter_name, i.inviter_email,
-         i.email_delivery, i.created_at, i.expires_at, i.resent_at, i.accepted_at"
+         i.email_delivery, i.created_at, i.expires_at, i.resent_at, i.accepted_at,
+         i.expires_in, i.redirect_url, i.locale, i.send_email"
     };
 }
 pub(super) use invitation_columns;
@@ -53,6 +55,13 @@ pub struct InvitationRow {
     pub expires_at: i64,
     pub resent_at: Option<i64>,
     pub accepted_at: Option<i64>,
+    /// Seconds it lasts, as asked when created (NULL: the default of its time).
+    pub expires_in: Option<i64>,
+    /// Where the landing page's button leads instead of the app's accept page.
+    pub redirect_url: Option<String>,
+    pub locale: String,
+    /// 0 when the product delivers the link itself.
+    pub send_email: i64,
 }
 
 impl InvitationRow {
@@ -64,6 +73,16 @@ impl InvitationRow {
 
     pub fn role(&self) -> Result<Role, Problem> {
         Role::parse(&self.role).ok_or_else(Problem::internal)
+    }
+
+    /// The language of its email and page.
+    pub fn locale(&self) -> Locale {
+        Locale::parse(&self.locale).unwrap_or_default()
+    }
+
+    /// Whether Roster emails its link (else the product delivers it).
+    pub fn sends_email(&self) -> bool {
+        self.send_email != 0
     }
 
     /// The grants the invitation carries.
@@ -245,6 +264,11 @@ pub struct NewInvitation {
     pub metadata: Object,
     pub token_digest: String,
     pub expires_at: Timestamp,
+    /// As asked; `None` when the default was used.
+    pub expires_in: Option<i64>,
+    pub redirect_url: Option<String>,
+    pub locale: Locale,
+    pub send_email: bool,
     /// An earlier pending invitation to the same address whose time ran out; it is marked
     /// expired in the same batch.
     pub replaces_expired: Option<String>,
@@ -263,6 +287,11 @@ pub fn create(
 ) {
     guard_seat(batch, seats);
     for inv in invitations {
+        let delivery = if inv.send_email {
+            delivery
+        } else {
+            FirstSend::None
+        };
         if let Some(stale) = &inv.replaces_expired {
             expire(batch, &caller.org.id, &caller.org.slug, stale, now);
         }
@@ -285,8 +314,9 @@ pub fn create(
         batch.push(sql!(
             "INSERT INTO invitations (id, org_id, email, role, grants, status, token_hash,
                  inviter_user_id, inviter_key_id, inviter_name, inviter_email, email_delivery,
-                 created_at, expires_at, metadata)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                 created_at, expires_at, metadata, expires_in, redirect_url, locale, send_email)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
+                     ?15, ?16, ?17, ?18)",
             &inv.id,
             &caller.org.id,
             inv.email.as_str(),
@@ -301,6 +331,10 @@ pub fn create(
             now.0,
             inv.expires_at.0,
             metadata::serialise(&inv.metadata),
+            inv.expires_in,
+            inv.redirect_url.as_deref(),
+            inv.locale.as_str(),
+            i64::from(inv.send_email),
         ));
         delivery.queue(batch, &caller.org.id, &inv.id, now);
         audit::by_caller(

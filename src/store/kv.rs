@@ -10,6 +10,7 @@ use super::invitee::InviteeView;
 use super::principal::OrgRow;
 use crate::config::KV_MIN_TTL_SECONDS;
 use crate::domain::invitation::Status;
+use crate::domain::locale::Locale;
 use crate::domain::values::Email;
 use crate::domain::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,12 @@ pub struct Preview {
     pub email_hint: String,
     pub status: String,
     pub expires_at: String,
+    /// The language of the landing page (absent from entries cached before it existed).
+    #[serde(default)]
+    pub locale: String,
+    /// Where the landing page's button leads, when not to the app's accept page.
+    #[serde(default)]
+    pub redirect_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -77,7 +84,14 @@ impl Preview {
                 .status_at(now)
                 .map_or(row.status.clone(), |s| s.as_str().to_owned()),
             expires_at: Timestamp(row.expires_at).to_rfc3339(),
+            locale: row.locale.clone(),
+            redirect_url: row.redirect_url.clone(),
         }
+    }
+
+    /// The language of the landing page.
+    pub fn locale(&self) -> Locale {
+        Locale::parse(&self.locale).unwrap_or_default()
     }
 
     pub fn expires_at(&self) -> Timestamp {

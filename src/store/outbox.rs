@@ -10,19 +10,23 @@ use serde::Deserialize;
 use serde_json::Value;
 
 /// Where the first email of a new invitation goes: the provider (tried during the request,
-/// with the outbox row held so the job does not race it) or the log.
+/// with the outbox row held so the job does not race it), the log, or nowhere (the product
+/// delivers the link itself).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum FirstSend {
     Provider,
     Log,
+    None,
 }
 
 impl FirstSend {
-    /// The invitation's `email_delivery` until the attempt's outcome is known.
+    /// The invitation's `email_delivery` column until the attempt's outcome is known. The
+    /// column's CHECK predates invitations without email, so theirs holds `logged`; their
+    /// `send_email = 0` is what answers `none`.
     pub(super) fn initial_state(self) -> &'static str {
         match self {
             FirstSend::Provider => "queued",
-            FirstSend::Log => "logged",
+            FirstSend::Log | FirstSend::None => "logged",
         }
     }
 
