@@ -9,6 +9,8 @@ pub enum EventType {
     OrganizationCreated,
     OrganizationUpdated,
     OrganizationDeleted,
+    OrganizationRestored,
+    OrganizationPurged,
     OwnershipTransferred,
     MemberAdded,
     MemberRemoved,
@@ -35,10 +37,12 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 26] = [
+    pub const ALL: [EventType; 28] = [
         EventType::OrganizationCreated,
         EventType::OrganizationUpdated,
         EventType::OrganizationDeleted,
+        EventType::OrganizationRestored,
+        EventType::OrganizationPurged,
         EventType::OwnershipTransferred,
         EventType::MemberAdded,
         EventType::MemberRemoved,
@@ -69,6 +73,8 @@ impl EventType {
             EventType::OrganizationCreated => "organization.created",
             EventType::OrganizationUpdated => "organization.updated",
             EventType::OrganizationDeleted => "organization.deleted",
+            EventType::OrganizationRestored => "organization.restored",
+            EventType::OrganizationPurged => "organization.purged",
             EventType::OwnershipTransferred => "organization.ownership_transferred",
             EventType::MemberAdded => "member.added",
             EventType::MemberRemoved => "member.removed",
@@ -111,8 +117,9 @@ impl fmt::Display for EventType {
     }
 }
 
-/// The events a webhook endpoint can subscribe to.
-pub const WEBHOOK_EVENTS: [EventType; 10] = [
+/// The events a webhook endpoint can subscribe to. `organization.purged` is not among them:
+/// an organization's endpoints are purged with it, so nobody would receive it.
+pub const WEBHOOK_EVENTS: [EventType; 12] = [
     EventType::MemberAdded,
     EventType::MemberRemoved,
     EventType::MemberRoleChanged,
@@ -123,6 +130,8 @@ pub const WEBHOOK_EVENTS: [EventType; 10] = [
     EventType::InvitationCanceled,
     EventType::SeatsChanged,
     EventType::OrganizationUpdated,
+    EventType::OrganizationDeleted,
+    EventType::OrganizationRestored,
 ];
 
 #[cfg(test)]
@@ -148,6 +157,8 @@ mod tests {
                 "invitation.canceled",
                 "seats.changed",
                 "organization.updated",
+                "organization.deleted",
+                "organization.restored",
             ]
         );
     }

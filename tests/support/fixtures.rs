@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The webhook events of the contract, as a client would list them.
-pub const WEBHOOK_EVENTS: [&str; 10] = [
+pub const WEBHOOK_EVENTS: [&str; 12] = [
     "member.added",
     "member.removed",
     "member.role_changed",
@@ -21,6 +21,8 @@ pub const WEBHOOK_EVENTS: [&str; 10] = [
     "invitation.canceled",
     "seats.changed",
     "organization.updated",
+    "organization.deleted",
+    "organization.restored",
 ];
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
