@@ -128,12 +128,14 @@ pub fn caller(batch: &mut Batch, principal: &Principal, slug: &str, now: Timesta
     }
 }
 
-/// Records that a key was used, at most once a minute.
+/// Records that a key was used, at most once a minute. A deleted organization's key is
+/// refused and left as it was, to be restored with it.
 fn touch_key(batch: &mut Batch, digest: &str, now: Timestamp) {
     batch.push(sql!(
         "UPDATE api_keys SET last_used_at = ?2
           WHERE secret_hash = ?1 AND revoked_at IS NULL
-            AND (last_used_at IS NULL OR last_used_at <= ?2 - 60)",
+            AND (last_used_at IS NULL OR last_used_at <= ?2 - 60)
+            AND EXISTS (SELECT 1 FROM orgs o WHERE o.id = api_keys.org_id AND o.deleted_at IS NULL)",
         digest,
         now.0,
     ));
