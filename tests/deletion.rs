@@ -349,6 +349,30 @@ fn the_slug_stays_reserved_until_the_purge() {
 }
 
 #[test]
+fn deleted_organizations_are_listed_a_page_at_a_time() {
+    start();
+    let owner = User::new("owner");
+    let first = create_org(&owner, "free");
+    let second = create_org(&owner, "free");
+    delete_org(&owner, &first);
+    delete_org(&owner, &second);
+    let page = get("/v1/me/deleted-organizations?limit=1")
+        .auth(&owner)
+        .send()
+        .ok(200);
+    assert_eq!(page["data"][0]["slug"], first.as_str());
+    let cursor = page["next_cursor"].as_str().unwrap().to_string();
+    let page = get(&format!(
+        "/v1/me/deleted-organizations?limit=1&cursor={cursor}"
+    ))
+    .auth(&owner)
+    .send()
+    .ok(200);
+    assert_eq!(page["data"][0]["slug"], second.as_str());
+    assert!(page["next_cursor"].is_null());
+}
+
+#[test]
 fn after_the_grace_the_job_purges_every_row_and_frees_the_slug() {
     let t = tenant();
     let (owner, slug) = (&t.owner, t.slug.as_str());
