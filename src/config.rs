@@ -7,6 +7,8 @@ use worker::Env;
 
 /// Default lifetime of an invitation: 7 days.
 pub const DEFAULT_INVITE_TTL_SECONDS: i64 = 604_800;
+/// How long a deleted organization can be restored before it is purged: 30 days.
+pub const DEFAULT_ORG_GRACE_SECONDS: i64 = 2_592_000;
 /// KV refuses expirations closer than 60 seconds.
 pub const KV_MIN_TTL_SECONDS: i64 = 60;
 
@@ -25,6 +27,8 @@ pub struct Config {
     /// Attempts at an invitation email before it is marked `failed`.
     pub email_max_attempts: i64,
     pub allow_http_webhooks: bool,
+    /// Seconds between an organization's deletion and its purge.
+    pub org_grace_seconds: i64,
 }
 
 pub struct EmailConfig {
@@ -92,6 +96,10 @@ impl Config {
                 .filter(|v| *v >= 1)
                 .unwrap_or(crate::domain::retry::DEFAULT_EMAIL_MAX_ATTEMPTS),
             allow_http_webhooks: var("ALLOW_HTTP_WEBHOOKS").as_deref() == Some("true"),
+            org_grace_seconds: var("ORG_GRACE_SECONDS")
+                .and_then(|v| v.parse::<i64>().ok())
+                .filter(|v| *v >= 0)
+                .unwrap_or(DEFAULT_ORG_GRACE_SECONDS),
         }
     }
 }

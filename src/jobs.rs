@@ -1,5 +1,6 @@
 //! The scheduled job (cron, every 15 minutes): expire invitations, retry invitation emails,
-//! roll billing periods, deliver due webhooks.
+//! roll billing periods, purge deleted organizations whose grace has run out, deliver due
+//! webhooks.
 //! Every step is idempotent — guarded or claimed in SQL — so running it twice, or two runs
 //! overlapping, changes nothing more than one run.
 
@@ -11,6 +12,7 @@ use crate::domain::{Code, Problem, Timestamp};
 use crate::email::EmailOutcome;
 use crate::invite_mail::{self, InvitationMail};
 use crate::store::kv::{Kv, PreviewOrg};
+use crate::store::orgs::{self, PurgeStep};
 use crate::store::outbox::{self, ClaimedEmail};
 use crate::store::{billing, invitations, invitee, Batch, Db};
 use crate::webhooks;
@@ -19,6 +21,14 @@ use worker::{Date, Env};
 /// Most invitations expired, emails retried and periods rolled in one run; the rest wait
 /// for the next.
 const BATCH_LIMIT: i64 = 200;
+
+/// Rows one purge statement deletes at most: each is its own short transaction.
+const PURGE_ROWS: i64 = 500;
+/// Purge steps (of at most `PURGE_ROWS` rows each) in one run, so that a run holds D1 for a
+/// few seconds at most; a large organization is purged over several runs.
+const PURGE_STEPS: usize = 40;
+/// Organizations looked at for their purge in one run.
+const PURGE_ORGS: i64 = 20;
 
 pub async fn run(env: &Env) {
     let now = Timestamp::from_millis(Date::now().as_millis());
@@ -40,6 +50,9 @@ pub async fn run(env: &Env) {
     if let Err(e) = roll_periods(&db, now).await {
         worker::console_error!("scheduled job: rolling billing periods failed: {e}");
     }
+    if let Err(e) = purge_organizations(&kv, &db, now).await {
+        worker::console_error!("scheduled job: purging organizations failed: {e}");
+    }
     // Last, so that the events the steps before it record go out in the same run.
     webhooks::deliver_due(env).await;
 }
@@ -50,6 +63,26 @@ pub async fn run(env: &Env) {
 async fn roll_periods(db: &Db, now: Timestamp) -> Result<(), Problem> {
     for due in billing::due_for_roll(db, now, BATCH_LIMIT).await? {
         billing::roll_due(db, &due, now).await?;
+    }
+    Ok(())
+}
+
+/// Purges deleted organizations whose grace has run out, `PURGE_ROWS` rows at a time and at
+/// most `PURGE_STEPS` steps per run; the next run goes on where this one stopped. The KV
+/// entries of their invitations go with them.
+async fn purge_organizations(kv: &Kv, db: &Db, now: Timestamp) -> Result<(), Problem> {
+    let mut steps = 0;
+    for org_id in orgs::due_for_purge(db, now, PURGE_ORGS).await? {
+        while steps < PURGE_STEPS {
+            steps += 1;
+            match orgs::purge_step(db, &org_id, PURGE_ROWS, now).await {
+                Ok(PurgeStep::Deleted(digests)) => kv.forget_invitations(&digests).await,
+                Ok(PurgeStep::Done) => break,
+                // Restored meanwhile: nothing of it is purged.
+                Err(p) if p.code == Code::Conflict => break,
+                Err(p) => return Err(p),
+            }
+        }
     }
     Ok(())
 }

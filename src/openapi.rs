@@ -15,7 +15,7 @@ use crate::api::billing::{Billing, ExtraSeatsChanged, LedgerEntry, Usage, UsageR
 use crate::api::events::{data_schema, WebhookDelivery};
 use crate::api::integrations::{ApiKey, AuditEntry, NewApiKey, NewWebhook, Webhook};
 use crate::api::invitations::{BulkInvitationResults, Invitation, InvitationPreview, MyInvitation};
-use crate::api::orgs::{Me, Member, Org, OwnershipTransferred};
+use crate::api::orgs::{DeletedOrganization, Me, Member, Org, OwnershipTransferred};
 use crate::api::requests::{
     AuthorizeQuestion, BulkInvitations, ChangePlan, CreateApiKey, CreateInvitation, CreateOrg,
     CreateResource, CreateWebhook, PutGrant, RecordUsage, SetExtraSeats, TransferOwnership,
@@ -406,9 +406,9 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
             .errors(&[Forbidden])),
         ("get", "/v1/invitations/{token}", Op::new("previewInvitation", "What an invitation link is for")
             .public()
-            .describe("No sign-in needed. Answered 200 in every state, with `status`; an invitation past its expiry is `expired`. The invitee's address is shown only as a hint.")
+            .describe("No sign-in needed. Answered 200 in every state, with `status`; an invitation past its expiry is `expired`. The invitee's address is shown only as a hint. An invitation of a deleted organization answers 410 `invitation_canceled`, saying nothing of the organization.")
             .ok::<InvitationPreview>(200, "The invitation's preview.")
-            .errors(&[NotFound])),
+            .errors(&[NotFound, InvitationCanceled])),
         ("post", "/v1/invitations/{token}/accept", Op::new("acceptInvitation", "Accept an invitation")
             .describe("The token's email must equal the invitation's (case-insensitive, exact otherwise) and be verified. Takes a seat atomically: concurrent accepts never exceed the seats, and a token works once. Grants in the invitation are applied.")
             .ok::<Member>(200, "The new member.")
@@ -423,6 +423,10 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
             .html(200, "The invitation page.")
             .html(404, "The link is not valid.")
             .html(410, "The invitation can no longer be used.")),
+        ("get", "/v1/me/deleted-organizations", Op::new("deletedOrgs", "Deleted organizations I can restore")
+            .describe("Organizations the caller owned when they were deleted, until their purge (`purge_at`). API keys get 404 here.")
+            .list::<DeletedOrganization>("Deleted organizations, in creation order.")
+            .errors(&[NotFound])),
         ("get", "/v1/me/invitations", Op::new("myInvitations", "Pending invitations addressed to me")
             .describe("Invitations to the caller's email, only while it is verified (otherwise the list is empty): the pending-invitations step of onboarding.")
             .list::<MyInvitation>("Pending invitations, oldest first.")
@@ -442,9 +446,13 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
             .ok::<Org>(200, "The organization.")
             .errors(&[Forbidden, SlugTaken, Conflict])),
         ("delete", "/v1/orgs/{slug}", Op::new("deleteOrg", "Delete an organization")
-            .describe("Owner only. Access ends at once for every member and API key; pending invitations are canceled and their links stop working; the slug becomes free.")
+            .describe("Owner only. Access ends at once for every member and API key (the organization answers as if it did not exist); pending invitations are canceled and their links stop working. Everything else — members, grants, billing, API keys, webhooks — is kept until the purge, `ORG_GRACE_SECONDS` later (30 days by default), and until then the slug stays reserved and the owner can restore it (`POST /v1/orgs/{slug}/restore`).")
             .empty(204, "Deleted.")
             .errors(&[Forbidden, Conflict])),
+        ("post", "/v1/orgs/{slug}/restore", Op::new("restoreOrg", "Undo the deletion of an organization")
+            .describe("Only the user who was its owner when it was deleted, until its purge; anyone else gets 404, as for an organization that does not exist. Everything comes back as it was: members, grants, billing, API keys, webhooks (invitations canceled by the deletion stay canceled). An organization already restored answers the same.")
+            .ok::<Org>(200, "The organization, restored.")
+            .errors(&[NotFound, Conflict])),
         ("get", "/v1/orgs/{slug}/api-keys", Op::new("listApiKeys", "The organization's API keys")
             .describe("Owner and admin. Keys that have not been revoked, in creation order, without their secrets.")
             .list::<ApiKey>("The keys.")

@@ -59,6 +59,7 @@ routes! {
 
     Me => Get "/v1/me",
     MyInvitations => Get "/v1/me/invitations",
+    DeletedOrgs => Get "/v1/me/deleted-organizations",
     AcceptMyInvitation => Post "/v1/me/invitations/{id}/accept",
     DeclineMyInvitation => Post "/v1/me/invitations/{id}/decline",
 
@@ -68,6 +69,7 @@ routes! {
     UpdateOrg => Patch "/v1/orgs/{slug}",
     DeleteOrg => Delete "/v1/orgs/{slug}",
     TransferOwnership => Post "/v1/orgs/{slug}/transfer-ownership",
+    RestoreOrg => Post "/v1/orgs/{slug}/restore",
 
     ListMembers => Get "/v1/orgs/{slug}/members",
     UpdateMember => Patch "/v1/orgs/{slug}/members/{user_id}",

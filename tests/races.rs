@@ -70,7 +70,8 @@ enum Audit {
     Scene,
     /// Another organization, read by this user.
     Of(User, String),
-    /// None: the race deleted the organization, and its log with it.
+    /// None: the race deleted the organization, which can no longer be read; only the news
+    /// of its deletion is delivered.
     Gone,
 }
 
@@ -84,6 +85,8 @@ struct Race {
     /// Checks the state after the race, and whatever the answers carry beyond their status.
     settled: Check,
     audit: Audit,
+    /// A step taken once the state before the race has been read, just before the race.
+    then: Option<Box<dyn Fn()>>,
 }
 
 impl Race {
@@ -95,7 +98,13 @@ impl Race {
             request: Box::new(request),
             settled: Box::new(settled),
             audit: Audit::Scene,
+            then: None,
         }
+    }
+
+    fn then(mut self, step: impl Fn() + 'static) -> Race {
+        self.then = Some(Box::new(step));
+        self
     }
 
     fn audit(mut self, audit: Audit) -> Race {
@@ -136,6 +145,15 @@ const RACES: &[Row] = &[
         },
         records: &[],
         arrange: delete_org_race,
+    },
+    // Restored by the first; the others find it restored. The deletion just before the race
+    // is recorded (and delivered) too.
+    Row {
+        route: RestoreOrg,
+        plan: "business",
+        answers: Every(200),
+        records: &[("organization.deleted", 1), ("organization.restored", 1)],
+        arrange: restore_org_race,
     },
     // After the first, the caller is no longer the owner.
     Row {
@@ -410,6 +428,21 @@ fn delete_org_race(scene: &Scene) -> Race {
         }
     })
     .audit(Audit::Gone)
+}
+
+fn restore_org_race(scene: &Scene) -> Race {
+    let (owner, path) = (scene.owner.clone(), scene.path("/restore"));
+    let deleted = (scene.owner.clone(), scene.path(""));
+    Race::new(move || post(&path).auth(&owner), {
+        let (owner, path) = (scene.owner.clone(), scene.path(""));
+        move |_| {
+            get(&path).auth(&owner).send().ok(200);
+            assert!(list(&owner, "/v1/me/deleted-organizations").is_empty());
+        }
+    })
+    .then(move || {
+        delete(&deleted.1).auth(&deleted.0).send().ok(204);
+    })
 }
 
 fn transfer_ownership_race(scene: &Scene) -> Race {
@@ -948,12 +981,24 @@ fn check_records(row: &Row, scene: &Scene, race: &Race, before: &HashSet<String>
         Audit::Scene => (&scene.owner, &scene.slug),
         Audit::Of(user, slug) => (user, slug),
         Audit::Gone => {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while hooks().delivered(&scene.hook).len() <= before_hits(scene, before)
+                && Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
             std::thread::sleep(Duration::from_millis(300));
-            let late: Vec<_> = delivered(&scene.hook)
+            let late: Vec<Value> = hooks()
+                .delivered(&scene.hook)
                 .into_iter()
-                .filter(|id| !before.contains(id))
+                .filter(|h| !before.contains(h.event_id.as_deref().unwrap_or_default()))
+                .map(|h| h.json["type"].clone())
                 .collect();
-            assert!(late.is_empty(), "deliveries after the deletion: {late:?}");
+            assert_eq!(
+                late,
+                ["organization.deleted"],
+                "deliveries after the deletion"
+            );
             return;
         }
     };
@@ -998,6 +1043,15 @@ fn check_records(row: &Row, scene: &Scene, race: &Race, before: &HashSet<String>
     );
 }
 
+/// How many deliveries to the scene's endpoint came before the race.
+fn before_hits(scene: &Scene, before: &HashSet<String>) -> usize {
+    hooks()
+        .delivered(&scene.hook)
+        .iter()
+        .filter(|h| before.contains(h.event_id.as_deref().unwrap_or_default()))
+        .count()
+}
+
 /// Event ids delivered to `url` so far.
 fn delivered(url: &str) -> Vec<String> {
     hooks()
@@ -1024,6 +1078,9 @@ fn round(row: &Row) {
         .filter_map(|e| e["id"].as_str().map(str::to_string))
         .collect();
     before.extend(delivered(&scene.hook));
+    if let Some(step) = &race.then {
+        step();
+    }
     let replies = in_parallel(AT_ONCE, |_| (race.request)().send());
     judge(row, &replies);
     (race.settled)(&replies);

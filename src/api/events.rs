@@ -83,6 +83,8 @@ event_data! {
     OrganizationCreated => OrganizationCreatedData,
     OrganizationUpdated => OrganizationUpdatedData,
     OrganizationDeleted => OrganizationDeletedData,
+    OrganizationRestored => OrganizationRestoredData,
+    OrganizationPurged => OrganizationPurgedData,
     OwnershipTransferred => OwnershipTransferredData,
     MemberAdded => MemberAddedData,
     MemberRemoved => MemberRemovedData,
@@ -141,9 +143,19 @@ pub struct OrganizationUpdatedData {
     pub private_metadata: Option<Map<String, Value>>,
 }
 
-/// `organization.deleted`
+/// `organization.deleted`: until when the owner can restore it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct OrganizationDeletedData {}
+pub struct OrganizationDeletedData {
+    pub purge_at: Timestamp,
+}
+
+/// `organization.restored`: everything is back as it was at its deletion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct OrganizationRestoredData {}
+
+/// `organization.purged`: every row of the tenant is gone; the entry keeps its id only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct OrganizationPurgedData {}
 
 /// `organization.ownership_transferred`: the previous owner and the new one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]

@@ -28,6 +28,17 @@ pub struct Org {
     pub private_metadata: Option<Map<String, Value>>,
 }
 
+/// A deleted organization its owner can still restore (`GET /v1/me/deleted-organizations`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeletedOrganization {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub deleted_at: Timestamp,
+    /// When it is purged for good: until then `POST /v1/orgs/{slug}/restore` brings it back.
+    pub purge_at: Timestamp,
+}
+
 /// `GET /v1/me`: the signed-in user and (the first 100 of) their organizations.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Me {

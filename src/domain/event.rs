@@ -9,6 +9,8 @@ pub enum EventType {
     OrganizationCreated,
     OrganizationUpdated,
     OrganizationDeleted,
+    OrganizationRestored,
+    OrganizationPurged,
     OwnershipTransferred,
     MemberAdded,
     MemberRemoved,
@@ -36,10 +38,12 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 27] = [
+    pub const ALL: [EventType; 29] = [
         EventType::OrganizationCreated,
         EventType::OrganizationUpdated,
         EventType::OrganizationDeleted,
+        EventType::OrganizationRestored,
+        EventType::OrganizationPurged,
         EventType::OwnershipTransferred,
         EventType::MemberAdded,
         EventType::MemberRemoved,
@@ -71,6 +75,8 @@ impl EventType {
             EventType::OrganizationCreated => "organization.created",
             EventType::OrganizationUpdated => "organization.updated",
             EventType::OrganizationDeleted => "organization.deleted",
+            EventType::OrganizationRestored => "organization.restored",
+            EventType::OrganizationPurged => "organization.purged",
             EventType::OwnershipTransferred => "organization.ownership_transferred",
             EventType::MemberAdded => "member.added",
             EventType::MemberRemoved => "member.removed",
@@ -114,8 +120,9 @@ impl fmt::Display for EventType {
     }
 }
 
-/// The events a webhook endpoint can subscribe to.
-pub const WEBHOOK_EVENTS: [EventType; 11] = [
+/// The events a webhook endpoint can subscribe to. `organization.purged` is not among them:
+/// an organization's endpoints are purged with it, so nobody would receive it.
+pub const WEBHOOK_EVENTS: [EventType; 13] = [
     EventType::MemberAdded,
     EventType::MemberRemoved,
     EventType::MemberRoleChanged,
@@ -127,6 +134,8 @@ pub const WEBHOOK_EVENTS: [EventType; 11] = [
     EventType::SeatsChanged,
     EventType::OrganizationUpdated,
     EventType::MemberUpdated,
+    EventType::OrganizationDeleted,
+    EventType::OrganizationRestored,
 ];
 
 #[cfg(test)]
@@ -153,6 +162,8 @@ mod tests {
                 "seats.changed",
                 "organization.updated",
                 "member.updated",
+                "organization.deleted",
+                "organization.restored",
             ]
         );
     }

@@ -29,8 +29,18 @@ fn token(ctx: &Ctx) -> Result<InviteToken, Problem> {
     InviteToken::parse(ctx.param("token")).ok_or_else(unknown)
 }
 
+/// The answer for the link of a deleted organization's invitation: canceled with it, and
+/// nothing more said of the organization, which answers everyone as if it did not exist.
+fn canceled_with_its_organization() -> Problem {
+    Problem::new(
+        Code::InvitationCanceled,
+        "This invitation has been canceled.",
+    )
+}
+
 /// The preview of the invitation behind a token: from KV when it has it, else from D1
-/// (and then cached again while pending). `None` for an unknown token.
+/// (and then cached again while pending). `None` for an unknown token; 410
+/// `invitation_canceled` when its organization is deleted.
 async fn preview(ctx: &Ctx, token: &InviteToken) -> Result<Option<Preview>, Problem> {
     let digest = token.digest();
     if let Some(cached) = ctx.kv.recall_invitation(&digest).await {
@@ -41,6 +51,9 @@ async fn preview(ctx: &Ctx, token: &InviteToken) -> Result<Option<Preview>, Prob
     let Some(view) = batch.run(&ctx.db).await?.first(view)? else {
         return Ok(None);
     };
+    if view.org_deleted != 0 {
+        return Err(canceled_with_its_organization());
+    }
     let preview = Preview::new(&view.invitation, PreviewOrg::from(&view), ctx.now);
     if preview.status_at(ctx.now) == Some(Status::Pending) {
         ctx.kv.remember_invitation(&digest, &preview, ctx.now).await;
@@ -49,7 +62,8 @@ async fn preview(ctx: &Ctx, token: &InviteToken) -> Result<Option<Preview>, Prob
 }
 
 /// `GET /v1/invitations/{token}` — what the invitation is, for the product's accept page.
-/// Answered 200 in every state (with its `status`); 404 for an unknown token.
+/// Answered 200 in every state (with its `status`); 404 for an unknown token, 410 when its
+/// organization is deleted.
 pub async fn show(ctx: &Ctx) -> Answer {
     let token = token(ctx)?;
     let preview = preview(ctx, &token).await?.ok_or_else(unknown)?;
@@ -78,7 +92,13 @@ pub async fn show(ctx: &Ctx) -> Answer {
 /// `GET /invite/{token}` — the page the email link opens.
 pub async fn page(ctx: &Ctx) -> Answer {
     let preview = match InviteToken::parse(ctx.param("token")) {
-        Some(token) => preview(ctx, &token).await?.map(|p| (token, p)),
+        Some(token) => match preview(ctx, &token).await {
+            Err(p) if p.code == Code::InvitationCanceled => {
+                // The organization is gone, and with it what language the invitation spoke.
+                return html(410, &pages::unusable(Unusable::Canceled, None, Locale::En));
+            }
+            found => found?.map(|p| (token, p)),
+        },
         None => None,
     };
     let Some((token, preview)) = preview else {

@@ -1,9 +1,10 @@
-//! `/v1/orgs`: create, list (the organization switcher), read, update and delete.
+//! `/v1/orgs`: create, list (the organization switcher), read, update, delete and restore;
+//! the deleted organizations the caller can restore.
 
 use super::auth;
 use super::body::{one_of, string, Fields};
 use super::{json, no_content, Answer, Ctx};
-use crate::api::orgs::Org;
+use crate::api::orgs::{DeletedOrganization, Org};
 use crate::domain::metadata::{self, Object};
 use crate::domain::plan::Plan;
 use crate::domain::policy::{authorize, sees_private_metadata, Action, Actor, MetadataOf};
@@ -167,11 +168,76 @@ pub async fn update(ctx: &Ctx) -> Answer {
 }
 
 /// `DELETE /v1/orgs/{slug}` — owner only. Access ends at once; pending invitations are
-/// canceled and their links stop working.
+/// canceled and their links stop working; everything else is kept until the purge, which
+/// `ORG_GRACE_SECONDS` from now removes it all.
 pub async fn delete(ctx: &Ctx) -> Answer {
     let caller = auth::caller(ctx).await?;
     authorize(&caller.actor, Action::DeleteOrg)?;
-    let digests = store::orgs::delete(&ctx.db, &caller, ctx.now).await?;
+    let purge_at = ctx.now.plus(ctx.cfg.org_grace_seconds);
+    let digests = store::orgs::delete(&ctx.db, &caller, purge_at, ctx.now).await?;
     ctx.kv.forget_invitations(&digests).await;
     no_content()
+}
+
+/// `POST /v1/orgs/{slug}/restore` — the owner at deletion, until the purge. Everyone else
+/// gets 404, as for an organization that does not exist. An organization already restored
+/// answers as restored.
+pub async fn restore(ctx: &Ctx) -> Answer {
+    let identity = auth::user(ctx).await?;
+    let mut batch = Batch::new();
+    store::principal::upsert_user(&mut batch, &identity, ctx.now);
+    let owned = store::orgs::owned(&mut batch, &identity.user_id, ctx.param("slug"), ctx.now);
+    let owned = batch
+        .run(&ctx.db)
+        .await?
+        .first(owned)?
+        .ok_or_else(|| Problem::not_found("organization"))?;
+    let owner = Actor::User {
+        id: identity.user_id.clone(),
+        role: Role::Owner,
+    };
+    if owned.deleted_at.is_none() {
+        return json(200, &org_of(&owned.org, &owner)?);
+    }
+    let row = store::orgs::restore(
+        &ctx.db,
+        Batch::new(),
+        &identity.user_id,
+        &owned.org,
+        ctx.now,
+    )
+    .await?;
+    json(200, &org_of(&row, &owner)?)
+}
+
+/// `GET /v1/me/deleted-organizations` — those the caller owned, until their purge.
+pub async fn deleted(ctx: &Ctx) -> Answer {
+    let identity = auth::user(ctx).await?;
+    let page = ctx.page()?;
+    let mut batch = Batch::new();
+    store::principal::upsert_user(&mut batch, &identity, ctx.now);
+    let rows = store::orgs::deleted_for_owner(
+        &mut batch,
+        &identity.user_id,
+        ctx.now,
+        page.after,
+        page.fetch(),
+    );
+    let rows = batch.run(&ctx.db).await?.all(rows)?;
+    json(
+        200,
+        &page.envelope(
+            rows,
+            |r| r.seq,
+            |r| {
+                Ok(DeletedOrganization {
+                    id: r.id.clone(),
+                    slug: r.slug.clone(),
+                    name: r.name.clone(),
+                    deleted_at: Timestamp(r.deleted_at),
+                    purge_at: Timestamp(r.purge_at),
+                })
+            },
+        )?,
+    )
 }

@@ -43,6 +43,8 @@ async fn dispatch(ctx: &Ctx, route: RouteId) -> Answer {
         GetOrg => orgs::get(ctx).await,
         UpdateOrg => orgs::update(ctx).await,
         DeleteOrg => orgs::delete(ctx).await,
+        RestoreOrg => orgs::restore(ctx).await,
+        DeletedOrgs => orgs::deleted(ctx).await,
         TransferOwnership => members::transfer_ownership(ctx).await,
         ListMembers => members::list(ctx).await,
         UpdateMember => members::update(ctx).await,

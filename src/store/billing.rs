@@ -6,7 +6,7 @@
 //! change of plan, seats or period turns it into `conflict` instead of a wrong charge.
 
 use super::audit::{self, By, Change};
-use super::principal::{self, Caller, OrgRow};
+use super::principal::{self, org_columns, Caller, OrgRow};
 use super::{Batch, Db, Results, Rows};
 use crate::api::events::{
     EventData, PlanChangedData, SeatsBefore, SeatsChangeReason, SeatsChangedData,
@@ -405,13 +405,14 @@ pub async fn due_for_roll(
     limit: i64,
 ) -> Result<Vec<EndedPeriod>, Problem> {
     db.all(sql!(
-        "SELECT o.id, o.slug, o.name, o.logo_url, o.plan, o.extra_seats, o.extra_seats_next,
-                o.period_anchor, o.period_start, o.period_end, o.credits_used, o.created_at,
-                o.metadata, o.private_metadata,
-                (SELECT count(*) FROM memberships m WHERE m.org_id = o.id) AS members
-           FROM orgs o
-          WHERE o.period_end <= ?1 AND o.deleted_at IS NULL
-          ORDER BY o.period_end LIMIT ?2",
+        concat!(
+            "SELECT ",
+            org_columns!(),
+            ", (SELECT count(*) FROM memberships m WHERE m.org_id = o.id) AS members
+               FROM orgs o
+              WHERE o.period_end <= ?1 AND o.deleted_at IS NULL
+              ORDER BY o.period_end LIMIT ?2"
+        ),
         now.0,
         limit,
     ))

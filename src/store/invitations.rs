@@ -582,7 +582,7 @@ pub async fn due_for_expiry(
     db.all(sql!(
         "SELECT i.id, i.org_id, o.slug AS org_slug, i.token_hash
            FROM invitations i JOIN orgs o ON o.id = i.org_id
-          WHERE i.status = 'pending' AND i.expires_at <= ?1
+          WHERE i.status = 'pending' AND i.expires_at <= ?1 AND o.deleted_at IS NULL
           ORDER BY i.expires_at LIMIT ?2",
         now.0,
         limit,

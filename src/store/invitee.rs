@@ -32,6 +32,8 @@ pub struct InviteeView {
     pub org_extra_seats: i64,
     pub seats_used: i64,
     pub is_member: i64,
+    /// 1 when the organization is deleted (its invitations were canceled with it).
+    pub org_deleted: i64,
 }
 
 /// The statement reading an [`InviteeView`], found by `?1` through `$key`, for user `?2`.
@@ -44,7 +46,8 @@ macro_rules! invitee_view {
                o.plan AS org_plan, o.extra_seats AS org_extra_seats,
                (SELECT count(*) FROM memberships m WHERE m.org_id = i.org_id) AS seats_used,
                EXISTS (SELECT 1 FROM memberships m
-                        WHERE m.org_id = i.org_id AND m.user_id = ?2) AS is_member
+                        WHERE m.org_id = i.org_id AND m.user_id = ?2) AS is_member,
+               o.deleted_at IS NOT NULL AS org_deleted
              FROM invitations i JOIN orgs o ON o.id = i.org_id
             WHERE ",
             $key,

@@ -1,10 +1,12 @@
-//! Organizations: creation with their owner, the caller's list, settings and deletion.
+//! Organizations: creation with their owner, the caller's list, settings, deletion that can
+//! be undone, restoring, and the purge of those whose grace has run out.
 
 use super::audit::{self, By, Change};
-use super::principal::{self, Caller, OrgRow};
-use super::{Batch, Db, Rows};
+use super::principal::{self, org_columns, Caller, OrgRow};
+use super::{Arg, Batch, Db, Rows, Stmt};
 use crate::api::events::{
-    OrganizationCreatedData, OrganizationDeletedData, OrganizationUpdatedData,
+    OrganizationCreatedData, OrganizationDeletedData, OrganizationPurgedData,
+    OrganizationRestoredData, OrganizationUpdatedData,
 };
 use crate::domain::metadata;
 use crate::domain::plan::{period_at, Plan};
@@ -37,7 +39,8 @@ pub async fn create(
     guard!(
         batch,
         Code::SlugTaken,
-        "EXISTS (SELECT 1 FROM orgs WHERE slug = ?2 AND deleted_at IS NULL)",
+        "EXISTS (SELECT 1 FROM orgs
+                  WHERE slug = ?2 AND (deleted_at IS NULL OR purge_at IS NOT NULL))",
         slug.as_str(),
     );
     let period = period_at(now, now);
@@ -86,10 +89,7 @@ pub async fn create(
 /// Adds a read of one organization by id.
 fn fetch(batch: &mut Batch, org_id: &str) -> Rows<OrgRow> {
     batch.query(sql!(
-        "SELECT o.id, o.slug, o.name, o.logo_url, o.plan, o.extra_seats, o.extra_seats_next,
-                o.period_anchor, o.period_start, o.period_end, o.credits_used, o.created_at,
-                o.metadata, o.private_metadata
-           FROM orgs o WHERE o.id = ?1",
+        concat!("SELECT ", org_columns!(), " FROM orgs o WHERE o.id = ?1"),
         org_id,
     ))
 }
@@ -102,13 +102,14 @@ pub fn list_for_user(
     limit: i64,
 ) -> Rows<OrgWithRole> {
     batch.query(sql!(
-        "SELECT o.id, o.slug, o.name, o.logo_url, o.plan, o.extra_seats, o.extra_seats_next,
-                o.period_anchor, o.period_start, o.period_end, o.credits_used, o.created_at,
-                o.metadata, o.private_metadata,
-                m.role, m.seq
-           FROM memberships m JOIN orgs o ON o.id = m.org_id
-          WHERE m.user_id = ?1 AND o.deleted_at IS NULL AND m.seq > ?2
-          ORDER BY m.seq LIMIT ?3",
+        concat!(
+            "SELECT ",
+            org_columns!(),
+            ", m.role, m.seq
+               FROM memberships m JOIN orgs o ON o.id = m.org_id
+              WHERE m.user_id = ?1 AND o.deleted_at IS NULL AND m.seq > ?2
+              ORDER BY m.seq LIMIT ?3"
+        ),
         user_id,
         after_seq,
         limit,
@@ -150,7 +151,8 @@ pub async fn update(
         guard!(
             batch,
             Code::SlugTaken,
-            "EXISTS (SELECT 1 FROM orgs WHERE slug = ?2 AND id <> ?3 AND deleted_at IS NULL)",
+            "EXISTS (SELECT 1 FROM orgs WHERE slug = ?2 AND id <> ?3
+                        AND (deleted_at IS NULL OR purge_at IS NOT NULL))",
             slug.as_str(),
             &caller.org.id,
         );
@@ -230,10 +232,16 @@ pub async fn update(
     results.first(row)?.ok_or_else(Problem::internal)
 }
 
-/// Deletes an organization: access ends at once (memberships, grants and API keys go),
-/// pending invitations are canceled and queued deliveries dropped. Returns the token
-/// digests of the canceled invitations, whose KV entries must go too.
-pub async fn delete(db: &Db, caller: &Caller, now: Timestamp) -> Result<Vec<String>, Problem> {
+/// Deletes an organization until `purge_at`: access ends at once (every read of the store
+/// passes over deleted organizations), its pending invitations are canceled and queued
+/// deliveries dropped; memberships, grants, billing, keys and webhooks stay, to be restored.
+/// Returns the token digests of the canceled invitations, whose KV entries must go too.
+pub async fn delete(
+    db: &Db,
+    caller: &Caller,
+    purge_at: Timestamp,
+    now: Timestamp,
+) -> Result<Vec<String>, Problem> {
     #[derive(Deserialize)]
     struct Canceled {
         token_hash: String,
@@ -241,20 +249,14 @@ pub async fn delete(db: &Db, caller: &Caller, now: Timestamp) -> Result<Vec<Stri
     let org = &caller.org.id;
     let mut batch = principal::write_batch(caller);
     batch.push(sql!(
-        "UPDATE orgs SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1",
+        "UPDATE orgs SET deleted_at = ?2, purge_at = ?3, updated_at = ?2 WHERE id = ?1",
         org,
-        now.0
+        now.0,
+        purge_at.0,
     ));
     let canceled: Rows<Canceled> = batch.query(sql!(
         "UPDATE invitations SET status = 'canceled', ended_at = ?2
           WHERE org_id = ?1 AND status = 'pending' RETURNING token_hash",
-        org,
-        now.0,
-    ));
-    batch.push(sql!("DELETE FROM grants WHERE org_id = ?1", org));
-    batch.push(sql!("DELETE FROM memberships WHERE org_id = ?1", org));
-    batch.push(sql!(
-        "UPDATE api_keys SET revoked_at = ?2 WHERE org_id = ?1 AND revoked_at IS NULL",
         org,
         now.0,
     ));
@@ -267,7 +269,7 @@ pub async fn delete(db: &Db, caller: &Caller, now: Timestamp) -> Result<Vec<Stri
         &mut batch,
         caller,
         ("organization", org),
-        OrganizationDeletedData {},
+        OrganizationDeletedData { purge_at },
         now,
     );
     let results = batch.run(db).await?;
@@ -276,4 +278,219 @@ pub async fn delete(db: &Db, caller: &Caller, now: Timestamp) -> Result<Vec<Stri
         .into_iter()
         .map(|c| c.token_hash)
         .collect())
+}
+
+/// An organization a user owns by its slug, live or deleted and not yet due for its purge.
+#[derive(Debug, Deserialize)]
+pub struct Owned {
+    #[serde(flatten)]
+    pub org: OrgRow,
+    pub deleted_at: Option<i64>,
+}
+
+/// Reads the organization `slug` if `user_id` owns it (or owned it when it was deleted) and
+/// it can still be restored; live ones too, so that restoring twice finds it restored.
+pub fn owned(batch: &mut Batch, user_id: &str, slug: &str, now: Timestamp) -> Rows<Owned> {
+    batch.query(sql!(
+        concat!(
+            "SELECT ",
+            org_columns!(),
+            ", o.deleted_at
+               FROM orgs o JOIN memberships m ON m.org_id = o.id
+              WHERE o.slug = ?1 AND m.user_id = ?2 AND m.role = 'owner'
+                AND (o.deleted_at IS NULL OR o.purge_at > ?3)"
+        ),
+        slug,
+        user_id,
+        now.0,
+    ))
+}
+
+/// Restores a deleted organization as it was. Guards that it is still deleted, not yet due
+/// for its purge and owned by `owner_id` (`conflict`: another request restored it first, and
+/// the request is decided again).
+pub async fn restore(
+    db: &Db,
+    mut batch: Batch,
+    owner_id: &str,
+    org: &OrgRow,
+    now: Timestamp,
+) -> Result<OrgRow, Problem> {
+    guard!(
+        batch,
+        Code::Conflict,
+        "NOT EXISTS (SELECT 1 FROM orgs o JOIN memberships m ON m.org_id = o.id
+                      WHERE o.id = ?2 AND o.deleted_at IS NOT NULL AND o.purge_at > ?3
+                        AND m.user_id = ?4 AND m.role = 'owner')",
+        &org.id,
+        now.0,
+        owner_id,
+    );
+    batch.push(sql!(
+        "UPDATE orgs SET deleted_at = NULL, purge_at = NULL, updated_at = ?2 WHERE id = ?1",
+        &org.id,
+        now.0,
+    ));
+    audit::record(
+        &mut batch,
+        Change {
+            org_id: &org.id,
+            org_slug: &org.slug,
+            by: By::User(owner_id),
+            target: ("organization", &org.id),
+            data: OrganizationRestoredData {}.into(),
+        },
+        now,
+    );
+    let row = fetch(&mut batch, &org.id);
+    let results = batch.run(db).await?;
+    results.first(row)?.ok_or_else(Problem::internal)
+}
+
+/// A deleted organization its owner can still restore.
+#[derive(Debug, Deserialize)]
+pub struct Deleted {
+    pub seq: i64,
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub deleted_at: i64,
+    pub purge_at: i64,
+}
+
+/// Adds a page of the deleted organizations `user_id` owned, not yet due for their purge,
+/// in creation order.
+pub fn deleted_for_owner(
+    batch: &mut Batch,
+    user_id: &str,
+    now: Timestamp,
+    after_seq: i64,
+    limit: i64,
+) -> Rows<Deleted> {
+    batch.query(sql!(
+        "SELECT o.seq, o.id, o.slug, o.name, o.deleted_at, o.purge_at
+           FROM memberships m JOIN orgs o ON o.id = m.org_id
+          WHERE m.user_id = ?1 AND m.role = 'owner' AND o.deleted_at IS NOT NULL
+            AND o.purge_at > ?2 AND o.seq > ?3
+          ORDER BY o.seq LIMIT ?4",
+        user_id,
+        now.0,
+        after_seq,
+        limit,
+    ))
+}
+
+/// Up to `limit` deleted organizations due for their purge (those deleted before deletion
+/// could be undone have no `purge_at` and are due at once).
+pub async fn due_for_purge(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<String>, Problem> {
+    #[derive(Deserialize)]
+    struct Due {
+        id: String,
+    }
+    let due: Vec<Due> = db
+        .all(sql!(
+            "SELECT id FROM orgs
+              WHERE deleted_at IS NOT NULL AND (purge_at IS NULL OR purge_at <= ?1)
+              ORDER BY purge_at LIMIT ?2",
+            now.0,
+            limit,
+        ))
+        .await?;
+    Ok(due.into_iter().map(|d| d.id).collect())
+}
+
+/// One statement per table holding a tenant's rows, children before their parents, each
+/// deleting at most `?2` rows of organization `?1` and returning the invitations' token
+/// digests (whose KV entries must go too).
+const PURGE_STATEMENTS: [&str; 10] = [
+    "DELETE FROM grants WHERE rowid IN (SELECT rowid FROM grants WHERE org_id = ?1 LIMIT ?2)
+     RETURNING NULL AS token_hash",
+    "DELETE FROM memberships
+      WHERE seq IN (SELECT seq FROM memberships WHERE org_id = ?1 LIMIT ?2)
+     RETURNING NULL AS token_hash",
+    "DELETE FROM invitations
+      WHERE seq IN (SELECT seq FROM invitations WHERE org_id = ?1 LIMIT ?2)
+     RETURNING token_hash",
+    "DELETE FROM resources WHERE seq IN (SELECT seq FROM resources WHERE org_id = ?1 LIMIT ?2)
+     RETURNING NULL AS token_hash",
+    "DELETE FROM usage_events
+      WHERE seq IN (SELECT seq FROM usage_events WHERE org_id = ?1 LIMIT ?2)
+     RETURNING NULL AS token_hash",
+    "DELETE FROM ledger WHERE seq IN (SELECT seq FROM ledger WHERE org_id = ?1 LIMIT ?2)
+     RETURNING NULL AS token_hash",
+    "DELETE FROM api_keys WHERE seq IN (SELECT seq FROM api_keys WHERE org_id = ?1 LIMIT ?2)
+     RETURNING NULL AS token_hash",
+    "DELETE FROM webhooks WHERE seq IN (SELECT seq FROM webhooks WHERE org_id = ?1 LIMIT ?2)
+     RETURNING NULL AS token_hash",
+    "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE org_id = ?1 LIMIT ?2)
+     RETURNING NULL AS token_hash",
+    "DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE org_id = ?1 LIMIT ?2)
+     RETURNING NULL AS token_hash",
+];
+
+/// Where a purge stands after one step.
+pub enum PurgeStep {
+    /// Rows were deleted (with these invitation token digests); more may be left.
+    Deleted(Vec<String>),
+    /// Nothing was left: the organization's row is gone and `organization.purged` recorded.
+    Done,
+}
+
+/// One bounded step of purging organization `org_id`: at most `rows` rows of the first
+/// table that still holds some of its rows, or, when none does, the organization itself
+/// with the audit entry `organization.purged`, which keeps the tenant's id and nothing
+/// else. Each step guards that the organization is still deleted and due (`conflict` when it
+/// was restored meanwhile), so a restore and a purge never interleave.
+pub async fn purge_step(
+    db: &Db,
+    org_id: &str,
+    rows: i64,
+    now: Timestamp,
+) -> Result<PurgeStep, Problem> {
+    #[derive(Deserialize)]
+    struct Purged {
+        token_hash: Option<String>,
+    }
+    for statement in PURGE_STATEMENTS {
+        let mut batch = Batch::new();
+        guard_due(&mut batch, org_id, now);
+        let deleted: Rows<Purged> = batch.query(Stmt::new(
+            statement,
+            vec![Arg::from(org_id), Arg::from(rows)],
+        ));
+        let deleted = batch.run(db).await?.all(deleted)?;
+        if !deleted.is_empty() {
+            return Ok(PurgeStep::Deleted(
+                deleted.into_iter().filter_map(|p| p.token_hash).collect(),
+            ));
+        }
+    }
+    let mut batch = Batch::new();
+    guard_due(&mut batch, org_id, now);
+    batch.push(sql!("DELETE FROM orgs WHERE id = ?1", org_id));
+    audit::record(
+        &mut batch,
+        Change {
+            org_id,
+            org_slug: "",
+            by: By::System,
+            target: ("organization", org_id),
+            data: OrganizationPurgedData {}.into(),
+        },
+        now,
+    );
+    batch.run(db).await?;
+    Ok(PurgeStep::Done)
+}
+
+fn guard_due(batch: &mut Batch, org_id: &str, now: Timestamp) {
+    guard!(
+        batch,
+        Code::Conflict,
+        "NOT EXISTS (SELECT 1 FROM orgs
+                      WHERE id = ?2 AND deleted_at IS NOT NULL
+                        AND (purge_at IS NULL OR purge_at <= ?3))",
+        org_id,
+        now.0,
+    );
 }

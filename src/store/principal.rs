@@ -44,6 +44,16 @@ pub fn upsert_user(batch: &mut Batch, identity: &Identity, now: Timestamp) {
     ));
 }
 
+/// Columns of [`OrgRow`] from `orgs o` (statement text must be static, hence a macro).
+macro_rules! org_columns {
+    () => {
+        "o.id, o.slug, o.name, o.logo_url, o.plan, o.extra_seats, o.extra_seats_next,
+         o.period_anchor, o.period_start, o.period_end, o.credits_used, o.created_at,
+         o.metadata, o.private_metadata"
+    };
+}
+pub(super) use org_columns;
+
 /// The organization a request acts in, with the caller's standing there.
 #[derive(Debug, Clone, Deserialize)]
 pub struct OrgRow {
@@ -115,12 +125,13 @@ pub fn caller(batch: &mut Batch, principal: &Principal, slug: &str, now: Timesta
         Principal::User(identity) => {
             upsert_user(batch, identity, now);
             batch.query(sql!(
-                "SELECT o.id, o.slug, o.name, o.logo_url, o.plan, o.extra_seats,
-                        o.extra_seats_next, o.period_anchor, o.period_start, o.period_end,
-                        o.credits_used, o.created_at, o.metadata, o.private_metadata,
-                        m.role AS role, NULL AS key_id, NULL AS key_name, NULL AS key_scopes
-                   FROM orgs o JOIN memberships m ON m.org_id = o.id AND m.user_id = ?1
-                  WHERE o.slug = ?2 AND o.deleted_at IS NULL",
+                concat!(
+                    "SELECT ",
+                    org_columns!(),
+                    ", m.role AS role, NULL AS key_id, NULL AS key_name, NULL AS key_scopes
+                       FROM orgs o JOIN memberships m ON m.org_id = o.id AND m.user_id = ?1
+                      WHERE o.slug = ?2 AND o.deleted_at IS NULL"
+                ),
                 &identity.user_id,
                 slug,
             ))
@@ -140,12 +151,14 @@ pub fn caller(batch: &mut Batch, principal: &Principal, slug: &str, now: Timesta
     }
 }
 
-/// Records that a key was used, at most once a minute.
+/// Records that a key was used, at most once a minute. A deleted organization's key is
+/// refused and left as it was, to be restored with it.
 fn touch_key(batch: &mut Batch, digest: &str, now: Timestamp) {
     batch.push(sql!(
         "UPDATE api_keys SET last_used_at = ?2
           WHERE secret_hash = ?1 AND revoked_at IS NULL
-            AND (last_used_at IS NULL OR last_used_at <= ?2 - 60)",
+            AND (last_used_at IS NULL OR last_used_at <= ?2 - 60)
+            AND EXISTS (SELECT 1 FROM orgs o WHERE o.id = api_keys.org_id AND o.deleted_at IS NULL)",
         digest,
         now.0,
     ));
@@ -153,12 +166,13 @@ fn touch_key(batch: &mut Batch, digest: &str, now: Timestamp) {
 
 fn key_query(batch: &mut Batch, digest: &str) -> Rows<CallerRow> {
     batch.query(sql!(
-        "SELECT o.id, o.slug, o.name, o.logo_url, o.plan, o.extra_seats,
-                o.extra_seats_next, o.period_anchor, o.period_start, o.period_end,
-                o.credits_used, o.created_at, o.metadata, o.private_metadata,
-                NULL AS role, k.id AS key_id, k.name AS key_name, k.scopes AS key_scopes
-           FROM api_keys k JOIN orgs o ON o.id = k.org_id
-          WHERE k.secret_hash = ?1 AND k.revoked_at IS NULL AND o.deleted_at IS NULL",
+        concat!(
+            "SELECT ",
+            org_columns!(),
+            ", NULL AS role, k.id AS key_id, k.name AS key_name, k.scopes AS key_scopes
+               FROM api_keys k JOIN orgs o ON o.id = k.org_id
+              WHERE k.secret_hash = ?1 AND k.revoked_at IS NULL AND o.deleted_at IS NULL"
+        ),
         digest,
     ))
 }

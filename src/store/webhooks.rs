@@ -178,7 +178,9 @@ pub enum DueWebhooks<'a> {
 }
 
 /// Claims up to `limit` due deliveries for `lock_seconds`: nobody else claims them until
-/// they are settled or the lock runs out (then they are due again: at least once).
+/// they are settled or the lock runs out (then they are due again: at least once). A deleted
+/// organization's events wait (its deletion dropped those pending then), except the news of
+/// its deletion itself.
 pub async fn claim(
     db: &Db,
     due: DueWebhooks<'_>,
@@ -196,6 +198,9 @@ pub async fn claim(
                               AND next_attempt_at <= ?1
                               AND (locked_until IS NULL OR locked_until < ?1)
                               AND event_id IN (SELECT value FROM json_each(?3))
+                              AND (EXISTS (SELECT 1 FROM orgs o
+                                            WHERE o.id = outbox.org_id AND o.deleted_at IS NULL)
+                                   OR json_extract(payload, '$.type') = 'organization.deleted')
                             ORDER BY seq LIMIT ?4)
              RETURNING id, subject_id AS webhook_id, event_id, payload, attempts,
                (SELECT url FROM webhooks w WHERE w.id = outbox.subject_id
@@ -213,6 +218,9 @@ pub async fn claim(
                             WHERE kind = 'webhook' AND status = 'pending'
                               AND next_attempt_at <= ?1
                               AND (locked_until IS NULL OR locked_until < ?1)
+                              AND (EXISTS (SELECT 1 FROM orgs o
+                                            WHERE o.id = outbox.org_id AND o.deleted_at IS NULL)
+                                   OR json_extract(payload, '$.type') = 'organization.deleted')
                             ORDER BY next_attempt_at, seq LIMIT ?3)
              RETURNING id, subject_id AS webhook_id, event_id, payload, attempts,
                (SELECT url FROM webhooks w WHERE w.id = outbox.subject_id

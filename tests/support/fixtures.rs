@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The webhook events of the contract, as a client would list them.
-pub const WEBHOOK_EVENTS: [&str; 11] = [
+pub const WEBHOOK_EVENTS: [&str; 13] = [
     "member.added",
     "member.removed",
     "member.role_changed",
@@ -22,6 +22,8 @@ pub const WEBHOOK_EVENTS: [&str; 11] = [
     "seats.changed",
     "organization.updated",
     "member.updated",
+    "organization.deleted",
+    "organization.restored",
 ];
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
