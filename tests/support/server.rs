@@ -4,7 +4,6 @@
 
 use super::client::Request;
 use super::mail;
-use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -100,83 +99,34 @@ impl Server {
             "applying migrations",
         );
         let mail = mail::Mailbox::start();
-        let port = free_port();
-        let base = format!("http://127.0.0.1:{port}");
-        let mut vars = vec![
-            ("JWT_HS256_SECRET".to_string(), JWT_SECRET.to_string()),
-            ("JWT_ISSUER".into(), ISSUER.into()),
-            ("JWT_AUDIENCE".into(), AUDIENCE.into()),
-            ("PUBLIC_URL".into(), base.clone()),
-            ("APP_URL".into(), "https://app.test.roster".into()),
-            ("EMAIL_API_KEY".into(), mail::API_KEY.into()),
-            (
-                "EMAIL_FROM".into(),
-                "Roster Tests <invites@test.roster>".into(),
-            ),
-            ("ALLOW_HTTP_WEBHOOKS".into(), "true".into()),
-        ];
-        if !options.log_emails {
-            vars.push(("EMAIL_API_URL".into(), mail.url.clone()));
-        }
-        if let Some(ttl) = options.invite_ttl_seconds {
-            vars.push(("INVITE_TTL_SECONDS".into(), ttl.to_string()));
-        }
-        vars.extend(options.vars);
-
-        let log_path = state_dir.join("wrangler.log");
-        let log = std::fs::File::create(&log_path).expect("log file");
-        let mut command = wrangler(&root);
-        command
-            .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--inspector-port", &free_port().to_string()])
-            .args([
-                "--test-scheduled",
-                "--show-interactive-dev-session=false",
-                "--persist-to",
-            ])
-            .arg(&state_dir);
-        for (name, value) in &vars {
-            command.arg("--var").arg(format!("{name}:{value}"));
-        }
-        use std::os::unix::process::CommandExt;
-        let wrangler = command
-            .process_group(0)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log file"))
-            .stderr(log)
-            .spawn()
-            .expect("wrangler dev starts");
-        reap_with_this_process(wrangler.id());
-
-        let server = Server {
-            base,
-            mail,
-            state_dir,
-            _wrangler: wrangler,
-        };
-        server.wait_until_ready(&log_path);
-        server
-    }
-
-    fn wait_until_ready(&self, log_path: &Path) {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while Instant::now() < deadline {
-            if let Ok(reply) = ureq::get(&format!("{}/health", self.base))
-                .config()
-                .http_status_as_error(false)
-                .timeout_global(Some(Duration::from_secs(5)))
-                .build()
-                .call()
-            {
-                if reply.status() == 200 {
-                    return;
+        // A free port is only free until someone takes it: wrangler, or something it starts,
+        // can take the one picked before wrangler binds it. Then wrangler exits at once, and
+        // the server is started again on other ports.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let port = free_port();
+            let base = format!("http://127.0.0.1:{port}");
+            let mut wrangler = spawn(&root, &state_dir, port, &vars(&options, &base, &mail));
+            match wait_until_ready(&base, &mut wrangler, &state_dir) {
+                Ok(()) => {
+                    return Server {
+                        base,
+                        mail,
+                        state_dir,
+                        _wrangler: wrangler,
+                    }
+                }
+                Err(Startup::Exited) if attempt < 3 => continue,
+                Err(_) => {
+                    let log = std::fs::read_to_string(state_dir.join("wrangler.log"));
+                    panic!(
+                        "wrangler dev did not become ready:\n{}",
+                        log.unwrap_or_default()
+                    );
                 }
             }
-            std::thread::sleep(Duration::from_millis(250));
         }
-        let mut log = String::new();
-        let _ = std::fs::File::open(log_path).and_then(|mut f| f.read_to_string(&mut log));
-        panic!("wrangler dev did not become ready:\n{log}");
     }
 
     /// The state directory: local D1 and KV, and the Worker's log.
@@ -194,6 +144,99 @@ impl Server {
         let reply = Request::new("GET", "/__scheduled?cron=*/15+*+*+*+*").send();
         assert_eq!(reply.status, 200, "scheduled run: {}", reply.text);
     }
+}
+
+/// Why a server did not start.
+enum Startup {
+    /// wrangler exited (a port taken under it, say).
+    Exited,
+    /// It did not answer `/health` in time.
+    TimedOut,
+}
+
+/// The `--var`s of a server at `base` with `options`.
+fn vars(options: &Options, base: &str, mail: &mail::Mailbox) -> Vec<(String, String)> {
+    let mut vars = vec![
+        ("JWT_HS256_SECRET".to_string(), JWT_SECRET.to_string()),
+        ("JWT_ISSUER".into(), ISSUER.into()),
+        ("JWT_AUDIENCE".into(), AUDIENCE.into()),
+        ("PUBLIC_URL".into(), base.to_string()),
+        ("APP_URL".into(), "https://app.test.roster".into()),
+        ("EMAIL_API_KEY".into(), mail::API_KEY.into()),
+        (
+            "EMAIL_FROM".into(),
+            "Roster Tests <invites@test.roster>".into(),
+        ),
+        ("ALLOW_HTTP_WEBHOOKS".into(), "true".into()),
+    ];
+    if !options.log_emails {
+        vars.push(("EMAIL_API_URL".into(), mail.url.clone()));
+    }
+    if let Some(ttl) = options.invite_ttl_seconds {
+        vars.push(("INVITE_TTL_SECONDS".into(), ttl.to_string()));
+    }
+    vars.extend(options.vars.iter().cloned());
+    vars
+}
+
+/// Starts `wrangler dev` on `port` with local state in `state_dir`, logging to
+/// `state_dir/wrangler.log`.
+fn spawn(root: &Path, state_dir: &Path, port: u16, vars: &[(String, String)]) -> Child {
+    let log = std::fs::File::create(state_dir.join("wrangler.log")).expect("log file");
+    let mut command = wrangler(root);
+    command
+        .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--inspector-port", &free_port().to_string()])
+        .args([
+            "--test-scheduled",
+            "--show-interactive-dev-session=false",
+            "--persist-to",
+        ])
+        .arg(state_dir);
+    for (name, value) in vars {
+        command.arg("--var").arg(format!("{name}:{value}"));
+    }
+    use std::os::unix::process::CommandExt;
+    let wrangler = command
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log file"))
+        .stderr(log)
+        .spawn()
+        .expect("wrangler dev starts");
+    reap_with_this_process(wrangler.id());
+    wrangler
+}
+
+/// Waits until the server at `base` answers `/health`, or `wrangler` exits.
+fn wait_until_ready(base: &str, wrangler: &mut Child, state_dir: &Path) -> Result<(), Startup> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        if let Ok(reply) = ureq::get(&format!("{base}/health"))
+            .config()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(5)))
+            .build()
+            .call()
+        {
+            if reply.status() == 200 {
+                return Ok(());
+            }
+        }
+        let log = std::fs::read_to_string(state_dir.join("wrangler.log")).unwrap_or_default();
+        // wrangler reports a port taken under it, but does not always exit.
+        let port_taken = log.contains("Address already in use");
+        if port_taken || matches!(wrangler.try_wait(), Ok(Some(_))) {
+            let _ = Command::new("kill")
+                .args(["-KILL", &format!("-{}", wrangler.id())])
+                .status();
+            let _ = wrangler.wait();
+            eprintln!("wrangler dev exited before it was ready; starting it again:\n{log}");
+            return Err(Startup::Exited);
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    Err(Startup::TimedOut)
 }
 
 /// Kills wrangler's process group when this test process exits: a watchdog shell polls
