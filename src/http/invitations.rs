@@ -131,15 +131,8 @@ fn invitation_metadata(value: &Value) -> Result<Object, String> {
     metadata::apply(&Object::new(), &metadata::patch(value)?)
 }
 
-type ItemSlots = (
-    Slot<Email>,
-    Slot<Role>,
-    Slot<Vec<Value>>,
-    Slot<Object>,
-    Slot<Options>,
-);
-
-fn read_item(body: &mut Fields, app_url: &str) -> ItemSlots {
+/// Reads one invitation, from a request's body or a bulk item, naming every bad field.
+fn read_item(mut body: Fields, app_url: &str) -> Result<Item, Problem> {
     let email = body.required("email", string(Email::parse));
     let role = body.required("role", string(parse_invitation_role));
     let grants = body
@@ -148,38 +141,31 @@ fn read_item(body: &mut Fields, app_url: &str) -> ItemSlots {
     let metadata = body
         .optional("metadata", invitation_metadata)
         .map(Option::unwrap_or_default);
-    let options = read_options(body, app_url);
-    (email, role, grants, metadata, options)
+    let options = read_options(&mut body, app_url);
+    let mut errors = Vec::new();
+    let grants = grants.map(|g| parse_grants(g, &mut errors));
+    for e in errors {
+        body.error(e.field, e.message);
+    }
+    let (email, role, grants, metadata, options) =
+        body.finish((email, role, grants, metadata, options))?;
+    Ok(Item {
+        email,
+        role,
+        grants,
+        metadata,
+        options,
+    })
 }
 
 /// `POST /v1/orgs/{slug}/invitations`
 /// `{email, role, grants?, metadata?, expires_in?, redirect_url?, locale?, send_email?}`
 pub async fn create(ctx: &Ctx) -> Answer {
-    let body =
-        Fields::parse(ctx.header("content-type").as_deref(), &ctx.body).and_then(|mut body| {
-            let (email, role, grants, metadata, options) = read_item(&mut body, &ctx.cfg.app_url);
-            let mut errors = Vec::new();
-            let grants = grants.map(|g| parse_grants(g, &mut errors));
-            for e in errors {
-                body.error(e.field, e.message);
-            }
-            body.finish((email, role, grants, metadata, options))
-        });
-    let (email, role, grants, metadata, options) = auth::valid(ctx, body).await?;
+    let item = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)
+        .and_then(|body| read_item(body, &ctx.cfg.app_url));
+    let item = auth::valid(ctx, item).await?;
     let (batch, query) = auth::begin(ctx)?;
-    let mut outcomes = invite(
-        ctx,
-        batch,
-        query,
-        vec![Ok(Item {
-            email,
-            role,
-            grants,
-            metadata,
-            options,
-        })],
-    )
-    .await?;
+    let mut outcomes = invite(ctx, batch, query, vec![Ok(item)]).await?;
     match outcomes.pop() {
         Some(Ok(invitation)) => json(201, &invitation),
         Some(Err(problem)) => Err(problem),
@@ -223,22 +209,7 @@ pub async fn bulk(ctx: &Ctx) -> Answer {
         .into_iter()
         .map(|map| {
             raw_emails.push(map.get("email").and_then(Value::as_str).map(str::to_owned));
-            let mut fields = Fields::from_map(map);
-            let (email, role, grants, metadata, options) = read_item(&mut fields, &ctx.cfg.app_url);
-            let mut errors = Vec::new();
-            let grants = grants.map(|g| parse_grants(g, &mut errors));
-            for e in errors {
-                fields.error(e.field, e.message);
-            }
-            let (email, role, grants, metadata, options) =
-                fields.finish((email, role, grants, metadata, options))?;
-            Ok(Item {
-                email,
-                role,
-                grants,
-                metadata,
-                options,
-            })
+            read_item(Fields::from_map(map), &ctx.cfg.app_url)
         })
         .collect();
     let outcomes = invite(ctx, batch, query, items).await?;
@@ -487,9 +458,10 @@ pub async fn list(ctx: &Ctx) -> Answer {
         None | Some("pending") => Ok(store::Filter::Status(Status::Pending)),
         Some("all") => Ok(store::Filter::All),
         Some(s) => Status::parse(s).map(store::Filter::Status).ok_or_else(|| {
+            let names = Status::ALL.map(Status::as_str);
             Problem::invalid_field(
                 "status",
-                "must be one of pending, accepted, expired, canceled, declined, all",
+                format!("must be one of {}, all", names.join(", ")),
             )
         }),
     };
