@@ -28,7 +28,7 @@ pub fn compose(
     token: &InviteToken,
     invite: &Invite<'_>,
 ) -> (Message, String) {
-    let link = format!("{public_url}/invite/{}", token.expose());
+    let link = token.link(public_url);
     let key = format!("invitation-{invitation_id}-{}", &token.digest()[..16]);
     (render(invite, &link), key)
 }

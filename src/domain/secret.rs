@@ -75,6 +75,11 @@ impl InviteToken {
     pub fn digest(&self) -> String {
         sha256_hex(self.0.as_bytes())
     }
+
+    /// The invitation link: `{public_url}/invite/{token}`, the one place the token shows.
+    pub fn link(&self, public_url: &str) -> String {
+        format!("{public_url}/invite/{}", self.0)
+    }
 }
 
 /// An organization API key: `rk_` and 43 base64url characters.

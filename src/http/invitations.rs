@@ -65,7 +65,7 @@ pub fn invitation_of(row: &InvitationRow, now: Timestamp) -> Result<Invitation, 
 fn issued(ctx: &Ctx, row: &InvitationRow, token: &InviteToken) -> Result<Invitation, Problem> {
     let mut invitation = invitation_of(row, ctx.now)?;
     if !row.sends_email() {
-        invitation.url = Some(format!("{}/invite/{}", ctx.cfg.public_url, token.expose()));
+        invitation.url = Some(token.link(&ctx.cfg.public_url));
     }
     Ok(invitation)
 }
