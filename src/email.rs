@@ -81,18 +81,7 @@ pub fn render(invite: &Invite<'_>, link: &str) -> Message {
             )
         })
         .unwrap_or_default();
-    // The template is escaped as text; the values come in escaped, names in bold.
-    let invited_html = fill(
-        &escape(&words.invited),
-        &[
-            ("inviter", &format!("<strong>{}</strong>", escape(inviter))),
-            (
-                "org",
-                &format!("<strong>{}</strong>", escape(invite.org_name)),
-            ),
-            ("role", &escape(role)),
-        ],
-    );
+    let invited_html = words.invited_html(inviter, invite.org_name, invite.role);
     let html = format!(
         r#"<!doctype html>
 <html lang="{lang}"><body style="font-family:system-ui,sans-serif;color:#1f2328">

@@ -5,6 +5,7 @@
 use crate::domain::locale::Locale;
 use crate::domain::time::Timestamp;
 use crate::domain::values::Role;
+use crate::render::escape;
 use chrono::{Datelike, Timelike};
 use serde::Deserialize;
 use std::sync::OnceLock;
@@ -79,6 +80,19 @@ impl Strings {
             Role::Member => &self.role_member,
             Role::Viewer => &self.role_viewer,
         }
+    }
+
+    /// "{inviter} invited you to join {org} {role}." as HTML: the template escaped as text,
+    /// the values escaped, the names in bold.
+    pub fn invited_html(&self, inviter: &str, org: &str, role: Role) -> String {
+        fill(
+            &escape(&self.invited),
+            &[
+                ("inviter", &format!("<strong>{}</strong>", escape(inviter))),
+                ("org", &format!("<strong>{}</strong>", escape(org))),
+                ("role", &escape(self.role(role))),
+            ],
+        )
     }
 
     /// An instant to the minute, in UTC, as the locale writes dates.

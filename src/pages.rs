@@ -47,21 +47,13 @@ pub struct PendingInvite<'a> {
 pub fn pending(invite: &PendingInvite<'_>) -> String {
     let words = strings(invite.locale);
     let org = escape(invite.org_name);
-    let inviter = escape(invite.inviter_name.unwrap_or(&words.someone));
+    let inviter = invite.inviter_name.unwrap_or(&words.someone);
     let logo = invite
         .org_logo_url
         .map(|url| format!(r#"<img class="logo" src="{}" alt="">"#, escape(url)))
         .unwrap_or_default();
     let title = fill(&escape(&words.page_title), &[("org", &org)]);
-    // Templates are escaped as text; the values come in escaped, names in bold.
-    let invited = fill(
-        &escape(&words.invited),
-        &[
-            ("inviter", &format!("<strong>{inviter}</strong>")),
-            ("org", &format!("<strong>{org}</strong>")),
-            ("role", &escape(words.role(invite.role))),
-        ],
-    );
+    let invited = words.invited_html(inviter, invite.org_name, invite.role);
     let expiry = escape(&fill(
         &words.expires,
         &[("date", &words.date(invite.expires_at))],
