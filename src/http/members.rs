@@ -2,7 +2,7 @@
 //! transferring ownership. Changes take effect on the very next request.
 
 use super::body::{string, Fields};
-use super::orgs::metadata_change;
+use super::orgs::metadata_changes;
 use super::{auth, json, no_content, Answer, Ctx};
 use crate::api::orgs::{Grant, Member, OwnershipTransferred};
 use crate::domain::metadata;
@@ -113,17 +113,17 @@ pub async fn update(ctx: &Ctx) -> Answer {
         authorize(&caller.actor, Action::ChangeRole { from, to })?;
         caller.org.plan()?.require_role(to)?;
     }
-    for (patch, private) in [(&public, false), (&private, true)] {
-        if patch.is_some() {
-            let of = MetadataOf::Member { is_self };
-            authorize(&caller.actor, Action::WriteMetadata { of, private })?;
-        }
-    }
+    let (metadata, private_metadata) = metadata_changes(
+        &caller.actor,
+        MetadataOf::Member { is_self },
+        (public, private),
+        (row.metadata(), row.private_metadata()),
+    )?;
     // Only what differs is a change; asking for what is already there records nothing.
     let change = MemberChange {
         role: to.filter(|to| *to != from),
-        metadata: metadata_change(row.metadata(), public, "metadata")?,
-        private_metadata: metadata_change(row.private_metadata(), private, "private_metadata")?,
+        metadata,
+        private_metadata,
     };
     if change.is_empty() {
         return json(200, &member_of(&row, &caller.actor)?);

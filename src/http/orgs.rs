@@ -33,8 +33,28 @@ pub fn org_of(row: &OrgRow, actor: &Actor) -> Result<Org, Problem> {
     })
 }
 
-/// A metadata patch of a request applied to what was read: the change, if any.
-pub fn metadata_change(
+/// A request's patches of `metadata` and `private_metadata` of an organization or a member
+/// (`of`): each one sent must be `actor`'s to write, and is applied to what was read. The
+/// changes, `None` where a patch was not sent or changes nothing.
+pub fn metadata_changes(
+    actor: &Actor,
+    of: MetadataOf,
+    (public, private): (Option<Object>, Option<Object>),
+    (read_public, read_private): (Result<Object, Problem>, Result<Object, Problem>),
+) -> Result<(Option<metadata::Change>, Option<metadata::Change>), Problem> {
+    for (patch, private) in [(&public, false), (&private, true)] {
+        if patch.is_some() {
+            authorize(actor, Action::WriteMetadata { of, private })?;
+        }
+    }
+    Ok((
+        metadata_change(read_public, public, "metadata")?,
+        metadata_change(read_private, private, "private_metadata")?,
+    ))
+}
+
+/// A metadata patch applied to what was read: the change, if any.
+fn metadata_change(
     read: Result<Object, Problem>,
     patch: Option<Object>,
     field: &'static str,
@@ -140,20 +160,20 @@ pub async fn update(ctx: &Ctx) -> Answer {
     if settings || (public.is_none() && private.is_none()) {
         authorize(&caller.actor, Action::UpdateOrg)?;
     }
-    for (patch, private) in [(&public, false), (&private, true)] {
-        if patch.is_some() {
-            let of = MetadataOf::Org;
-            authorize(&caller.actor, Action::WriteMetadata { of, private })?;
-        }
-    }
-    // Only what differs is a change; asking for what is already there records nothing.
     let org = &caller.org;
+    let (metadata, private_metadata) = metadata_changes(
+        &caller.actor,
+        MetadataOf::Org,
+        (public, private),
+        (org.metadata(), org.private_metadata()),
+    )?;
+    // Only what differs is a change; asking for what is already there records nothing.
     let change = SettingsChange {
         name: name.filter(|n| n.as_str() != org.name),
         slug: slug.filter(|s| s.as_str() != org.slug),
         logo_url: logo_url.filter(|l| l.as_ref().map(LogoUrl::as_str) != org.logo_url.as_deref()),
-        metadata: metadata_change(org.metadata(), public, "metadata")?,
-        private_metadata: metadata_change(org.private_metadata(), private, "private_metadata")?,
+        metadata,
+        private_metadata,
     };
     if change.is_empty() {
         return json(200, &org_of(org, &caller.actor)?);
