@@ -4,7 +4,7 @@
 use crate::domain::locale::Locale;
 use crate::domain::secret::InviteToken;
 use crate::domain::time::Timestamp;
-use crate::domain::values::Role;
+use crate::domain::values::RoleKey;
 use crate::i18n::{fill, strings};
 use crate::render::escape;
 
@@ -13,7 +13,7 @@ pub struct Invite<'a> {
     pub org_name: &'a str,
     pub org_logo_url: Option<&'a str>,
     pub inviter_name: Option<&'a str>,
-    pub role: Role,
+    pub role: RoleKey,
     pub expires_at: Timestamp,
     pub locale: Locale,
 }
@@ -52,7 +52,7 @@ pub fn render(invite: &Invite<'_>, link: &str) -> Message {
     let words = strings(invite.locale);
     let inviter = invite.inviter_name.unwrap_or(&words.someone);
     let expires = words.date(invite.expires_at);
-    let role = words.role(invite.role);
+    let role = words.role(&invite.role);
     let subject = one_line(&fill(
         &words.subject,
         &[("inviter", inviter), ("org", invite.org_name)],
@@ -62,7 +62,7 @@ pub fn render(invite: &Invite<'_>, link: &str) -> Message {
         &[
             ("inviter", inviter),
             ("org", invite.org_name),
-            ("role", role),
+            ("role", &role),
         ],
     );
     let expiry = fill(&words.expires, &[("date", &expires)]);
@@ -81,7 +81,7 @@ pub fn render(invite: &Invite<'_>, link: &str) -> Message {
             )
         })
         .unwrap_or_default();
-    let invited_html = words.invited_html(inviter, invite.org_name, invite.role);
+    let invited_html = words.invited_html(inviter, invite.org_name, &invite.role);
     let html = format!(
         r#"<!doctype html>
 <html lang="{lang}"><body style="font-family:system-ui,sans-serif;color:#1f2328">
@@ -188,13 +188,14 @@ mod provider {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::values::Role;
 
     fn invite<'a>(org: &'a str, inviter: Option<&'a str>) -> Invite<'a> {
         Invite {
             org_name: org,
             org_logo_url: Some("https://cdn.example.com/logo.png"),
             inviter_name: inviter,
-            role: Role::Admin,
+            role: Role::Admin.into(),
             expires_at: Timestamp(1_795_428_000),
             locale: Locale::En,
         }

@@ -4,7 +4,7 @@
 
 use crate::domain::locale::Locale;
 use crate::domain::time::Timestamp;
-use crate::domain::values::Role;
+use crate::domain::values::{Role, RoleKey};
 use crate::render::escape;
 use chrono::{Datelike, Timelike};
 use serde::Deserialize;
@@ -22,6 +22,8 @@ pub struct Strings {
     role_admin: String,
     role_member: String,
     role_viewer: String,
+    /// A custom role, named by `{role}`, its key.
+    role_custom: String,
     pub open_link: String,
     pub or_open_link: String,
     pub accept: String,
@@ -72,25 +74,27 @@ pub fn strings(locale: Locale) -> &'static Strings {
 }
 
 impl Strings {
-    /// The role as the invitation sentence places it ("as an admin", "als Administrator").
-    pub fn role(&self, role: Role) -> &str {
-        match role {
-            Role::Owner => &self.role_owner,
-            Role::Admin => &self.role_admin,
-            Role::Member => &self.role_member,
-            Role::Viewer => &self.role_viewer,
+    /// The role as the invitation sentence places it ("as an admin", "als Administrator",
+    /// "with the role “support”").
+    pub fn role(&self, role: &RoleKey) -> String {
+        match role.builtin() {
+            Some(Role::Owner) => self.role_owner.clone(),
+            Some(Role::Admin) => self.role_admin.clone(),
+            Some(Role::Member) => self.role_member.clone(),
+            Some(Role::Viewer) => self.role_viewer.clone(),
+            None => fill(&self.role_custom, &[("role", role.as_str())]),
         }
     }
 
     /// "{inviter} invited you to join {org} {role}." as HTML: the template escaped as text,
     /// the values escaped, the names in bold.
-    pub fn invited_html(&self, inviter: &str, org: &str, role: Role) -> String {
+    pub fn invited_html(&self, inviter: &str, org: &str, role: &RoleKey) -> String {
         fill(
             &escape(&self.invited),
             &[
                 ("inviter", &format!("<strong>{}</strong>", escape(inviter))),
                 ("org", &format!("<strong>{}</strong>", escape(org))),
-                ("role", &escape(self.role(role))),
+                ("role", &escape(&self.role(role))),
             ],
         )
     }
@@ -210,10 +214,23 @@ mod tests {
 
     #[test]
     fn roles_are_translated() {
-        assert_eq!(strings(Locale::En).role(Role::Admin), "as an admin");
-        assert_eq!(strings(Locale::En).role(Role::Member), "as a member");
-        assert_eq!(strings(Locale::De).role(Role::Viewer), "als Betrachter");
-        assert_eq!(strings(Locale::Ja).role(Role::Admin), "管理者");
+        let key = |role: Role| RoleKey::from(role);
+        assert_eq!(strings(Locale::En).role(&key(Role::Admin)), "as an admin");
+        assert_eq!(strings(Locale::En).role(&key(Role::Member)), "as a member");
+        assert_eq!(
+            strings(Locale::De).role(&key(Role::Viewer)),
+            "als Betrachter"
+        );
+        assert_eq!(strings(Locale::Ja).role(&key(Role::Admin)), "管理者");
+        let support = RoleKey::parse("support").unwrap();
+        assert_eq!(
+            strings(Locale::En).role(&support),
+            "with the role “support”"
+        );
+        assert_eq!(
+            strings(Locale::De).role(&support),
+            "mit der Rolle „support“"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use crate::domain::locale::Locale;
 use crate::domain::time::Timestamp;
-use crate::domain::values::Role;
+use crate::domain::values::RoleKey;
 use crate::i18n::{fill, strings};
 use crate::render::escape;
 use base64::engine::general_purpose::STANDARD;
@@ -36,7 +36,7 @@ pub struct PendingInvite<'a> {
     pub org_name: &'a str,
     pub org_logo_url: Option<&'a str>,
     pub inviter_name: Option<&'a str>,
-    pub role: Role,
+    pub role: RoleKey,
     pub expires_at: Timestamp,
     /// Where the button leads: the product's accept page, with the token.
     pub accept_url: &'a str,
@@ -53,7 +53,7 @@ pub fn pending(invite: &PendingInvite<'_>) -> String {
         .map(|url| format!(r#"<img class="logo" src="{}" alt="">"#, escape(url)))
         .unwrap_or_default();
     let title = fill(&escape(&words.page_title), &[("org", &org)]);
-    let invited = words.invited_html(inviter, invite.org_name, invite.role);
+    let invited = words.invited_html(inviter, invite.org_name, &invite.role);
     let expiry = escape(&fill(
         &words.expires,
         &[("date", &words.date(invite.expires_at))],
@@ -127,6 +127,7 @@ fn layout(locale: Locale, title: &str, body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::values::Role;
 
     #[test]
     fn the_pending_page_escapes_everything_it_shows() {
@@ -134,7 +135,7 @@ mod tests {
             org_name: "<b>Acme</b>",
             org_logo_url: Some("https://x.test/l.png\" onerror=\"alert(1)"),
             inviter_name: Some("Eve <script>alert(1)</script>"),
-            role: Role::Admin,
+            role: Role::Admin.into(),
             expires_at: Timestamp(1_795_428_000),
             accept_url: "https://app.test/accept-invite?token=abc&x=\"",
             locale: Locale::En,
@@ -168,7 +169,7 @@ mod tests {
             org_name: "Acme",
             org_logo_url: None,
             inviter_name: None,
-            role: Role::Member,
+            role: Role::Member.into(),
             expires_at: Timestamp(1_795_428_000),
             accept_url: "https://app.test/accept-invite?token=abc",
             locale: Locale::Ja,

@@ -8,8 +8,8 @@
 use super::WebhookEvent;
 use crate::domain::event::EventType;
 use crate::domain::plan::Plan;
-use crate::domain::policy::Scope;
-use crate::domain::values::{Level, Role};
+use crate::domain::policy::{Permission, Scope, TeamRole};
+use crate::domain::values::{Level, RoleKey};
 use crate::domain::Timestamp;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -109,6 +109,16 @@ event_data! {
     WebhookCreated => WebhookCreatedData,
     WebhookDeleted => WebhookDeletedData,
     WebhookDisabled => WebhookDisabledData,
+    RoleCreated => RoleCreatedData,
+    RoleUpdated => RoleUpdatedData,
+    RoleDeleted => RoleDeletedData,
+    TeamCreated => TeamCreatedData,
+    TeamUpdated => TeamUpdatedData,
+    TeamDeleted => TeamDeletedData,
+    TeamMemberAdded => TeamMemberAddedData,
+    TeamMemberRemoved => TeamMemberRemovedData,
+    TeamGrantSet => TeamGrantSetData,
+    TeamGrantRemoved => TeamGrantRemovedData,
 }
 
 /// `organization.created`
@@ -172,7 +182,7 @@ pub struct MemberAddedData {
     pub email: Option<String>,
     #[schema(required = true)]
     pub name: Option<String>,
-    pub role: Role,
+    pub role: RoleKey,
     pub joined_at: Timestamp,
 }
 
@@ -182,15 +192,15 @@ pub struct MemberRemovedData {
     pub user_id: String,
     #[schema(required = true)]
     pub email: Option<String>,
-    pub role: Role,
+    pub role: RoleKey,
 }
 
 /// `member.role_changed`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct MemberRoleChangedData {
     pub user_id: String,
-    pub from: Role,
-    pub to: Role,
+    pub from: RoleKey,
+    pub to: RoleKey,
 }
 
 /// `member.updated`: the member's metadata changed.
@@ -212,7 +222,7 @@ pub struct MemberUpdatedData {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct InvitationCreatedData {
     pub email: String,
-    pub role: Role,
+    pub role: RoleKey,
     pub expires_at: Timestamp,
 }
 
@@ -228,7 +238,7 @@ pub struct InvitationResentData {
 pub struct InvitationAcceptedData {
     pub id: String,
     pub email: String,
-    pub role: Role,
+    pub role: RoleKey,
     pub user_id: String,
 }
 
@@ -237,7 +247,7 @@ pub struct InvitationAcceptedData {
 pub struct InvitationDeclinedData {
     pub id: String,
     pub email: String,
-    pub role: Role,
+    pub role: RoleKey,
 }
 
 /// `invitation.expired`: recorded by the scheduled job.
@@ -250,7 +260,7 @@ pub struct InvitationExpiredData {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct InvitationCanceledData {
     pub email: String,
-    pub role: Role,
+    pub role: RoleKey,
 }
 
 /// `seats.changed`: the seats after the change, those before, and why.
@@ -383,4 +393,90 @@ pub struct WebhookDisabledData {
     pub url: String,
     pub reason: String,
     pub failure_count: i64,
+}
+
+/// `role.created`: the custom role as defined.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RoleCreatedData {
+    pub key: RoleKey,
+    pub name: String,
+    pub permissions: Vec<Permission>,
+    pub resource_floor: Option<Level>,
+    pub resource_cap: Level,
+}
+
+/// `role.updated`: the custom role as it now is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RoleUpdatedData {
+    pub key: RoleKey,
+    pub name: String,
+    pub permissions: Vec<Permission>,
+    pub resource_floor: Option<Level>,
+    pub resource_cap: Level,
+}
+
+/// `role.deleted`: and the role its members and pending invitations were given instead,
+/// if they were reassigned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RoleDeletedData {
+    pub key: RoleKey,
+    pub reassigned_to: Option<RoleKey>,
+}
+
+/// `team.created`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TeamCreatedData {
+    pub slug: String,
+    pub name: String,
+}
+
+/// `team.updated`: the fields that changed, with their new values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TeamUpdatedData {
+    /// The team's slug before the change.
+    pub team: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub slug: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub name: Option<String>,
+}
+
+/// `team.deleted`: its memberships and resource grants went with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TeamDeletedData {
+    pub slug: String,
+}
+
+/// `team.member_added`; also recorded when an existing team member's `team_role` changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TeamMemberAddedData {
+    /// The team's slug.
+    pub team: String,
+    pub user_id: String,
+    pub team_role: TeamRole,
+}
+
+/// `team.member_removed`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TeamMemberRemovedData {
+    /// The team's slug.
+    pub team: String,
+    pub user_id: String,
+}
+
+/// `team_grant.set`: a team's grant on the resource (the entry's target).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TeamGrantSetData {
+    /// The team's slug.
+    pub team: String,
+    pub level: Level,
+}
+
+/// `team_grant.removed`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TeamGrantRemovedData {
+    /// The team's slug.
+    pub team: String,
 }

@@ -3,7 +3,7 @@
 use super::orgs::Grant;
 use crate::domain::invitation::Status;
 use crate::domain::locale::Locale;
-use crate::domain::values::Role;
+use crate::domain::values::RoleKey;
 use crate::domain::{ProblemDetails, Timestamp};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -15,11 +15,13 @@ pub struct Invitation {
     pub id: String,
     /// Trimmed and lower-cased.
     pub email: String,
-    pub role: Role,
+    pub role: RoleKey,
     pub status: Status,
     pub invited_by: InvitedBy,
     /// Applied when the invitation is accepted.
     pub grants: Vec<Grant>,
+    /// The slugs of the teams joined when the invitation is accepted.
+    pub teams: Vec<String>,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     #[schema(required = true)]
@@ -110,7 +112,7 @@ pub struct OrgSummary {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InvitationPreview {
     pub organization: OrgSummary,
-    pub role: Role,
+    pub role: RoleKey,
     pub invited_by: InviterName,
     /// The invitee's address, masked: `a***@example.com`.
     pub email_hint: String,
@@ -129,7 +131,7 @@ pub struct InviterName {
 pub struct MyInvitation {
     pub id: String,
     pub organization: OrgSummary,
-    pub role: Role,
+    pub role: RoleKey,
     pub invited_by: Inviter,
     pub expires_at: Timestamp,
 }

@@ -3,7 +3,7 @@
 //!
 //! The same types are the source of the OpenAPI document's schemas (`ToSchema`, read by
 //! `openapi.rs`), so an answer and its documentation cannot disagree. Enumerations come
-//! from the domain's own enums (`Role::ALL`, `Plan::ALL`, `Code::ALL`, …). These are pure
+//! from the domain's own enums (`Plan::ALL`, `Permission::ALL`, `Code::ALL`, …). These are pure
 //! types: handlers build them from store rows; nothing here parses requests.
 
 pub mod billing;
@@ -18,8 +18,8 @@ use crate::domain::event::{EventType, WEBHOOK_EVENTS};
 use crate::domain::invitation::Status;
 use crate::domain::locale::Locale;
 use crate::domain::plan::Plan;
-use crate::domain::policy::{Permission, Scope};
-use crate::domain::values::{Email, Level, LogoUrl, Name, Role, Slug};
+use crate::domain::policy::{Permission, Scope, TeamRole};
+use crate::domain::values::{Email, Level, LogoUrl, Name, RoleKey, Slug};
 use crate::domain::{Code, Timestamp};
 use serde::Serialize;
 use std::borrow::Cow;
@@ -62,12 +62,6 @@ macro_rules! names_schema {
 }
 
 names_schema!(
-    Role,
-    "Role",
-    "A role in an organization; exactly one member is the owner.",
-    Role::ALL.map(Role::as_str)
-);
-names_schema!(
     Locale,
     "Locale",
     "The language of an invitation's email and landing page.",
@@ -96,6 +90,12 @@ names_schema!(
     "Permission",
     "A permission of the policy.",
     Permission::ALL.map(Permission::as_str)
+);
+names_schema!(
+    TeamRole,
+    "TeamRole",
+    "A member's standing in a team: maintainers manage the team's members.",
+    TeamRole::ALL.map(TeamRole::as_str)
 );
 names_schema!(
     Status,
@@ -134,26 +134,18 @@ names_schema!(
     WEBHOOK_EVENTS.map(EventType::as_str)
 );
 
-/// A role that can be given by an invitation or a role change: every role but `owner`,
-/// which moves only by transferring ownership.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AssignableRole(pub Role);
-
-impl AssignableRole {
-    pub fn as_str(self) -> &'static str {
-        self.0.as_str()
+impl Serialize for RoleKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
-names_schema!(
-    AssignableRole,
-    "AssignableRole",
-    "A role that can be given; `owner` moves only by transferring ownership.",
-    Role::ALL
-        .into_iter()
-        .filter(|r| *r != Role::Owner)
-        .map(Role::as_str)
-);
+/// The pattern of a role key, built-in or custom.
+const ROLE_KEY_PATTERN: &str = "^[a-z0-9-]{3,32}$";
+
+/// A role that can be given by an invitation or a role change, as a request names it
+/// (schema only): any role key but `owner`, which moves only by transferring ownership.
+pub struct AssignableRole;
 
 /// Documents a value type of the domain as a string schema with the limits its `parse`
 /// enforces.
@@ -176,6 +168,26 @@ macro_rules! string_schema {
 /// What `char::is_control` refuses, as a JSON Schema pattern: no C0 or C1 control characters.
 pub const NO_CONTROL_CHARACTERS: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$";
 
+string_schema!(
+    RoleKey,
+    "RoleKey",
+    ObjectBuilder::new()
+        .pattern(Some(ROLE_KEY_PATTERN))
+        .description(Some(
+            "A role: one of the built-in roles (owner, admin, member, viewer) or the key of one \
+             of the organization's custom roles."
+        ))
+);
+string_schema!(
+    AssignableRole,
+    "AssignableRole",
+    ObjectBuilder::new()
+        .pattern(Some(ROLE_KEY_PATTERN))
+        .description(Some(
+            "A role that can be given: admin, member, viewer or the key of one of the \
+             organization's custom roles. `owner` moves only by transferring ownership."
+        ))
+);
 string_schema!(
     Name,
     "Name",

@@ -1,7 +1,8 @@
 //! Organizations, the signed-in user, and members.
 
 use crate::domain::plan::Plan;
-use crate::domain::values::{Level, Role};
+use crate::domain::policy::{Permission, TeamRole};
+use crate::domain::values::{Level, RoleKey};
 use crate::domain::Timestamp;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -20,7 +21,10 @@ pub struct Org {
     pub created_at: Timestamp,
     /// The caller's role; null for an API key.
     #[schema(required = true)]
-    pub role: Option<Role>,
+    pub role: Option<RoleKey>,
+    /// What the caller may do here: their role's permissions, or for an API key those its
+    /// scopes give. A UI hides what is not listed.
+    pub permissions: Vec<Permission>,
     #[schema(schema_with = super::metadata_schema)]
     pub metadata: Map<String, Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -57,7 +61,7 @@ pub struct Me {
 pub struct MyOrganization {
     pub slug: String,
     pub name: String,
-    pub role: Role,
+    pub role: RoleKey,
 }
 
 /// A member of an organization.
@@ -68,18 +72,27 @@ pub struct Member {
     pub email: Option<String>,
     #[schema(required = true)]
     pub name: Option<String>,
-    pub role: Role,
+    pub role: RoleKey,
     pub joined_at: Timestamp,
     /// Kept to the minute.
     pub last_active_at: Timestamp,
-    /// The member's levels on single resources.
+    /// The member's own levels on single resources (their teams' grants are the teams').
     pub grants: Vec<Grant>,
+    /// The teams the member belongs to, by slug.
+    pub teams: Vec<MemberTeam>,
     /// A member may set their own.
     #[schema(schema_with = super::metadata_schema)]
     pub metadata: Map<String, Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(schema_with = super::private_metadata_schema)]
     pub private_metadata: Option<Map<String, Value>>,
+}
+
+/// A team a member belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct MemberTeam {
+    pub slug: String,
+    pub team_role: TeamRole,
 }
 
 /// A level on one resource.

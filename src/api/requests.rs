@@ -81,6 +81,10 @@ pub struct CreateInvitation {
     /// Levels on resources, applied when the invitation is accepted.
     #[schema(nullable = false)]
     pub grants: Option<Vec<Grant>>,
+    /// Slugs of the organization's teams, joined (as `member`) when the invitation is
+    /// accepted; at most 20.
+    #[schema(nullable = false, max_items = 20)]
+    pub teams: Option<Vec<Slug>>,
     /// The membership's `metadata` when the invitation is accepted: a JSON object of at
     /// most 8 KiB serialised and 50 top-level keys.
     #[schema(value_type = Object, required = false)]

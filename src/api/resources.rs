@@ -1,6 +1,6 @@
 //! Resources, grants and the policy's answers.
 
-use crate::domain::values::{Level, Role};
+use crate::domain::values::{Level, RoleKey};
 use crate::domain::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -36,7 +36,7 @@ pub struct AuthorizeAnswer {
     pub allowed: bool,
     /// The subject's role; null when they are not a member (or for an API key).
     #[schema(required = true)]
-    pub role: Option<Role>,
+    pub role: Option<RoleKey>,
     /// The subject's effective level on the resource; null without one.
     #[schema(required = true)]
     pub level: Option<Level>,

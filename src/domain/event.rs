@@ -35,10 +35,20 @@ pub enum EventType {
     WebhookCreated,
     WebhookDeleted,
     WebhookDisabled,
+    RoleCreated,
+    RoleUpdated,
+    RoleDeleted,
+    TeamCreated,
+    TeamUpdated,
+    TeamDeleted,
+    TeamMemberAdded,
+    TeamMemberRemoved,
+    TeamGrantSet,
+    TeamGrantRemoved,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 29] = [
+    pub const ALL: [EventType; 39] = [
         EventType::OrganizationCreated,
         EventType::OrganizationUpdated,
         EventType::OrganizationDeleted,
@@ -68,6 +78,16 @@ impl EventType {
         EventType::WebhookCreated,
         EventType::WebhookDeleted,
         EventType::WebhookDisabled,
+        EventType::RoleCreated,
+        EventType::RoleUpdated,
+        EventType::RoleDeleted,
+        EventType::TeamCreated,
+        EventType::TeamUpdated,
+        EventType::TeamDeleted,
+        EventType::TeamMemberAdded,
+        EventType::TeamMemberRemoved,
+        EventType::TeamGrantSet,
+        EventType::TeamGrantRemoved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -101,6 +121,16 @@ impl EventType {
             EventType::WebhookCreated => "webhook.created",
             EventType::WebhookDeleted => "webhook.deleted",
             EventType::WebhookDisabled => "webhook.disabled",
+            EventType::RoleCreated => "role.created",
+            EventType::RoleUpdated => "role.updated",
+            EventType::RoleDeleted => "role.deleted",
+            EventType::TeamCreated => "team.created",
+            EventType::TeamUpdated => "team.updated",
+            EventType::TeamDeleted => "team.deleted",
+            EventType::TeamMemberAdded => "team.member_added",
+            EventType::TeamMemberRemoved => "team.member_removed",
+            EventType::TeamGrantSet => "team_grant.set",
+            EventType::TeamGrantRemoved => "team_grant.removed",
         }
     }
 
@@ -122,7 +152,7 @@ impl fmt::Display for EventType {
 
 /// The events a webhook endpoint can subscribe to. `organization.purged` is not among them:
 /// an organization's endpoints are purged with it, so nobody would receive it.
-pub const WEBHOOK_EVENTS: [EventType; 13] = [
+pub const WEBHOOK_EVENTS: [EventType; 21] = [
     EventType::MemberAdded,
     EventType::MemberRemoved,
     EventType::MemberRoleChanged,
@@ -136,6 +166,14 @@ pub const WEBHOOK_EVENTS: [EventType; 13] = [
     EventType::MemberUpdated,
     EventType::OrganizationDeleted,
     EventType::OrganizationRestored,
+    EventType::RoleCreated,
+    EventType::RoleUpdated,
+    EventType::RoleDeleted,
+    EventType::TeamCreated,
+    EventType::TeamUpdated,
+    EventType::TeamDeleted,
+    EventType::TeamMemberAdded,
+    EventType::TeamMemberRemoved,
 ];
 
 #[cfg(test)]
@@ -164,6 +202,14 @@ mod tests {
                 "member.updated",
                 "organization.deleted",
                 "organization.restored",
+                "role.created",
+                "role.updated",
+                "role.deleted",
+                "team.created",
+                "team.updated",
+                "team.deleted",
+                "team.member_added",
+                "team.member_removed",
             ]
         );
     }

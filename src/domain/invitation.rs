@@ -10,10 +10,10 @@
 //! `expires_at` is expired at once, whether or not the scheduled job has marked it yet.
 
 use super::plan::{Plan, Seats};
-use super::policy::{authorize, grant_cap, Action, Actor};
+use super::policy::{authorize, check_grant, Action, Actor, Catalogue, RoleDef};
 use super::problem::{Code, Problem};
 use super::time::Timestamp;
-use super::values::{Level, Role};
+use super::values::{Level, Role, RoleKey};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
@@ -84,14 +84,16 @@ impl fmt::Display for Status {
     }
 }
 
-/// The roles an invitation may carry: any but `owner` (ownership moves only by transfer).
-pub fn parse_invitation_role(s: &str) -> Result<Role, String> {
-    match Role::parse(s) {
+/// The roles an invitation may carry: any role key but `owner` (ownership moves only by
+/// transfer). Whether the organization has the role is decided with its catalogue.
+pub fn parse_invitation_role(s: &str) -> Result<RoleKey, String> {
+    let key = RoleKey::parse(s)
+        .map_err(|_| "must be admin, member, viewer or a custom role's key".to_string())?;
+    match key.builtin() {
         Some(Role::Owner) => Err("cannot be owner; invite as admin, member or viewer and \
                                   transfer ownership later"
             .into()),
-        Some(role) => Ok(role),
-        None => Err("must be one of admin, member, viewer".into()),
+        _ => Ok(key),
     }
 }
 
@@ -152,15 +154,10 @@ pub fn check_invitee(invited: &str, email: Option<&str>, verified: bool) -> Resu
 }
 
 /// The grant levels an invitation may carry for `role`, checked item by item.
-pub fn check_grants(role: Role, levels: &[Level]) -> Result<(), Problem> {
+pub fn check_grants(role: RoleDef, levels: &[Level]) -> Result<(), Problem> {
     levels
         .iter()
-        .try_for_each(|level| super::policy::check_grant(role, *level))
-}
-
-/// The level a grant of the invitation ends up at once accepted: capped by the role.
-pub fn capped_level(role: Role, level: Level) -> Level {
-    level.min(grant_cap(role))
+        .try_for_each(|level| check_grant(role, *level))
 }
 
 /// Seconds left before a resend is allowed again: at most one resend per invitation per
@@ -194,6 +191,10 @@ pub struct InviteFacts {
     pub pending: HashMap<String, PendingInvitation>,
     /// Ids of the organization's resources among those the grants name.
     pub resources: HashSet<String>,
+    /// The organization's roles.
+    pub roles: Catalogue,
+    /// Ids of the organization's teams among those named, by slug.
+    pub teams: HashMap<String, String>,
     pub now: Timestamp,
 }
 
@@ -213,20 +214,39 @@ impl Admissions {
         }
     }
 
-    /// Whether `actor` may invite `email` as `role` with `grants`. `Ok` carries the id of an
-    /// earlier pending invitation to the same address whose time ran out: the new one
-    /// replaces it.
+    /// The definition of the role `key` in the organization (400 when it has none).
+    pub fn role(&self, key: &RoleKey) -> Result<RoleDef, Problem> {
+        self.facts.roles.resolve("role", key)
+    }
+
+    /// Whether `actor` may invite `email` as the role `key` with `grants`, to join `teams`
+    /// (by slug) on acceptance.
     pub fn admit(
         &mut self,
         actor: &Actor,
         email: &str,
-        role: Role,
+        key: &RoleKey,
         grants: &[(String, Level)],
-    ) -> Result<Option<String>, Problem> {
+        teams: &[String],
+    ) -> Result<Admission, Problem> {
+        let role = self.role(key)?;
         let facts = &self.facts;
         authorize(actor, Action::Invite(role))?;
-        facts.plan.require_role(role)?;
+        facts.plan.require_role_def(role)?;
         check_grants(role, &grants.iter().map(|g| g.1).collect::<Vec<_>>())?;
+        let mut team_ids = Vec::with_capacity(teams.len());
+        for (i, slug) in teams.iter().enumerate() {
+            match facts.teams.get(slug) {
+                Some(id) if !team_ids.contains(id) => team_ids.push(id.clone()),
+                Some(_) => {}
+                None => {
+                    return Err(Problem::invalid_field(
+                        &format!("teams[{i}]"),
+                        "is not a team of this organization",
+                    ))
+                }
+            }
+        }
         if let Some((i, _)) = grants
             .iter()
             .enumerate()
@@ -249,8 +269,21 @@ impl Admissions {
             return Err(invitation_pending(email));
         }
         facts.seats.require_free_seat()?;
-        Ok(stale)
+        Ok(Admission {
+            replaces_expired: stale,
+            team_ids,
+        })
     }
+}
+
+/// An invitation found admissible.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admission {
+    /// The id of an earlier pending invitation to the same address whose time ran out: the
+    /// new one replaces it.
+    pub replaces_expired: Option<String>,
+    /// The teams joined on acceptance.
+    pub team_ids: Vec<String>,
 }
 
 /// `email` belongs to a member already.
@@ -272,6 +305,7 @@ pub fn invitation_pending(email: &str) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::policy::Permissions;
     use proptest::prelude::*;
 
     const NOW: Timestamp = Timestamp(1_800_000_000);
@@ -331,16 +365,20 @@ mod tests {
     #[test]
     fn invitation_roles() {
         assert!(parse_invitation_role("owner").is_err());
-        assert!(parse_invitation_role("superuser").is_err());
-        assert_eq!(parse_invitation_role("viewer"), Ok(Role::Viewer));
+        assert!(parse_invitation_role("Super User").is_err());
+        assert_eq!(parse_invitation_role("viewer"), Ok(key(Role::Viewer)));
         assert_eq!(
-            check_grants(Role::Viewer, &[Level::Read, Level::Write])
+            parse_invitation_role("billing-manager").unwrap().as_str(),
+            "billing-manager"
+        );
+        let viewer = RoleDef::builtin(Role::Viewer);
+        assert_eq!(
+            check_grants(viewer, &[Level::Read, Level::Write])
                 .unwrap_err()
                 .code,
             Code::GrantExceedsRole
         );
-        assert!(check_grants(Role::Member, &[Level::Admin]).is_ok());
-        assert_eq!(capped_level(Role::Viewer, Level::Admin), Level::Read);
+        assert!(check_grants(RoleDef::builtin(Role::Member), &[Level::Admin]).is_ok());
     }
 
     #[test]
@@ -353,9 +391,17 @@ mod tests {
     }
 
     fn owner() -> Actor {
-        Actor::User {
-            id: "u".into(),
-            role: Role::Owner,
+        Actor::member("u", Role::Owner)
+    }
+
+    fn key(role: Role) -> RoleKey {
+        role.into()
+    }
+
+    fn admitted(stale: Option<&str>) -> Admission {
+        Admission {
+            replaces_expired: stale.map(str::to_owned),
+            team_ids: Vec::new(),
         }
     }
 
@@ -368,11 +414,16 @@ mod tests {
             members: members.iter().map(|m| (*m).to_owned()).collect(),
             pending: HashMap::new(),
             resources: ["r1", "r2"].map(str::to_owned).into(),
+            roles: Catalogue::new(vec![(
+                RoleKey::parse("support").unwrap(),
+                RoleDef::custom(Permissions::default(), Some(Level::Read), Level::Read).unwrap(),
+            )]),
+            teams: [("design".to_owned(), "t1".to_owned())].into(),
             now: NOW,
         }
     }
 
-    fn code(result: Result<Option<String>, Problem>) -> Code {
+    fn code(result: Result<Admission, Problem>) -> Code {
         result.unwrap_err().code
     }
 
@@ -380,13 +431,13 @@ mod tests {
     fn a_member_cannot_be_invited_again() {
         let mut admissions = Admissions::new(facts(&["ann@example.com"]));
         let refused = admissions
-            .admit(&owner(), "ann@example.com", Role::Member, &[])
+            .admit(&owner(), "ann@example.com", &key(Role::Member), &[], &[])
             .unwrap_err();
         assert_eq!(refused.code, Code::AlreadyMember);
         assert!(refused.detail.contains("ann@example.com"));
         assert_eq!(
-            admissions.admit(&owner(), "bob@example.com", Role::Member, &[]),
-            Ok(None)
+            admissions.admit(&owner(), "bob@example.com", &key(Role::Member), &[], &[]),
+            Ok(admitted(None))
         );
     }
 
@@ -405,31 +456,34 @@ mod tests {
         }
         let mut admissions = Admissions::new(facts);
         assert_eq!(
-            code(admissions.admit(&owner(), "live@example.com", Role::Member, &[])),
+            code(admissions.admit(&owner(), "live@example.com", &key(Role::Member), &[], &[])),
             Code::InvitationPending
         );
         assert_eq!(
-            admissions.admit(&owner(), "stale@example.com", Role::Member, &[]),
-            Ok(Some("inv-stale".into()))
+            admissions.admit(&owner(), "stale@example.com", &key(Role::Member), &[], &[]),
+            Ok(admitted(Some("inv-stale")))
         );
     }
 
     #[test]
     fn whoever_may_not_invite_the_role_or_the_plan_lacks_it_is_refused() {
-        let admin = Actor::User {
-            id: "a".into(),
-            role: Role::Admin,
-        };
+        let admin = Actor::member("a", Role::Admin);
         let mut admissions = Admissions::new(facts(&[]));
         assert_eq!(
-            code(admissions.admit(&admin, "x@example.com", Role::Admin, &[])),
+            code(admissions.admit(&admin, "x@example.com", &key(Role::Admin), &[], &[])),
             Code::Forbidden
         );
         let mut free = facts(&[]);
         free.plan = Plan::Free;
         free.seats = Seats::new(Plan::Free, 0, 0, 0);
         assert_eq!(
-            code(Admissions::new(free).admit(&owner(), "x@example.com", Role::Viewer, &[])),
+            code(Admissions::new(free).admit(
+                &owner(),
+                "x@example.com",
+                &key(Role::Viewer),
+                &[],
+                &[]
+            )),
             Code::RoleNotAvailable
         );
     }
@@ -446,8 +500,9 @@ mod tests {
             code(admissions.admit(
                 &owner(),
                 "v@example.com",
-                Role::Viewer,
-                &grants(&["r1"], Level::Write)
+                &key(Role::Viewer),
+                &grants(&["r1"], Level::Write),
+                &[]
             )),
             Code::GrantExceedsRole
         );
@@ -455,8 +510,9 @@ mod tests {
             .admit(
                 &owner(),
                 "m@example.com",
-                Role::Member,
+                &key(Role::Member),
                 &grants(&["r1", "elsewhere", "r2"], Level::Read),
+                &[],
             )
             .unwrap_err();
         assert_eq!(unknown.code, Code::InvalidRequest);
@@ -468,10 +524,40 @@ mod tests {
             admissions.admit(
                 &owner(),
                 "m@example.com",
-                Role::Member,
-                &grants(&["r1", "r2"], Level::Admin)
+                &key(Role::Member),
+                &grants(&["r1", "r2"], Level::Admin),
+                &[]
             ),
-            Ok(None)
+            Ok(admitted(None))
+        );
+    }
+
+    #[test]
+    fn custom_roles_and_teams_are_those_of_the_organization() {
+        let mut admissions = Admissions::new(facts(&[]));
+        let support = RoleKey::parse("support").unwrap();
+        let outcome = admissions.admit(
+            &owner(),
+            "s@example.com",
+            &support,
+            &[],
+            &["design".into(), "design".into()],
+        );
+        assert_eq!(outcome.unwrap().team_ids, ["t1"]);
+        let unknown = RoleKey::parse("nobody").unwrap();
+        let refused = admissions
+            .admit(&owner(), "n@example.com", &unknown, &[], &[])
+            .unwrap_err();
+        assert_eq!(refused.errors[0].field, "role");
+        let refused = admissions
+            .admit(&owner(), "t@example.com", &support, &[], &["sales".into()])
+            .unwrap_err();
+        assert_eq!(refused.errors[0].field, "teams[0]");
+        // The custom role caps grants at `read`.
+        let grants = [("r1".to_owned(), Level::Write)];
+        assert_eq!(
+            code(admissions.admit(&owner(), "g@example.com", &support, &grants, &[])),
+            Code::GrantExceedsRole
         );
     }
 
@@ -480,7 +566,13 @@ mod tests {
         let mut full = facts(&[]);
         full.seats = Seats::new(Plan::Business, 0, 20, 0);
         assert_eq!(
-            code(Admissions::new(full).admit(&owner(), "x@example.com", Role::Member, &[])),
+            code(Admissions::new(full).admit(
+                &owner(),
+                "x@example.com",
+                &key(Role::Member),
+                &[],
+                &[]
+            )),
             Code::SeatLimitReached
         );
     }
@@ -494,9 +586,9 @@ mod tests {
             let mut admissions = Admissions::new(facts(&[]));
             let mut seen = HashSet::new();
             for email in &emails {
-                let outcome = admissions.admit(&owner(), email, Role::Member, &[]);
+                let outcome = admissions.admit(&owner(), email, &key(Role::Member), &[], &[]);
                 if seen.insert(email.clone()) {
-                    prop_assert_eq!(outcome, Ok(None));
+                    prop_assert_eq!(outcome, Ok(admitted(None)));
                 } else {
                     prop_assert_eq!(code(outcome), Code::InvitationPending);
                 }
@@ -510,11 +602,11 @@ mod tests {
             let mut seen = HashSet::new();
             for i in picks {
                 let email = format!("p{i}@example.com");
-                let outcome = admissions.admit(&owner(), &email, Role::Member, &[]);
+                let outcome = admissions.admit(&owner(), &email, &key(Role::Member), &[], &[]);
                 if i == 0 || i == 3 {
                     prop_assert_eq!(code(outcome), Code::AlreadyMember);
                 } else if seen.insert(i) {
-                    prop_assert_eq!(outcome, Ok(None));
+                    prop_assert_eq!(outcome, Ok(admitted(None)));
                 } else {
                     prop_assert_eq!(code(outcome), Code::InvitationPending);
                 }

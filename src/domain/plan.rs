@@ -1,6 +1,7 @@
 //! Plans, seats, billing periods and proration: all the arithmetic of what an organization
 //! pays for, in one place.
 
+use super::policy::RoleDef;
 use super::problem::{Code, Problem};
 use super::time::Timestamp;
 use super::values::Role;
@@ -24,6 +25,10 @@ pub struct PlanSpec {
     pub extra_seats: bool,
     /// Credits shared by the organization in each billing period.
     pub credits: i64,
+    /// How many custom roles an organization may define.
+    pub custom_roles: i64,
+    /// How many teams an organization may have; `None`: no limit.
+    pub teams: Option<i64>,
 }
 
 /// The price of one extra seat for one whole billing period.
@@ -37,18 +42,24 @@ const FREE: PlanSpec = PlanSpec {
     roles: &[Role::Owner, Role::Member],
     extra_seats: false,
     credits: 100,
+    custom_roles: 0,
+    teams: Some(0),
 };
 const PRO: PlanSpec = PlanSpec {
     included_seats: 5,
     roles: &[Role::Owner, Role::Member],
     extra_seats: true,
     credits: 2_000,
+    custom_roles: 0,
+    teams: Some(5),
 };
 const BUSINESS: PlanSpec = PlanSpec {
     included_seats: 20,
     roles: &[Role::Owner, Role::Admin, Role::Member, Role::Viewer],
     extra_seats: true,
     credits: 10_000,
+    custom_roles: 25,
+    teams: None,
 };
 
 impl Plan {
@@ -104,6 +115,38 @@ impl Plan {
         }
     }
 
+    /// Refuses a role this plan does not offer: a built-in role the plan lacks, or a custom
+    /// role on a plan without them.
+    pub fn require_role_def(self, role: RoleDef) -> Result<(), Problem> {
+        match role.builtin {
+            Some(builtin) => self.require_role(builtin),
+            None if self.spec().custom_roles > 0 => Ok(()),
+            None => Err(Problem::new(
+                Code::RoleNotAvailable,
+                format!("The {self} plan has no custom roles."),
+            )),
+        }
+    }
+
+    /// Refuses one more custom role (there are `defined`) or team (there are `existing`)
+    /// beyond what the plan allows.
+    pub fn require_room(self, kind: Countable, existing: i64) -> Result<(), Problem> {
+        let limit = match kind {
+            Countable::CustomRoles => Some(self.spec().custom_roles),
+            Countable::Teams => self.spec().teams,
+        };
+        match limit {
+            Some(limit) if existing >= limit => Err(Problem::new(
+                Code::LimitReached,
+                match (kind, limit) {
+                    (_, 0) => format!("The {self} plan has no {kind}; upgrade the plan first."),
+                    _ => format!("The {self} plan allows at most {limit} {kind}."),
+                },
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// The role a former owner takes when ownership moves: admin where the plan has it.
     pub fn demoted_owner_role(self) -> Role {
         if self.has_role(Role::Admin) {
@@ -112,6 +155,32 @@ impl Plan {
             Role::Member
         }
     }
+}
+
+/// What a plan limits by number, besides seats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Countable {
+    CustomRoles,
+    Teams,
+}
+
+impl fmt::Display for Countable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Countable::CustomRoles => "custom roles",
+            Countable::Teams => "teams",
+        })
+    }
+}
+
+/// What an organization holds that a plan must make room for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Holdings {
+    pub members: i64,
+    /// The built-in roles its members hold.
+    pub roles: Vec<Role>,
+    pub custom_roles: i64,
+    pub teams: i64,
 }
 
 impl fmt::Display for Plan {
@@ -188,13 +257,10 @@ pub fn seat_limit_reached(total: i64) -> Problem {
 }
 
 /// Whether an organization may move to `to`: refused while its members exceed the new
-/// plan's seats or hold a role the new plan lacks.
-pub fn check_plan_change(
-    to: Plan,
-    extra_seats: i64,
-    members: i64,
-    roles_held: &[Role],
-) -> Result<(), Problem> {
+/// plan's seats or hold a role the new plan lacks, while it defines custom roles the new
+/// plan has no room for, or has more teams than the new plan allows.
+pub fn check_plan_change(to: Plan, extra_seats: i64, held: &Holdings) -> Result<(), Problem> {
+    let (members, roles_held) = (held.members, held.roles.as_slice());
     let spec = to.spec();
     let seats = spec.included_seats + if spec.extra_seats { extra_seats } else { 0 };
     if members > seats {
@@ -210,6 +276,26 @@ pub fn check_plan_change(
         return Err(Problem::new(
             Code::PlanDowngradeBlocked,
             format!("The {to} plan has no `{role}` role; change those members' roles first."),
+        ));
+    }
+    if held.custom_roles > spec.custom_roles {
+        return Err(Problem::new(
+            Code::PlanDowngradeBlocked,
+            format!(
+                "The {to} plan allows {} custom roles and the organization has {}; delete \
+                 them first.",
+                spec.custom_roles, held.custom_roles
+            ),
+        ));
+    }
+    if let Some(limit) = spec.teams.filter(|limit| held.teams > *limit) {
+        return Err(Problem::new(
+            Code::PlanDowngradeBlocked,
+            format!(
+                "The {to} plan allows {limit} teams and the organization has {}; delete teams \
+                 first.",
+                held.teams
+            ),
         ));
     }
     Ok(())
@@ -420,13 +506,8 @@ impl Billing {
     /// Moves to plan `to` (see [`check_plan_change`]). Extra seats stay on plans that have
     /// them; a plan without them (`free`) drops them at once, unrefunded, as removing a
     /// member frees a seat without a refund.
-    pub fn change_plan(
-        &self,
-        to: Plan,
-        members: i64,
-        roles_held: &[Role],
-    ) -> Result<Billing, Problem> {
-        check_plan_change(to, self.extra_seats, members, roles_held)?;
+    pub fn change_plan(&self, to: Plan, held: &Holdings) -> Result<Billing, Problem> {
+        check_plan_change(to, self.extra_seats, held)?;
         let keeps_extra = to.spec().extra_seats;
         Ok(Billing {
             plan: to,
@@ -501,16 +582,92 @@ mod tests {
         assert!(Seats::new(Plan::Pro, 2, 6, 0).require_free_seat().is_ok());
     }
 
+    fn held(members: i64, roles: &[Role]) -> Holdings {
+        Holdings {
+            members,
+            roles: roles.to_vec(),
+            ..Holdings::default()
+        }
+    }
+
+    #[test]
+    fn custom_roles_and_teams_by_plan() {
+        for plan in [Plan::Free, Plan::Pro] {
+            let custom = RoleDef {
+                builtin: None,
+                ..RoleDef::builtin(Role::Member)
+            };
+            assert_eq!(
+                plan.require_role_def(custom).unwrap_err().code,
+                Code::RoleNotAvailable
+            );
+            assert_eq!(
+                plan.require_room(Countable::CustomRoles, 0)
+                    .unwrap_err()
+                    .code,
+                Code::LimitReached
+            );
+        }
+        assert!(Plan::Business
+            .require_room(Countable::CustomRoles, 24)
+            .is_ok());
+        assert_eq!(
+            Plan::Business
+                .require_room(Countable::CustomRoles, 25)
+                .unwrap_err()
+                .code,
+            Code::LimitReached
+        );
+        assert!(Plan::Free.require_room(Countable::Teams, 0).is_err());
+        assert!(Plan::Pro.require_room(Countable::Teams, 4).is_ok());
+        assert!(Plan::Pro.require_room(Countable::Teams, 5).is_err());
+        assert!(Plan::Business
+            .require_room(Countable::Teams, 10_000)
+            .is_ok());
+        let with_roles = Holdings {
+            custom_roles: 1,
+            ..held(2, &[Role::Owner])
+        };
+        assert!(check_plan_change(Plan::Business, 0, &with_roles).is_ok());
+        assert_eq!(
+            check_plan_change(Plan::Pro, 0, &with_roles)
+                .unwrap_err()
+                .code,
+            Code::PlanDowngradeBlocked
+        );
+        let with_teams = Holdings {
+            teams: 6,
+            ..held(2, &[Role::Owner])
+        };
+        assert_eq!(
+            check_plan_change(Plan::Pro, 0, &with_teams)
+                .unwrap_err()
+                .code,
+            Code::PlanDowngradeBlocked
+        );
+        assert!(check_plan_change(
+            Plan::Pro,
+            0,
+            &Holdings {
+                teams: 5,
+                ..with_teams
+            }
+        )
+        .is_ok());
+    }
+
     #[test]
     fn plan_changes() {
-        assert!(check_plan_change(Plan::Free, 0, 1, &[Role::Owner]).is_ok());
-        let err = check_plan_change(Plan::Free, 0, 2, &[Role::Owner, Role::Member]).unwrap_err();
+        assert!(check_plan_change(Plan::Free, 0, &held(1, &[Role::Owner])).is_ok());
+        let err =
+            check_plan_change(Plan::Free, 0, &held(2, &[Role::Owner, Role::Member])).unwrap_err();
         assert_eq!(err.code, Code::PlanDowngradeBlocked);
-        let err = check_plan_change(Plan::Pro, 0, 3, &[Role::Owner, Role::Admin]).unwrap_err();
+        let err =
+            check_plan_change(Plan::Pro, 0, &held(3, &[Role::Owner, Role::Admin])).unwrap_err();
         assert_eq!(err.code, Code::PlanDowngradeBlocked);
-        assert!(check_plan_change(Plan::Pro, 3, 8, &[Role::Owner, Role::Member]).is_ok());
+        assert!(check_plan_change(Plan::Pro, 3, &held(8, &[Role::Owner, Role::Member])).is_ok());
         // Extra seats do not carry over to a plan that has none.
-        assert!(check_plan_change(Plan::Free, 5, 2, &[Role::Owner, Role::Member]).is_err());
+        assert!(check_plan_change(Plan::Free, 5, &held(2, &[Role::Owner, Role::Member])).is_err());
     }
 
     #[test]
@@ -706,7 +863,7 @@ mod tests {
     fn changing_plans_keeps_or_drops_extra_seats() {
         let b = billing(2, Some(1), 40);
         let business = b
-            .change_plan(Plan::Business, 7, &[Role::Owner, Role::Member])
+            .change_plan(Plan::Business, &held(7, &[Role::Owner, Role::Member]))
             .unwrap();
         assert_eq!(
             (
@@ -718,18 +875,18 @@ mod tests {
         );
         assert_eq!(business.credits_used, 40);
         assert_eq!(business.total_seats(), 22);
-        let free = b.change_plan(Plan::Free, 1, &[Role::Owner]).unwrap();
+        let free = b.change_plan(Plan::Free, &held(1, &[Role::Owner])).unwrap();
         assert_eq!((free.extra_seats, free.extra_seats_next), (0, None));
         // 7 members fit pro's 5 + 2 extra, not free's single seat.
         assert_eq!(
-            b.change_plan(Plan::Free, 7, &[Role::Owner])
+            b.change_plan(Plan::Free, &held(7, &[Role::Owner]))
                 .unwrap_err()
                 .code,
             Code::PlanDowngradeBlocked
         );
         assert_eq!(
             business
-                .change_plan(Plan::Pro, 2, &[Role::Owner, Role::Viewer])
+                .change_plan(Plan::Pro, &held(2, &[Role::Owner, Role::Viewer]))
                 .unwrap_err()
                 .code,
             Code::PlanDowngradeBlocked

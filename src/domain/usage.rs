@@ -1,10 +1,10 @@
 //! Shared credits: whose a consumption is, how a repeated request is recognised by its
 //! idempotency key, and who sees whose usage.
 
-use super::policy::{authorize, role_has, Action, Actor, Permission};
+use super::policy::{authorize, Action, Actor, Permission, RoleDef};
 use super::problem::{Code, Problem};
 use super::secret::sha256_hex;
-use super::values::Role;
+use super::values::RoleKey;
 use serde::Serialize;
 use serde_json::json;
 
@@ -80,12 +80,13 @@ pub fn consumer(actor: &Actor, named: Option<&str>) -> Result<String, Problem> {
 
 /// Refuses to record usage for a member whose role cannot consume credits (a viewer),
 /// whoever asks.
-pub fn require_consumer_role(role: Role) -> Result<(), Problem> {
-    if role_has(role, Permission::UsageConsume) {
+pub fn require_consumer_role(key: &RoleKey, role: RoleDef) -> Result<(), Problem> {
+    if role.has(Permission::UsageConsume) {
         Ok(())
     } else {
         Err(Problem::forbidden(format!(
-            "A {role} cannot consume credits; usage is recorded for owners, admins and members."
+            "The role {key} cannot consume credits; usage is recorded for roles with the \
+             usage.consume permission."
         )))
     }
 }
@@ -149,6 +150,7 @@ pub fn by_member(
 mod tests {
     use super::*;
     use crate::domain::policy::Scope;
+    use crate::domain::values::Role;
 
     fn consumption(amount: i64, feature: &str, user: &str) -> Consumption {
         Consumption {
@@ -196,10 +198,7 @@ mod tests {
 
     #[test]
     fn users_consume_as_themselves_and_keys_name_the_member() {
-        let user = Actor::User {
-            id: "u1".into(),
-            role: Role::Member,
-        };
+        let user = Actor::member("u1", Role::Member);
         assert_eq!(consumer(&user, None).unwrap(), "u1");
         assert_eq!(consumer(&user, Some("u1")).unwrap(), "u1");
         assert_eq!(
@@ -220,21 +219,16 @@ mod tests {
 
     #[test]
     fn viewers_never_consume() {
-        assert!(require_consumer_role(Role::Owner).is_ok());
-        assert!(require_consumer_role(Role::Admin).is_ok());
-        assert!(require_consumer_role(Role::Member).is_ok());
-        assert_eq!(
-            require_consumer_role(Role::Viewer).unwrap_err().code,
-            Code::Forbidden
-        );
+        let consumes = |role: Role| require_consumer_role(&role.into(), RoleDef::builtin(role));
+        assert!(consumes(Role::Owner).is_ok());
+        assert!(consumes(Role::Admin).is_ok());
+        assert!(consumes(Role::Member).is_ok());
+        assert_eq!(consumes(Role::Viewer).unwrap_err().code, Code::Forbidden);
     }
 
     #[test]
     fn who_sees_whose_usage() {
-        let user = |role| Actor::User {
-            id: "u1".into(),
-            role,
-        };
+        let user = |role| Actor::member("u1", role);
         assert_eq!(usage_view(&user(Role::Owner)).unwrap(), UsageView::All);
         assert_eq!(usage_view(&user(Role::Admin)).unwrap(), UsageView::All);
         for role in [Role::Member, Role::Viewer] {

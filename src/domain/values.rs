@@ -281,6 +281,55 @@ impl fmt::Display for Role {
     }
 }
 
+/// The key that names a role: a built-in role's name or the key of one of the organization's
+/// custom roles (3–32 characters of `a-z`, `0-9` and `-`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RoleKey(String);
+
+impl RoleKey {
+    pub const MIN_LEN: usize = 3;
+    pub const MAX_LEN: usize = 32;
+
+    pub fn parse(s: &str) -> Result<RoleKey, String> {
+        let len = s.chars().count();
+        if !(Self::MIN_LEN..=Self::MAX_LEN).contains(&len) {
+            return Err(format!(
+                "must be {} to {} characters long",
+                Self::MIN_LEN,
+                Self::MAX_LEN
+            ));
+        }
+        if !s
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err("may contain only a-z, 0-9 and -".into());
+        }
+        Ok(RoleKey(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The built-in role this key names, if it names one.
+    pub fn builtin(&self) -> Option<Role> {
+        Role::parse(&self.0)
+    }
+}
+
+impl From<Role> for RoleKey {
+    fn from(role: Role) -> RoleKey {
+        RoleKey(role.as_str().to_owned())
+    }
+}
+
+impl fmt::Display for RoleKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// An access level on one resource: `read` < `write` < `admin`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Level {
@@ -478,6 +527,21 @@ mod tests {
         assert_eq!(Level::NAMES, ["read", "write", "admin"]);
         assert!(Level::Read < Level::Write && Level::Write < Level::Admin);
         assert_eq!(Role::parse("Owner"), None);
+    }
+
+    #[test]
+    fn role_keys() {
+        for r in Role::ALL {
+            let key = RoleKey::parse(r.as_str()).unwrap();
+            assert_eq!(key.builtin(), Some(r));
+            assert_eq!(RoleKey::from(r), key);
+        }
+        let custom = RoleKey::parse("billing-manager").unwrap();
+        assert_eq!(custom.builtin(), None);
+        for bad in ["ab", "Billing", "a b", "x".repeat(33).as_str(), "rôle"] {
+            assert!(RoleKey::parse(bad).is_err(), "accepted {bad:?}");
+        }
+        assert!(RoleKey::parse(&"x".repeat(32)).is_ok());
     }
 
     #[test]

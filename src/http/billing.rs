@@ -60,7 +60,7 @@ pub async fn change_plan(ctx: &Ctx) -> Answer {
     authorize(&caller.actor, Action::ManageBilling)?;
     let to = current
         .billing
-        .change_plan(plan, current.seats.members, &current.seats.roles()?)?;
+        .change_plan(plan, &current.seats.holdings()?)?;
     if to == current.billing {
         return json(200, &billing_of(&to, &current.seats));
     }

@@ -272,6 +272,20 @@ pub fn array(max_len: usize) -> impl FnOnce(&Value) -> Result<Vec<Value>, String
     }
 }
 
+/// An array of at most `max_len` strings (slugs, ids), judged by the caller against the
+/// store.
+pub fn strings(max_len: usize) -> impl FnOnce(&Value) -> Result<Vec<String>, String> {
+    move |value| {
+        array(max_len)(value)?
+            .into_iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(s),
+                _ => Err("must be an array of strings".to_string()),
+            })
+            .collect()
+    }
+}
+
 /// An array of names from a fixed set (`allowed`), each turned into a value by `parse`, at
 /// least `min` of them; a name given twice counts once and the order given is kept.
 pub fn names<'a, T: PartialEq>(

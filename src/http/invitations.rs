@@ -3,7 +3,7 @@
 //! link (`url`) of an invitation the product delivers itself.
 
 use super::auth;
-use super::body::{array, boolean, integer, one_of, string, Fields, Slot};
+use super::body::{array, boolean, integer, one_of, string, strings, Fields, Slot};
 use super::members::grants;
 use super::{json, no_content, Answer, Ctx};
 use crate::api::invitations::{
@@ -18,13 +18,14 @@ use crate::domain::metadata::{self, Object};
 use crate::domain::plan::Seats;
 use crate::domain::policy::{authorize, Action};
 use crate::domain::secret::InviteToken;
-use crate::domain::values::{is_id, Email, Level, Role};
+use crate::domain::values::{is_id, Email, Level, RoleKey};
 use crate::domain::{Code, FieldError, Problem, Timestamp};
 use crate::invite_mail::{self, InvitationMail};
 use crate::store::invitations::{self as store, InvitationRow, Inviter, NewInvitation, SeatCheck};
 use crate::store::kv::PreviewOrg;
 use crate::store::outbox::FirstSend;
 use crate::store::principal::Caller;
+use crate::store::roles::catalogue;
 use crate::store::Batch;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -46,6 +47,7 @@ pub fn invitation_of(row: &InvitationRow, now: Timestamp) -> Result<Invitation, 
             api_key_id: row.inviter_key_id.clone(),
         },
         grants: grants(row.grants()),
+        teams: row.team_slugs(),
         created_at: Timestamp(row.created_at),
         expires_at: Timestamp(row.expires_at),
         accepted_at: row.accepted_at.map(Timestamp),
@@ -70,11 +72,16 @@ fn issued(ctx: &Ctx, row: &InvitationRow, token: &InviteToken) -> Result<Invitat
     Ok(invitation)
 }
 
+/// Most teams one invitation may name.
+const TEAMS_LIMIT: usize = 20;
+
 /// One invitation asked for, as read from a body.
 struct Item {
     email: Email,
-    role: Role,
+    role: RoleKey,
     grants: Vec<(String, Level)>,
+    /// Slugs of teams joined on acceptance.
+    teams: Vec<String>,
     metadata: Object,
     options: Options,
 }
@@ -138,6 +145,9 @@ fn read_item(mut body: Fields, app_url: &str) -> Result<Item, Problem> {
     let grants = body
         .optional("grants", array(100))
         .map(Option::unwrap_or_default);
+    let teams = body
+        .optional("teams", strings(TEAMS_LIMIT))
+        .map(Option::unwrap_or_default);
     let metadata = body
         .optional("metadata", invitation_metadata)
         .map(Option::unwrap_or_default);
@@ -147,12 +157,13 @@ fn read_item(mut body: Fields, app_url: &str) -> Result<Item, Problem> {
     for e in errors {
         body.error(e.field, e.message);
     }
-    let (email, role, grants, metadata, options) =
-        body.finish((email, role, grants, metadata, options))?;
+    let (email, role, grants, metadata, (options, teams)) =
+        body.finish((email, role, grants, metadata, options.zip(teams)))?;
     Ok(Item {
         email,
         role,
         grants,
+        teams,
         metadata,
         options,
     })
@@ -248,11 +259,23 @@ async fn invite(
         .filter_map(|i| i.as_ref().ok())
         .flat_map(|i| i.grants.iter().map(|g| g.0.as_str()))
         .collect();
-    let state = store::invite_state(&mut batch, ctx.param("slug"), &emails, &resource_ids);
+    let team_slugs: Vec<&str> = items
+        .iter()
+        .filter_map(|i| i.as_ref().ok())
+        .flat_map(|i| i.teams.iter().map(String::as_str))
+        .collect();
+    let state = store::invite_state(
+        &mut batch,
+        ctx.param("slug"),
+        &emails,
+        &resource_ids,
+        &team_slugs,
+    );
     let results = batch.run(&ctx.db).await?;
     let caller = query.resolve(&results)?;
     // Whoever may not invite anyone learns it once, not once per address.
-    authorize(&caller.actor, Action::Invite(Role::Member))?;
+    authorize(&caller.actor, Action::ManageInvitation)?;
+    let roles = catalogue(&results.all(state.roles)?)?;
     let plan = caller.org.plan()?;
     let seats_used = results.first(state.seats_used)?.map_or(0, |c| c.n);
     let seats = Seats::new(plan, caller.org.extra_seats, seats_used, 0);
@@ -281,14 +304,26 @@ async fn invite(
             .into_iter()
             .map(|r| r.id)
             .collect(),
+        roles,
+        teams: results
+            .all(state.teams)?
+            .into_iter()
+            .map(|t| (t.slug, t.id))
+            .collect(),
         now: ctx.now,
     });
     let judged: Vec<Result<(NewInvitation, InviteToken), Problem>> = items
         .into_iter()
         .map(|item| {
             let item = item?;
-            let stale =
-                admissions.admit(&caller.actor, item.email.as_str(), item.role, &item.grants)?;
+            let admission = admissions.admit(
+                &caller.actor,
+                item.email.as_str(),
+                &item.role,
+                &item.grants,
+                &item.teams,
+            )?;
+            let def = admissions.role(&item.role)?;
             // The token is minted only for those admitted.
             let token = InviteToken::generate().map_err(|_| Problem::internal())?;
             let options = item.options;
@@ -298,7 +333,9 @@ async fn invite(
                     id: crate::domain::values::new_id(),
                     email: item.email,
                     role: item.role,
+                    def,
                     grants: item.grants,
+                    team_ids: admission.team_ids,
                     metadata: item.metadata,
                     token_digest: token.digest(),
                     expires_at: ctx.now.plus(lasts),
@@ -306,7 +343,7 @@ async fn invite(
                     redirect_url: options.redirect_url,
                     locale: options.locale,
                     send_email: options.send_email,
-                    replaces_expired: stale,
+                    replaces_expired: admission.replaces_expired,
                 },
                 token,
             ))

@@ -11,7 +11,7 @@ use crate::domain::locale::Locale;
 use crate::domain::plan::{Plan, Seats};
 use crate::domain::policy::Actor;
 use crate::domain::secret::InviteToken;
-use crate::domain::values::{is_id, Role};
+use crate::domain::values::{is_id, RoleKey};
 use crate::domain::{Code, Problem, Timestamp};
 use crate::pages::{self, PendingInvite, Unusable};
 use crate::store::invitations::SeatCheck;
@@ -74,7 +74,7 @@ pub async fn show(ctx: &Ctx) -> Answer {
         200,
         &InvitationPreview {
             status,
-            role: Role::parse(&preview.role).ok_or_else(Problem::internal)?,
+            role: RoleKey::parse(&preview.role).map_err(|_| Problem::internal())?,
             expires_at,
             organization: OrgSummary {
                 slug: org.slug,
@@ -118,7 +118,7 @@ pub async fn page(ctx: &Ctx) -> Answer {
                     org_name: &preview.organization.name,
                     org_logo_url: preview.organization.logo_url.as_deref(),
                     inviter_name: preview.invited_by.name.as_deref(),
-                    role: Role::parse(&preview.role).ok_or_else(Problem::internal)?,
+                    role: RoleKey::parse(&preview.role).map_err(|_| Problem::internal())?,
                     expires_at: preview.expires_at(),
                     accept_url: &accept_url,
                     locale,
@@ -238,15 +238,15 @@ async fn accept(ctx: &Ctx, by: Result<Lookup, Problem>) -> Answer {
         return Err(already_member());
     }
     let plan = Plan::parse(&view.org_plan).ok_or_else(Problem::internal)?;
-    let role = inv.role()?;
-    plan.require_role(role)?;
+    let (role, def) = view.role()?;
+    plan.require_role_def(def)?;
     let seats = Seats::new(plan, view.org_extra_seats, view.seats_used, 0);
     seats.require_free_seat()?;
     let member_added = MemberAddedData {
         user_id: identity.user_id.clone(),
         email: identity.email.clone(),
         name: identity.name.clone(),
-        role,
+        role: role.clone(),
         joined_at: ctx.now,
     };
     let mut batch = Batch::new();
@@ -276,6 +276,7 @@ async fn accept(ctx: &Ctx, by: Result<Lookup, Problem>) -> Answer {
     let actor = Actor::User {
         id: identity.user_id.clone(),
         role,
+        def,
     };
     json(200, &member_of(&row, &actor)?)
 }
@@ -352,7 +353,7 @@ pub async fn mine(ctx: &Ctx) -> Answer {
                         name: r.org_name.clone(),
                         logo_url: r.org_logo_url.clone(),
                     },
-                    role: Role::parse(&r.role).ok_or_else(Problem::internal)?,
+                    role: RoleKey::parse(&r.role).map_err(|_| Problem::internal())?,
                     invited_by: Inviter {
                         name: r.inviter_name.clone(),
                         email: r.inviter_email.clone(),

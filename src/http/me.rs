@@ -2,7 +2,6 @@
 
 use super::{auth, json, Answer, Ctx};
 use crate::api::orgs::{Me, MyOrganization};
-use crate::domain::values::Role;
 use crate::domain::Problem;
 use crate::store::{self, Batch};
 
@@ -21,7 +20,7 @@ pub async fn get(ctx: &Ctx) -> Answer {
         .into_iter()
         .map(|r| {
             Ok(MyOrganization {
-                role: Role::parse(&r.role).ok_or_else(Problem::internal)?,
+                role: r.def.resolve(&r.role)?.0,
                 slug: r.org.slug,
                 name: r.org.name,
             })

@@ -4,13 +4,16 @@
 use super::body::{string, Fields};
 use super::orgs::metadata_changes;
 use super::{auth, json, no_content, Answer, Ctx};
-use crate::api::orgs::{Grant, Member, OwnershipTransferred};
+use crate::api::orgs::{Grant, Member, MemberTeam, OwnershipTransferred};
 use crate::domain::metadata;
-use crate::domain::policy::{authorize, sees_private_metadata, Action, Actor, MetadataOf};
-use crate::domain::values::{Level, Role};
+use crate::domain::policy::{
+    authorize, sees_private_metadata, Action, Actor, Catalogue, MetadataOf, TeamRole,
+};
+use crate::domain::values::{Level, Role, RoleKey};
 use crate::domain::{Problem, Timestamp};
 use crate::store::members::{self as store, MemberChange, MemberRow};
 use crate::store::principal::Caller;
+use crate::store::roles;
 
 /// The member as `viewer` sees them.
 pub fn member_of(row: &MemberRow, viewer: &Actor) -> Result<Member, Problem> {
@@ -26,10 +29,18 @@ pub fn member_of(row: &MemberRow, viewer: &Actor) -> Result<Member, Problem> {
         user_id: row.user_id.clone(),
         email: row.email.clone(),
         name: row.name.clone(),
-        role: row.role()?,
+        role: row.role()?.0,
         joined_at: Timestamp(row.joined_at),
         last_active_at: Timestamp(row.last_active_at),
         grants: grants(row.grants()),
+        teams: row
+            .teams()
+            .into_iter()
+            .map(|(slug, team_role)| {
+                let team_role = TeamRole::parse(&team_role).ok_or_else(Problem::internal)?;
+                Ok(MemberTeam { slug, team_role })
+            })
+            .collect::<Result<_, Problem>>()?,
         metadata: row.metadata()?,
         private_metadata,
     })
@@ -61,27 +72,35 @@ pub async fn list(ctx: &Ctx) -> Answer {
     )
 }
 
-/// Reads the caller and the member `user_id` of the path's organization.
+/// Reads the caller and the member `user_id` of the path's organization, and when asked
+/// for, the organization's roles.
 async fn caller_and_member(
     ctx: &Ctx,
     user_id: &str,
-) -> Result<(Caller, Option<MemberRow>), Problem> {
+    with_roles: bool,
+) -> Result<(Caller, Option<MemberRow>, Catalogue), Problem> {
     let (mut batch, query) = auth::begin(ctx)?;
     let member = store::in_org(&mut batch, ctx.param("slug"), user_id);
+    let roles = with_roles.then(|| roles::custom(&mut batch, ctx.param("slug")));
     let results = batch.run(&ctx.db).await?;
     let caller = query.resolve(&results)?;
     let member = results.first(member)?;
-    Ok((caller, member))
+    let roles = match roles {
+        Some(rows) => roles::catalogue(&results.all(rows)?)?,
+        None => Catalogue::default(),
+    };
+    Ok((caller, member, roles))
 }
 
 /// A role a member can be given here; `owner` only moves by transfer.
-fn assignable_role(s: &str) -> Result<Role, String> {
-    match Role::parse(s) {
+fn assignable_role(s: &str) -> Result<RoleKey, String> {
+    let key = RoleKey::parse(s)
+        .map_err(|_| "must be admin, member, viewer or a custom role's key".to_string())?;
+    match key.builtin() {
         Some(Role::Owner) => {
             Err("cannot be set here; use POST /v1/orgs/{slug}/transfer-ownership".into())
         }
-        Some(role) => Ok(role),
-        None => Err("must be one of admin, member, viewer".into()),
+        _ => Ok(key),
     }
 }
 
@@ -102,17 +121,22 @@ pub async fn update(ctx: &Ctx) -> Answer {
             }
             Ok((role, public, private))
         });
-    let (caller, member) = caller_and_member(ctx, ctx.param("user_id")).await?;
+    let (caller, member, roles) = caller_and_member(ctx, ctx.param("user_id"), true).await?;
     let (to, public, private) = body?;
     let is_self = caller.actor.user_id() == Some(ctx.param("user_id"));
     // Who may not manage anyone learns that before whether the person exists.
     authorize(&caller.actor, Action::ViewMembers)?;
     let row = member.ok_or_else(no_such_member)?;
-    let from = row.role()?;
-    if let Some(to) = to {
-        authorize(&caller.actor, Action::ChangeRole { from, to })?;
-        caller.org.plan()?.require_role(to)?;
-    }
+    let (from_key, from) = row.role()?;
+    let to = match to {
+        Some(key) => {
+            let to = roles.resolve("role", &key)?;
+            authorize(&caller.actor, Action::ChangeRole { from, to })?;
+            caller.org.plan()?.require_role_def(to)?;
+            Some((key, to))
+        }
+        None => None,
+    };
     let (metadata, private_metadata) = metadata_changes(
         &caller.actor,
         MetadataOf::Member { is_self },
@@ -121,7 +145,7 @@ pub async fn update(ctx: &Ctx) -> Answer {
     )?;
     // Only what differs is a change; asking for what is already there records nothing.
     let change = MemberChange {
-        role: to.filter(|to| *to != from),
+        role: to.filter(|(key, _)| *key != from_key),
         metadata,
         private_metadata,
     };
@@ -134,13 +158,13 @@ pub async fn update(ctx: &Ctx) -> Answer {
 
 /// `DELETE /v1/orgs/{slug}/members/{user_id}` — remove a member, or leave.
 pub async fn remove(ctx: &Ctx) -> Answer {
-    let (caller, member) = caller_and_member(ctx, ctx.param("user_id")).await?;
+    let (caller, member, _) = caller_and_member(ctx, ctx.param("user_id"), false).await?;
     let member = member.ok_or_else(no_such_member)?;
     let is_self = caller.actor.user_id() == Some(member.user_id.as_str());
     authorize(
         &caller.actor,
         Action::RemoveMember {
-            role: member.role()?,
+            role: member.role()?.1,
             is_self,
         },
     )?;
@@ -157,7 +181,7 @@ pub async fn transfer_ownership(ctx: &Ctx) -> Answer {
             body.finish((user_id,))
         });
     let (user_id,) = auth::valid(ctx, body).await?;
-    let (caller, member) = caller_and_member(ctx, &user_id).await?;
+    let (caller, member, _) = caller_and_member(ctx, &user_id, false).await?;
     authorize(&caller.actor, Action::TransferOwnership)?;
     let owner_id = caller
         .actor

@@ -27,7 +27,8 @@ pub fn org_of(row: &OrgRow, actor: &Actor) -> Result<Org, Problem> {
         logo_url: row.logo_url.clone(),
         plan: row.plan()?,
         created_at: Timestamp(row.created_at),
-        role: actor.role(),
+        role: actor.role().cloned(),
+        permissions: actor.permissions().iter().collect(),
         metadata: row.metadata()?,
         private_metadata,
     })
@@ -107,10 +108,7 @@ pub async fn create(ctx: &Ctx) -> Answer {
         Code::SlugTaken => slug_taken(slug.as_str()),
         _ => p,
     })?;
-    let owner = Actor::User {
-        id: identity.user_id.clone(),
-        role: Role::Owner,
-    };
+    let owner = Actor::member(identity.user_id.clone(), Role::Owner);
     json(201, &org_of(&row, &owner)?)
 }
 
@@ -129,9 +127,9 @@ pub async fn list(ctx: &Ctx) -> Answer {
             rows,
             |r| r.seq,
             |r| {
-                let role = Role::parse(&r.role).ok_or_else(Problem::internal)?;
+                let (role, def) = r.def.resolve(&r.role)?;
                 let id = identity.user_id.clone();
-                org_of(&r.org, &Actor::User { id, role })
+                org_of(&r.org, &Actor::User { id, role, def })
             },
         )?,
     )
@@ -212,10 +210,7 @@ pub async fn restore(ctx: &Ctx) -> Answer {
         .await?
         .first(owned)?
         .ok_or_else(|| Problem::not_found("organization"))?;
-    let owner = Actor::User {
-        id: identity.user_id.clone(),
-        role: Role::Owner,
-    };
+    let owner = Actor::member(identity.user_id.clone(), Role::Owner);
     if owned.deleted_at.is_none() {
         return json(200, &org_of(&owned.org, &owner)?);
     }

@@ -181,7 +181,7 @@ pub async fn put_grant(ctx: &Ctx) -> Answer {
         });
     let (caller, row, member) = grant_target(ctx).await?;
     let (level,) = body?;
-    check_grant(member.role()?, level)?;
+    check_grant(member.role()?.1, level)?;
     let held = member.grants().into_iter().find(|(id, _)| *id == row.id);
     if held.map(|(_, l)| l) != Some(level) {
         store::set_grant(&ctx.db, &caller, &row.id, &member, level, ctx.now).await?;
@@ -256,9 +256,10 @@ pub async fn authorize(ctx: &Ctx) -> Answer {
             results
                 .first(rows)?
                 .map(|m| {
-                    m.role().map(|role| Actor::User {
+                    m.role().map(|(role, def)| Actor::User {
                         id: m.user_id,
                         role,
+                        def,
                     })
                 })
                 .transpose()?
@@ -285,7 +286,7 @@ pub async fn authorize(ctx: &Ctx) -> Answer {
         200,
         &AuthorizeAnswer {
             allowed: verdict.allowed,
-            role: subject.as_ref().and_then(Actor::role),
+            role: subject.as_ref().and_then(|s| s.role().cloned()),
             level: verdict.level,
         },
     )

@@ -67,7 +67,8 @@ pub async fn record(ctx: &Ctx) -> Answer {
         let member = results
             .first(member)?
             .ok_or_else(|| Problem::not_found("member"))?;
-        require_consumer_role(member.role()?)?;
+        let (key, def) = member.role()?;
+        require_consumer_role(&key, def)?;
     }
     let consumption = Consumption {
         amount,

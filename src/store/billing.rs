@@ -11,7 +11,7 @@ use super::{Batch, Db, Results, Rows};
 use crate::api::events::{
     EventData, PlanChangedData, SeatsBefore, SeatsChangeReason, SeatsChangedData,
 };
-use crate::domain::plan::{Billing, Period, SeatChange};
+use crate::domain::plan::{Billing, Holdings, Period, SeatChange};
 use crate::domain::values::{new_id, Role};
 use crate::domain::{Code, Problem, Timestamp};
 use crate::{guard, sql};
@@ -42,15 +42,25 @@ pub struct SeatState {
     pub pending: i64,
     /// The distinct roles members hold, as a JSON array.
     roles: String,
+    pub custom_roles: i64,
+    pub teams: i64,
 }
 
 impl SeatState {
-    pub fn roles(&self) -> Result<Vec<Role>, Problem> {
-        serde_json::from_str::<Vec<String>>(&self.roles)
+    /// What the organization holds that a plan must make room for. Holders of custom roles
+    /// count through `custom_roles`.
+    pub fn holdings(&self) -> Result<Holdings, Problem> {
+        let roles = serde_json::from_str::<Vec<String>>(&self.roles)
             .map_err(|_| Problem::internal())?
             .iter()
-            .map(|r| Role::parse(r).ok_or_else(Problem::internal))
-            .collect()
+            .filter_map(|r| Role::parse(r))
+            .collect();
+        Ok(Holdings {
+            members: self.members,
+            roles,
+            custom_roles: self.custom_roles,
+            teams: self.teams,
+        })
     }
 }
 
@@ -61,7 +71,9 @@ macro_rules! seat_state {
                     (SELECT count(*) FROM invitations
                       WHERE org_id = o.id AND status = 'pending' AND expires_at > ?2) AS pending,
                     (SELECT json_group_array(DISTINCT role) FROM memberships
-                      WHERE org_id = o.id) AS roles
+                      WHERE org_id = o.id) AS roles,
+                    (SELECT count(*) FROM roles WHERE org_id = o.id) AS custom_roles,
+                    (SELECT count(*) FROM teams WHERE org_id = o.id) AS teams
                FROM orgs o WHERE ",
             $org
         )
@@ -334,14 +346,32 @@ pub async fn change_plan(
             org,
             to.total_seats(),
         );
+        // Holders of custom roles are judged by the count of custom roles below.
         guard!(
             batch,
             Code::PlanDowngradeBlocked,
             "EXISTS (SELECT 1 FROM memberships
-                      WHERE org_id = ?2 AND role NOT IN (SELECT value FROM json_each(?3)))",
+                      WHERE org_id = ?2 AND role NOT IN (SELECT value FROM json_each(?3))
+                        AND role NOT IN (SELECT key FROM roles WHERE org_id = ?2))",
             org,
             &roles,
         );
+        guard!(
+            batch,
+            Code::PlanDowngradeBlocked,
+            "(SELECT count(*) FROM roles WHERE org_id = ?2) > ?3",
+            org,
+            to.plan.spec().custom_roles,
+        );
+        if let Some(teams) = to.plan.spec().teams {
+            guard!(
+                batch,
+                Code::PlanDowngradeBlocked,
+                "(SELECT count(*) FROM teams WHERE org_id = ?2) > ?3",
+                org,
+                teams,
+            );
+        }
         batch.push(sql!(
             "UPDATE orgs SET plan = ?2, extra_seats = ?3, extra_seats_next = ?4, updated_at = ?5
               WHERE id = ?1",

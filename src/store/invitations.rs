@@ -8,8 +8,10 @@
 
 use super::audit::{self, By, Change};
 use super::grants;
+use super::members::guard_role_defined;
 use super::outbox::{drop_queued_emails, FirstSend};
 use super::principal::{self, Caller};
+use super::roles::{self, RoleRow};
 use super::{Batch, Db, Rows};
 use crate::api::events::{
     InvitationCanceledData, InvitationCreatedData, InvitationExpiredData, InvitationResentData,
@@ -17,7 +19,8 @@ use crate::api::events::{
 use crate::domain::invitation::Status;
 use crate::domain::locale::Locale;
 use crate::domain::metadata::{self, Object};
-use crate::domain::values::{Email, Level, Role};
+use crate::domain::policy::RoleDef;
+use crate::domain::values::{Email, Level, RoleKey};
 use crate::domain::{Code, Problem, Timestamp};
 use crate::{guard, sql};
 use serde::Deserialize;
@@ -29,7 +32,9 @@ macro_rules! invitation_columns {
         "i.seq, i.id, i.org_id, i.email, i.role, i.grants, i.status, i.token_hash,
          i.inviter_user_id, i.inviter_key_id, i.inviter_name, i.inviter_email,
          i.email_delivery, i.created_at, i.expires_at, i.resent_at, i.accepted_at,
-         i.expires_in, i.redirect_url, i.locale, i.send_email"
+         i.expires_in, i.redirect_url, i.locale, i.send_email, i.teams,
+         (SELECT json_group_array(t.slug) FROM teams t
+           WHERE t.id IN (SELECT value FROM json_each(i.teams))) AS team_slugs"
     };
 }
 pub(super) use invitation_columns;
@@ -62,6 +67,10 @@ pub struct InvitationRow {
     pub locale: String,
     /// 0 when the product delivers the link itself.
     pub send_email: i64,
+    /// The ids of the teams joined on acceptance, a JSON array.
+    pub teams: String,
+    /// The slugs of those teams that still exist, a JSON array.
+    pub team_slugs: String,
 }
 
 impl InvitationRow {
@@ -71,8 +80,15 @@ impl InvitationRow {
             .ok_or_else(Problem::internal)
     }
 
-    pub fn role(&self) -> Result<Role, Problem> {
-        Role::parse(&self.role).ok_or_else(Problem::internal)
+    pub fn role(&self) -> Result<RoleKey, Problem> {
+        RoleKey::parse(&self.role).map_err(|_| Problem::internal())
+    }
+
+    /// The slugs of the teams joined on acceptance, sorted.
+    pub fn team_slugs(&self) -> Vec<String> {
+        let mut slugs: Vec<String> = serde_json::from_str(&self.team_slugs).unwrap_or_default();
+        slugs.sort();
+        slugs
     }
 
     /// The language of its email and page.
@@ -188,6 +204,15 @@ pub struct InviteState {
     pub members: Rows<EmailRow>,
     pub pending: Rows<PendingRow>,
     pub resources: Rows<IdRow>,
+    pub roles: Rows<RoleRow>,
+    pub teams: Rows<TeamRef>,
+}
+
+/// A team named by slug.
+#[derive(Deserialize)]
+pub struct TeamRef {
+    pub id: String,
+    pub slug: String,
 }
 
 #[derive(Deserialize)]
@@ -215,16 +240,27 @@ pub struct PendingRow {
 }
 
 /// Adds the reads that decide invitations to `emails` in organization `slug`: seats used,
-/// which addresses are members or invited already, which `resource_ids` exist there.
+/// which addresses are members or invited already, which `resource_ids` and `team_slugs`
+/// exist there, and its custom roles.
 pub fn invite_state(
     batch: &mut Batch,
     slug: &str,
     emails: &[&str],
     resource_ids: &[&str],
+    team_slugs: &[&str],
 ) -> InviteState {
     let emails = Value::from(emails.to_vec()).to_string();
     let resources = Value::from(resource_ids.to_vec()).to_string();
+    let teams = Value::from(team_slugs.to_vec()).to_string();
     InviteState {
+        roles: roles::custom(batch, slug),
+        teams: batch.query(sql!(
+            "SELECT id, slug FROM teams
+              WHERE org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)
+                AND slug IN (SELECT value FROM json_each(?2))",
+            slug,
+            &teams,
+        )),
         seats_used: batch.query(sql!(
             "SELECT count(*) AS n FROM memberships
               WHERE org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)",
@@ -258,8 +294,12 @@ pub fn invite_state(
 pub struct NewInvitation {
     pub id: String,
     pub email: Email,
-    pub role: Role,
+    pub role: RoleKey,
+    /// How `role` was defined when the invitation was judged.
+    pub def: RoleDef,
     pub grants: Vec<(String, Level)>,
+    /// The ids of the teams joined on acceptance.
+    pub team_ids: Vec<String>,
     /// Becomes the membership's metadata on acceptance.
     pub metadata: Object,
     pub token_digest: String,
@@ -311,12 +351,28 @@ pub fn create(
             &caller.org.id,
             inv.email.as_str(),
         );
+        if inv.def.builtin.is_none() {
+            guard_role_defined(batch, &caller.org.id, &inv.role, inv.def);
+        }
+        let teams = Value::from(inv.team_ids.clone()).to_string();
+        if !inv.team_ids.is_empty() {
+            guard!(
+                batch,
+                Code::Conflict,
+                "(SELECT count(*) FROM teams
+                   WHERE org_id = ?2 AND id IN (SELECT value FROM json_each(?3))) <> ?4",
+                &caller.org.id,
+                &teams,
+                inv.team_ids.len() as i64,
+            );
+        }
         batch.push(sql!(
             "INSERT INTO invitations (id, org_id, email, role, grants, status, token_hash,
                  inviter_user_id, inviter_key_id, inviter_name, inviter_email, email_delivery,
-                 created_at, expires_at, metadata, expires_in, redirect_url, locale, send_email)
+                 created_at, expires_at, metadata, expires_in, redirect_url, locale, send_email,
+                 teams)
              VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-                     ?15, ?16, ?17, ?18)",
+                     ?15, ?16, ?17, ?18, ?19)",
             &inv.id,
             &caller.org.id,
             inv.email.as_str(),
@@ -335,6 +391,7 @@ pub fn create(
             inv.redirect_url.as_deref(),
             inv.locale.as_str(),
             i64::from(inv.send_email),
+            teams,
         ));
         delivery.queue(batch, &caller.org.id, &inv.id, now);
         audit::by_caller(
@@ -343,7 +400,7 @@ pub fn create(
             ("invitation", &inv.id),
             InvitationCreatedData {
                 email: inv.email.as_str().to_owned(),
-                role: inv.role,
+                role: inv.role.clone(),
                 expires_at: inv.expires_at,
             },
             now,

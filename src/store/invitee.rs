@@ -11,10 +11,13 @@ use super::invitations::{
 };
 use super::members::{self, MemberRow};
 use super::outbox::drop_queued_emails;
+use super::roles::{role_def_columns, StoredDef};
 use super::{Batch, Rows};
 use crate::api::events::{
-    EventData, InvitationAcceptedData, InvitationDeclinedData, MemberAddedData,
+    EventData, InvitationAcceptedData, InvitationDeclinedData, MemberAddedData, TeamMemberAddedData,
 };
+use crate::domain::policy::{RoleDef, TeamRole};
+use crate::domain::values::RoleKey;
 use crate::domain::{Code, Problem, Timestamp};
 use crate::{guard, sql};
 use serde::Deserialize;
@@ -34,6 +37,16 @@ pub struct InviteeView {
     pub is_member: i64,
     /// 1 when the organization is deleted (its invitations were canceled with it).
     pub org_deleted: i64,
+    /// The definition of the invitation's role, when it is a custom role.
+    #[serde(flatten)]
+    pub def: StoredDef,
+}
+
+impl InviteeView {
+    /// The invitation's role: its key and definition.
+    pub fn role(&self) -> Result<(RoleKey, RoleDef), Problem> {
+        self.def.resolve(&self.invitation.role)
+    }
 }
 
 /// The statement reading an [`InviteeView`], found by `?1` through `$key`, for user `?2`.
@@ -47,8 +60,11 @@ macro_rules! invitee_view {
                (SELECT count(*) FROM memberships m WHERE m.org_id = i.org_id) AS seats_used,
                EXISTS (SELECT 1 FROM memberships m
                         WHERE m.org_id = i.org_id AND m.user_id = ?2) AS is_member,
-               o.deleted_at IS NOT NULL AS org_deleted
+               o.deleted_at IS NOT NULL AS org_deleted, ",
+            role_def_columns!(),
+            "
              FROM invitations i JOIN orgs o ON o.id = i.org_id
+             LEFT JOIN roles ro ON ro.org_id = i.org_id AND ro.key = i.role
             WHERE ",
             $key,
             " = ?1"
@@ -68,8 +84,9 @@ pub fn view_by_id(batch: &mut Batch, id: &str, user_id: &str) -> Rows<InviteeVie
 }
 
 /// Accepts an invitation for `user`: one batch that guards every condition, creates the
-/// membership with the invitation's grants (capped by the role), closes the invitation and
-/// records `member.added` and `invitation.accepted`. Returns the new member's row.
+/// membership with the invitation's grants (capped by the role) in the invitation's teams
+/// (those that still exist), closes the invitation and records `member.added`,
+/// `invitation.accepted` and `team.member_added`. Returns the new member's row.
 pub fn accept(
     batch: &mut Batch,
     view: &InviteeView,
@@ -80,9 +97,11 @@ pub fn accept(
     now: Timestamp,
 ) -> Result<Rows<MemberRow>, Problem> {
     let inv = &view.invitation;
-    let role = inv.role()?;
-    let cap = crate::domain::policy::grant_cap(role);
+    let (role, def) = view.role()?;
     guard_still_pending(batch, &inv.id, now);
+    if def.builtin.is_none() {
+        members::guard_role_defined(batch, &inv.org_id, &role, def);
+    }
     if let Some(digest) = digest {
         // The link was replaced by a resend or a retried email: it names nothing now.
         guard_token(batch, &inv.id, digest, Code::NotFound);
@@ -120,10 +139,32 @@ pub fn accept(
            JOIN resources r ON r.id = json_extract(g.value, '$.resource_id') AND r.org_id = ?1",
         &inv.org_id,
         &user.user_id,
-        cap.rank(),
+        def.cap.rank(),
         now.0,
         &inv.grants,
     ));
+    let teams = inv.team_slugs();
+    if !teams.is_empty() {
+        // The teams read are the teams joined: one deleted meanwhile moves the decision.
+        guard!(
+            batch,
+            Code::Conflict,
+            "(SELECT count(*) FROM teams
+               WHERE org_id = ?2 AND id IN (SELECT value FROM json_each(?3))) <> ?4",
+            &inv.org_id,
+            &inv.teams,
+            teams.len() as i64,
+        );
+        batch.push(sql!(
+            "INSERT OR IGNORE INTO team_members (team_id, org_id, user_id, team_role, added_at)
+             SELECT t.id, ?1, ?2, 'member', ?3 FROM teams t
+              WHERE t.org_id = ?1 AND t.id IN (SELECT value FROM json_each(?4))",
+            &inv.org_id,
+            &user.user_id,
+            now.0,
+            &inv.teams,
+        ));
+    }
     drop_queued_emails(batch, &inv.id, now);
     let accepted = InvitationAcceptedData {
         id: inv.id.clone(),
@@ -131,10 +172,21 @@ pub fn accept(
         role,
         user_id: user.user_id.clone(),
     };
+    let joined = teams.into_iter().map(|slug| {
+        let data = TeamMemberAddedData {
+            team: slug,
+            user_id: user.user_id.clone(),
+            team_role: TeamRole::Member,
+        };
+        (("member", user.user_id.as_str()), EventData::from(data))
+    });
     for (target, data) in [
         (("member", user.user_id.as_str()), member_added.into()),
         (("invitation", inv.id.as_str()), EventData::from(accepted)),
-    ] {
+    ]
+    .into_iter()
+    .chain(joined)
+    {
         audit::record(
             batch,
             Change {

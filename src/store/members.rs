@@ -6,12 +6,14 @@
 use super::audit;
 use super::grants;
 use super::principal::{self, Caller};
+use super::roles::{self, role_def_columns, StoredDef};
 use super::{Batch, Db, Rows};
 use crate::api::events::{
     MemberRemovedData, MemberRoleChangedData, MemberUpdatedData, OwnershipTransferredData,
 };
 use crate::domain::metadata::{self, Object};
-use crate::domain::values::{Level, Role};
+use crate::domain::policy::RoleDef;
+use crate::domain::values::{Level, Role, RoleKey};
 use crate::domain::{Code, Problem, Timestamp};
 use crate::{guard, sql};
 use serde::Deserialize;
@@ -21,12 +23,20 @@ macro_rules! member_select {
     ($where:literal) => {
         concat!(
             "SELECT m.seq, m.user_id, u.email, u.name, m.role, m.joined_at, u.last_active_at,
-                    m.metadata, m.private_metadata,
+                    m.metadata, m.private_metadata, ",
+            role_def_columns!(),
+            ",
                     (SELECT json_group_array(json_object('resource_id', g.resource_id,
                                                          'level', g.level))
                        FROM grants g WHERE g.org_id = m.org_id AND g.user_id = m.user_id)
-                    AS grants
+                    AS grants,
+                    (SELECT json_group_array(json_object('slug', t.slug,
+                                                         'team_role', tm.team_role))
+                       FROM team_members tm JOIN teams t ON t.id = tm.team_id
+                      WHERE tm.org_id = m.org_id AND tm.user_id = m.user_id)
+                    AS teams
                FROM memberships m JOIN users u ON u.id = m.user_id
+               LEFT JOIN roles ro ON ro.org_id = m.org_id AND ro.key = m.role
               WHERE ",
             $where
         )
@@ -44,14 +54,35 @@ pub struct MemberRow {
     pub last_active_at: i64,
     /// `[{"resource_id", "level"}]`, levels as numbers.
     pub grants: String,
+    /// `[{"slug", "team_role"}]`.
+    pub teams: String,
+    #[serde(flatten)]
+    pub def: StoredDef,
     /// JSON objects, as stored.
     pub metadata: String,
     pub private_metadata: String,
 }
 
 impl MemberRow {
-    pub fn role(&self) -> Result<Role, Problem> {
-        Role::parse(&self.role).ok_or_else(Problem::internal)
+    /// The member's role: its key and definition.
+    pub fn role(&self) -> Result<(RoleKey, RoleDef), Problem> {
+        self.def.resolve(&self.role)
+    }
+
+    /// The member's teams as `(slug, team_role)`, ordered by slug.
+    pub fn teams(&self) -> Vec<(String, String)> {
+        #[derive(Deserialize)]
+        struct Team {
+            slug: String,
+            team_role: String,
+        }
+        let mut teams: Vec<(String, String)> = serde_json::from_str::<Vec<Team>>(&self.teams)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| (t.slug, t.team_role))
+            .collect();
+        teams.sort();
+        teams
     }
 
     pub fn metadata(&self) -> Result<Object, Problem> {
@@ -104,22 +135,30 @@ pub fn list(batch: &mut Batch, slug: &str, after_seq: i64, limit: i64) -> Rows<M
     ))
 }
 
-/// Guards that `member` still holds the role the request read.
+/// Guards that `member` still holds the role the request read, defined as it was read.
 pub fn guard_role_unchanged(batch: &mut Batch, org_id: &str, member: &MemberRow) {
     guard!(
         batch,
         Code::Conflict,
-        "NOT EXISTS (SELECT 1 FROM memberships WHERE org_id = ?2 AND user_id = ?3 AND role = ?4)",
+        "NOT EXISTS (SELECT 1 FROM memberships m
+                       LEFT JOIN roles ro ON ro.org_id = m.org_id AND ro.key = m.role
+                      WHERE m.org_id = ?2 AND m.user_id = ?3 AND m.role = ?4
+                        AND ro.permissions IS ?5 AND ro.resource_floor IS ?6
+                        AND ro.resource_cap IS ?7)",
         org_id,
         &member.user_id,
         &member.role,
+        member.def.role_permissions.as_deref(),
+        member.def.role_floor,
+        member.def.role_cap,
     );
 }
 
 /// A change of a member; `None` leaves a part as it is.
 pub struct MemberChange {
-    /// The role to give; a viewer keeps `read` at most on what they had.
-    pub role: Option<Role>,
+    /// The role to give; grants above its cap are lowered to it (a viewer keeps `read` at
+    /// most on what they had).
+    pub role: Option<(RoleKey, RoleDef)>,
     pub metadata: Option<metadata::Change>,
     pub private_metadata: Option<metadata::Change>,
 }
@@ -163,17 +202,20 @@ pub async fn update(
             &member.private_metadata,
         );
     }
-    if let Some(to) = change.role {
+    if let Some((to, def)) = &change.role {
         super::billing::guard_plan(&mut batch, &caller.org);
-        set_role(&mut batch, org, &member.user_id, to);
+        if def.builtin.is_none() {
+            guard_role_defined(&mut batch, org, to, *def);
+        }
+        set_role(&mut batch, org, &member.user_id, to, *def);
         audit::by_caller(
             &mut batch,
             caller,
             ("member", &member.user_id),
             MemberRoleChangedData {
                 user_id: member.user_id.clone(),
-                from: member.role()?,
-                to,
+                from: member.role()?.0,
+                to: to.clone(),
             },
             now,
         );
@@ -208,14 +250,31 @@ pub async fn update(
         .ok_or_else(Problem::internal)
 }
 
-fn set_role(batch: &mut Batch, org_id: &str, user_id: &str, role: Role) {
+/// Guards that the custom role `key` is still defined as `def` (`conflict`: it was changed or
+/// deleted since the request read it).
+pub fn guard_role_defined(batch: &mut Batch, org_id: &str, key: &RoleKey, def: RoleDef) {
+    let (permissions, floor, cap) = roles::encode(def);
+    guard!(
+        batch,
+        Code::Conflict,
+        "NOT EXISTS (SELECT 1 FROM roles WHERE org_id = ?2 AND key = ?3 AND permissions = ?4
+                        AND resource_floor IS ?5 AND resource_cap = ?6)",
+        org_id,
+        key.as_str(),
+        permissions,
+        floor,
+        cap,
+    );
+}
+
+fn set_role(batch: &mut Batch, org_id: &str, user_id: &str, role: &RoleKey, def: RoleDef) {
     batch.push(sql!(
         "UPDATE memberships SET role = ?3 WHERE org_id = ?1 AND user_id = ?2",
         org_id,
         user_id,
         role.as_str(),
     ));
-    let cap = crate::domain::policy::grant_cap(role);
+    let cap = def.cap;
     batch.push(sql!(
         "UPDATE grants SET level = ?3 WHERE org_id = ?1 AND user_id = ?2 AND level > ?3",
         org_id,
@@ -241,6 +300,11 @@ pub async fn remove(
         &member.user_id,
     ));
     batch.push(sql!(
+        "DELETE FROM team_members WHERE org_id = ?1 AND user_id = ?2",
+        org,
+        &member.user_id,
+    ));
+    batch.push(sql!(
         "DELETE FROM memberships WHERE org_id = ?1 AND user_id = ?2",
         org,
         &member.user_id,
@@ -252,7 +316,7 @@ pub async fn remove(
         MemberRemovedData {
             user_id: member.user_id.clone(),
             email: member.email.clone(),
-            role: member.role()?,
+            role: member.role()?.0,
         },
         now,
     );
@@ -274,11 +338,27 @@ pub async fn transfer_ownership(
     guard_role_unchanged(&mut batch, org, member);
     super::billing::guard_plan(&mut batch, &caller.org);
     // The previous owner steps down first: the schema admits one owner at a time.
-    set_role(&mut batch, org, owner_id, previous_role);
-    set_role(&mut batch, org, &member.user_id, Role::Owner);
+    set_role(
+        &mut batch,
+        org,
+        owner_id,
+        &previous_role.into(),
+        RoleDef::builtin(previous_role),
+    );
+    set_role(
+        &mut batch,
+        org,
+        &member.user_id,
+        &Role::Owner.into(),
+        RoleDef::builtin(Role::Owner),
+    );
     for (user, from, to) in [
-        (owner_id, Role::Owner, previous_role),
-        (member.user_id.as_str(), member.role()?, Role::Owner),
+        (owner_id, Role::Owner.into(), previous_role.into()),
+        (
+            member.user_id.as_str(),
+            member.role()?.0,
+            Role::Owner.into(),
+        ),
     ] {
         audit::by_caller(
             &mut batch,

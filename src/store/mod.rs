@@ -27,6 +27,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod principal;
 pub mod resources;
+pub mod roles;
 pub mod usage;
 pub mod webhooks;
 

@@ -3,6 +3,7 @@
 
 use super::audit::{self, By, Change};
 use super::principal::{self, org_columns, Caller, OrgRow};
+use super::roles::{role_def_columns, StoredDef};
 use super::{Arg, Batch, Db, Rows, Stmt};
 use crate::api::events::{
     OrganizationCreatedData, OrganizationDeletedData, OrganizationPurgedData,
@@ -21,6 +22,8 @@ pub struct OrgWithRole {
     #[serde(flatten)]
     pub org: OrgRow,
     pub role: String,
+    #[serde(flatten)]
+    pub def: StoredDef,
     pub seq: i64,
 }
 
@@ -61,10 +64,7 @@ pub async fn create(
         owner_id,
         now.0,
     ));
-    let actor = crate::domain::policy::Actor::User {
-        id: owner_id.to_owned(),
-        role: crate::domain::values::Role::Owner,
-    };
+    let actor = crate::domain::policy::Actor::member(owner_id, crate::domain::values::Role::Owner);
     audit::record(
         &mut batch,
         Change {
@@ -105,8 +105,11 @@ pub fn list_for_user(
         concat!(
             "SELECT ",
             org_columns!(),
-            ", m.role, m.seq
+            ", m.role, m.seq, ",
+            role_def_columns!(),
+            "
                FROM memberships m JOIN orgs o ON o.id = m.org_id
+               LEFT JOIN roles ro ON ro.org_id = m.org_id AND ro.key = m.role
               WHERE m.user_id = ?1 AND o.deleted_at IS NULL AND m.seq > ?2
               ORDER BY m.seq LIMIT ?3"
         ),
@@ -402,8 +405,18 @@ pub async fn due_for_purge(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<St
 /// One statement per table holding a tenant's rows, children before their parents, each
 /// deleting at most `?2` rows of organization `?1` and returning the invitations' token
 /// digests (whose KV entries must go too).
-const PURGE_STATEMENTS: [&str; 10] = [
+const PURGE_STATEMENTS: [&str; 14] = [
     "DELETE FROM grants WHERE rowid IN (SELECT rowid FROM grants WHERE org_id = ?1 LIMIT ?2)
+     RETURNING NULL AS token_hash",
+    "DELETE FROM team_grants
+      WHERE rowid IN (SELECT rowid FROM team_grants WHERE org_id = ?1 LIMIT ?2)
+     RETURNING NULL AS token_hash",
+    "DELETE FROM team_members
+      WHERE seq IN (SELECT seq FROM team_members WHERE org_id = ?1 LIMIT ?2)
+     RETURNING NULL AS token_hash",
+    "DELETE FROM teams WHERE seq IN (SELECT seq FROM teams WHERE org_id = ?1 LIMIT ?2)
+     RETURNING NULL AS token_hash",
+    "DELETE FROM roles WHERE seq IN (SELECT seq FROM roles WHERE org_id = ?1 LIMIT ?2)
      RETURNING NULL AS token_hash",
     "DELETE FROM memberships
       WHERE seq IN (SELECT seq FROM memberships WHERE org_id = ?1 LIMIT ?2)

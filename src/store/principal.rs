@@ -4,12 +4,12 @@
 //! These statements open every authenticated batch, so that authentication, the caller's
 //! role and the request's own reads cost one round trip together.
 
+use super::roles::{self, role_def_columns, StoredDef};
 use super::{Batch, Rows};
 use crate::domain::jwt::Identity;
 use crate::domain::metadata::{self, Object};
 use crate::domain::plan::Plan;
 use crate::domain::policy::{Actor, Scope};
-use crate::domain::values::Role;
 use crate::domain::{Code, Problem, Timestamp};
 use crate::{guard, sql};
 use serde::Deserialize;
@@ -94,6 +94,8 @@ pub struct CallerRow {
     #[serde(flatten)]
     pub org: OrgRow,
     pub role: Option<String>,
+    #[serde(flatten)]
+    pub def: StoredDef,
     pub key_id: Option<String>,
     pub key_name: Option<String>,
     pub key_scopes: Option<String>,
@@ -128,8 +130,11 @@ pub fn caller(batch: &mut Batch, principal: &Principal, slug: &str, now: Timesta
                 concat!(
                     "SELECT ",
                     org_columns!(),
-                    ", m.role AS role, NULL AS key_id, NULL AS key_name, NULL AS key_scopes
+                    ", m.role AS role, ",
+                    role_def_columns!(),
+                    ", NULL AS key_id, NULL AS key_name, NULL AS key_scopes
                        FROM orgs o JOIN memberships m ON m.org_id = o.id AND m.user_id = ?1
+                       LEFT JOIN roles ro ON ro.org_id = m.org_id AND ro.key = m.role
                       WHERE o.slug = ?2 AND o.deleted_at IS NULL"
                 ),
                 &identity.user_id,
@@ -169,7 +174,8 @@ fn key_query(batch: &mut Batch, digest: &str) -> Rows<CallerRow> {
         concat!(
             "SELECT ",
             org_columns!(),
-            ", NULL AS role, k.id AS key_id, k.name AS key_name, k.scopes AS key_scopes
+            ", NULL AS role, NULL AS role_permissions, NULL AS role_floor, NULL AS role_cap,
+               k.id AS key_id, k.name AS key_name, k.scopes AS key_scopes
                FROM api_keys k JOIN orgs o ON o.id = k.org_id
               WHERE k.secret_hash = ?1 AND k.revoked_at IS NULL AND o.deleted_at IS NULL"
         ),
@@ -201,9 +207,13 @@ impl CallerQuery {
         }
         let (actor, name, email) = match (self.user, row.role, row.key_id) {
             (Some(user), Some(role), _) => (
-                Actor::User {
-                    id: user.user_id,
-                    role: Role::parse(&role).ok_or_else(Problem::internal)?,
+                {
+                    let (role, def) = row.def.resolve(&role)?;
+                    Actor::User {
+                        id: user.user_id,
+                        role,
+                        def,
+                    }
                 },
                 user.name,
                 user.email,
@@ -250,20 +260,28 @@ pub fn write_batch(caller: &Caller) -> Batch {
 }
 
 /// Guards a write against the caller having lost their standing since the request read it
-/// (a role changed, a member left, a key was revoked, the organization was deleted): the
-/// write then fails with `conflict` and changes nothing.
+/// (a role changed or was redefined, a member left, a key was revoked, the organization was
+/// deleted): the write then fails with `conflict` and changes nothing.
 pub fn guard_actor(batch: &mut Batch, caller: &Caller) {
     match &caller.actor {
-        Actor::User { id, role } => guard!(
-            batch,
-            Code::Conflict,
-            "NOT EXISTS (SELECT 1 FROM memberships m JOIN orgs o ON o.id = m.org_id
-                          WHERE m.org_id = ?2 AND m.user_id = ?3 AND m.role = ?4
-                            AND o.deleted_at IS NULL)",
-            &caller.org.id,
-            id,
-            role.as_str(),
-        ),
+        Actor::User { id, role, def } => {
+            let (permissions, floor, cap) = roles::guard_values(*def);
+            guard!(
+                batch,
+                Code::Conflict,
+                "NOT EXISTS (SELECT 1 FROM memberships m JOIN orgs o ON o.id = m.org_id
+                               LEFT JOIN roles ro ON ro.org_id = m.org_id AND ro.key = m.role
+                              WHERE m.org_id = ?2 AND m.user_id = ?3 AND m.role = ?4
+                                AND o.deleted_at IS NULL AND ro.permissions IS ?5
+                                AND ro.resource_floor IS ?6 AND ro.resource_cap IS ?7)",
+                &caller.org.id,
+                id,
+                role.as_str(),
+                permissions,
+                floor,
+                cap,
+            )
+        }
         Actor::ApiKey { id, .. } => guard!(
             batch,
             Code::Conflict,

@@ -15,7 +15,24 @@ use crate::{guard, sql};
 use serde::Deserialize;
 use serde_json::Value;
 
-/// A resource, with the level of the grant its reader holds on it (if any).
+/// The highest grant user `$user` (a parameter) holds on resource `r`: their own or one of
+/// their teams'.
+macro_rules! highest_grant {
+    ($user:literal) => {
+        concat!(
+            "(SELECT max(level) FROM (
+                SELECT g.level FROM grants g WHERE g.resource_id = r.id AND g.user_id = ",
+            $user,
+            " UNION ALL
+                SELECT tg.level FROM team_grants tg
+                  JOIN team_members tm ON tm.team_id = tg.team_id AND tm.user_id = ",
+            $user,
+            " WHERE tg.resource_id = r.id))"
+        )
+    };
+}
+
+/// A resource, with the highest grant its reader holds on it (own or a team's), if any.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ResourceRow {
     pub seq: i64,
@@ -55,17 +72,22 @@ pub fn list(
     limit: i64,
 ) -> Rows<ResourceRow> {
     batch.query(sql!(
-        "SELECT r.seq, r.id, r.name, r.kind, r.created_by, r.created_at, g.level AS grant_level
-           FROM resources r
-           LEFT JOIN grants g ON g.resource_id = r.id AND g.user_id = ?2
-          WHERE r.org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)
-            AND (?2 = ''
-                 OR g.level IS NOT NULL
+        concat!(
+            "SELECT * FROM (SELECT r.seq, r.id, r.name, r.kind, r.created_by, r.created_at, ",
+            highest_grant!("?2"),
+            " AS grant_level, r.org_id
+                 FROM resources r
+                WHERE r.org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)
+                  AND r.seq > ?4) r
+              WHERE ?2 = ''
+                 OR r.grant_level IS NOT NULL
                  OR EXISTS (SELECT 1 FROM memberships m
+                              LEFT JOIN roles ro ON ro.org_id = m.org_id AND ro.key = m.role
                              WHERE m.org_id = r.org_id AND m.user_id = ?2
-                               AND m.role IN (SELECT value FROM json_each(?3))))
-            AND r.seq > ?4
-          ORDER BY r.seq LIMIT ?5",
+                               AND (m.role IN (SELECT value FROM json_each(?3))
+                                    OR ro.resource_floor IS NOT NULL))
+              ORDER BY r.seq LIMIT ?5"
+        ),
         slug,
         user_id,
         seeing_roles(),
@@ -77,34 +99,39 @@ pub fn list(
 /// Adds the read of resource `id` of organization `slug`, with `user_id`'s grant on it.
 pub fn one(batch: &mut Batch, slug: &str, id: &str, user_id: &str) -> Rows<ResourceRow> {
     batch.query(sql!(
-        "SELECT r.seq, r.id, r.name, r.kind, r.created_by, r.created_at, g.level AS grant_level
-           FROM resources r
-           LEFT JOIN grants g ON g.resource_id = r.id AND g.user_id = ?3
-          WHERE r.id = ?2
-            AND r.org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)",
+        concat!(
+            "SELECT r.seq, r.id, r.name, r.kind, r.created_by, r.created_at, ",
+            highest_grant!("?3"),
+            " AS grant_level
+               FROM resources r
+              WHERE r.id = ?2
+                AND r.org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)"
+        ),
         slug,
         id,
         user_id,
     ))
 }
 
-/// Whether a resource exists in organization `slug`, and `user_id`'s grant on it.
+/// Whether a resource exists in organization `slug`, and `user_id`'s highest grant on it
+/// (own or a team's).
 #[derive(Debug, Deserialize)]
 pub struct Standing {
     pub present: i64,
+    /// The highest grant, own or a team's.
     pub level: Option<i64>,
 }
 
 pub fn standing(batch: &mut Batch, slug: &str, id: &str, user_id: &str) -> Rows<Standing> {
     batch.query(sql!(
-        "SELECT EXISTS (SELECT 1 FROM resources
-                         WHERE id = ?2
-                           AND org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL))
-                AS present,
-                (SELECT level FROM grants
-                  WHERE resource_id = ?2 AND user_id = ?3
-                    AND org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL))
-                AS level",
+        concat!(
+            "SELECT r.id IS NOT NULL AS present, ",
+            highest_grant!("?3"),
+            " AS level
+               FROM (SELECT 1) LEFT JOIN resources r
+                 ON r.id = ?2
+                AND r.org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)"
+        ),
         slug,
         id,
         user_id,
@@ -113,23 +140,30 @@ pub fn standing(batch: &mut Batch, slug: &str, id: &str, user_id: &str) -> Rows<
 
 fn read_back(batch: &mut Batch, id: &str, user_id: &str) -> Rows<ResourceRow> {
     batch.query(sql!(
-        "SELECT r.seq, r.id, r.name, r.kind, r.created_by, r.created_at, g.level AS grant_level
-           FROM resources r LEFT JOIN grants g ON g.resource_id = r.id AND g.user_id = ?2
-          WHERE r.id = ?1",
+        concat!(
+            "SELECT r.seq, r.id, r.name, r.kind, r.created_by, r.created_at, ",
+            highest_grant!("?2"),
+            " AS grant_level FROM resources r WHERE r.id = ?1"
+        ),
         id,
         user_id,
     ))
 }
 
-/// Guards that the caller still reaches `level` on the resource: for members and viewers
-/// that rests on a grant, which may have been lowered or removed since it was read.
+/// Guards that the caller still reaches `level` on the resource: when their role's floor
+/// does not, that rests on a grant, own or a team's, which may have been lowered or removed
+/// since it was read (the role itself is guarded with the caller).
 fn guard_caller_level(batch: &mut Batch, caller: &Caller, resource_id: &str, level: Level) {
-    if let Actor::User { id, role } = &caller.actor {
-        if !roles_seeing_every_resource().contains(role) {
+    if let Actor::User { id, def, .. } = &caller.actor {
+        if def.floor < Some(level) {
             guard!(
                 batch,
                 Code::Conflict,
-                "NOT EXISTS (SELECT 1 FROM grants WHERE resource_id = ?2 AND user_id = ?3 AND level >= ?4)",
+                "NOT EXISTS (SELECT 1 FROM grants WHERE resource_id = ?2 AND user_id = ?3 AND level >= ?4
+                             UNION ALL
+                             SELECT 1 FROM team_grants tg
+                               JOIN team_members tm ON tm.team_id = tg.team_id AND tm.user_id = ?3
+                              WHERE tg.resource_id = ?2 AND tg.level >= ?4)",
                 resource_id,
                 id,
                 level.rank(),
@@ -244,6 +278,7 @@ pub async fn delete(db: &Db, caller: &Caller, id: &str, now: Timestamp) -> Resul
     guard_exists(&mut batch, &caller.org.id, id);
     guard_caller_level(&mut batch, caller, id, Level::Admin);
     batch.push(sql!("DELETE FROM grants WHERE resource_id = ?1", id));
+    batch.push(sql!("DELETE FROM team_grants WHERE resource_id = ?1", id));
     batch.push(sql!("DELETE FROM resources WHERE id = ?1", id));
     audit::by_caller(
         &mut batch,
