@@ -18,10 +18,11 @@ use crate::api::invitations::{BulkInvitationResults, Invitation, InvitationPrevi
 use crate::api::orgs::{DeletedOrganization, Me, Member, Org, OwnershipTransferred};
 use crate::api::requests::{
     AuthorizeQuestion, BulkInvitations, ChangePlan, CreateApiKey, CreateInvitation, CreateOrg,
-    CreateResource, CreateWebhook, PutGrant, RecordUsage, SetExtraSeats, TransferOwnership,
-    UpdateMember, UpdateOrg, UpdateResource,
+    CreateResource, CreateRole, CreateWebhook, PutGrant, RecordUsage, SetExtraSeats,
+    TransferOwnership, UpdateMember, UpdateOrg, UpdateResource, UpdateRole,
 };
 use crate::api::resources::{AuthorizeAnswer, GrantOfMember, Resource};
+use crate::api::roles::Role as RoleObject;
 use crate::api::Health;
 use crate::domain::event::WEBHOOK_EVENTS;
 use crate::domain::invitation::Status;
@@ -167,6 +168,14 @@ impl Op {
         self
     }
 
+    /// A whole list of `T`s in the list envelope, never paged (`next_cursor` is null).
+    pub fn all<T: ToSchema>(mut self, description: &'static str) -> Op {
+        self.responses
+            .push((200, description, Some(Body::Json(list_of::<T>()))));
+        self.schemas.push(register::<T>);
+        self
+    }
+
     pub fn query(mut self, name: &str, description: &str, schema: Value) -> Op {
         self.query.push(json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema}));
         self
@@ -191,6 +200,7 @@ fn path_parameter(name: &str) -> Value {
         "slug" => "The organization's slug.",
         "user_id" => "A user's id (the `sub` of their JWT).",
         "token" => "The invitation token from the email link.",
+        "key" => "A custom role's key.",
         _ => "An id Roster returned.",
     };
     json!({"name": name, "in": "path", "required": true, "description": description, "schema": {"type": "string"}})
@@ -449,6 +459,25 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
             .describe("Owner only. Access ends at once for every member and API key (the organization answers as if it did not exist); pending invitations are canceled and their links stop working. Everything else — members, grants, billing, API keys, webhooks — is kept until the purge, `ORG_GRACE_SECONDS` later (30 days by default), and until then the slug stays reserved and the owner can restore it (`POST /v1/orgs/{slug}/restore`).")
             .empty(204, "Deleted.")
             .errors(&[Forbidden, Conflict])),
+        ("get", "/v1/orgs/{slug}/roles", Op::new("listRoles", "The organization's roles")
+            .describe("Every member (API keys with `members:read`). The four built-in roles first (owner, admin, member, viewer), each as its row of the policy, then the custom roles in creation order. Not paged: an organization has at most 25 custom roles.")
+            .all::<RoleObject>("The roles.")
+            .errors(&[Forbidden])),
+        ("post", "/v1/orgs/{slug}/roles", Op::new("createRole", "Define a custom role")
+            .describe("Needs `roles.manage`; no API key may. Business plan only, at most 25 per organization (else 409 `limit_reached`). The role's permissions, floor and cap must be within the caller's own role (else 403). `org.read` is always included; `org.delete`, `billing.manage` and `admins.manage` never can be (400). A key that is a built-in role's name or already taken: 409 `role_key_taken`.")
+            .body::<CreateRole>()
+            .ok::<RoleObject>(201, "The role.")
+            .errors(&[Forbidden, RoleKeyTaken, LimitReached, Conflict])),
+        ("patch", "/v1/orgs/{slug}/roles/{key}", Op::new("updateRole", "Change a custom role")
+            .describe("Needs `roles.manage`; the role as it is and as it becomes must both be within the caller's own. Holders have the new definition on their next request; a lower cap lowers their grants to it. Built-in roles: 409 `role_builtin`.")
+            .body::<UpdateRole>()
+            .ok::<RoleObject>(200, "The role.")
+            .errors(&[Forbidden, RoleBuiltin, Conflict])),
+        ("delete", "/v1/orgs/{slug}/roles/{key}", Op::new("deleteRole", "Delete a custom role")
+            .describe("Needs `roles.manage`. A role held by members or pending invitations needs `reassign_to`, the role they get instead (the caller must be able to assign it); else 409 `role_in_use`. Reassignment and deletion happen in one transaction, each member's change recorded as `member.role_changed`. Built-in roles: 409 `role_builtin`.")
+            .query("reassign_to", "The role that the holders get instead: a built-in role but owner, or another custom role.", json!({"type": "string", "pattern": "^[a-z0-9-]{3,32}$"}))
+            .empty(204, "Deleted.")
+            .errors(&[Forbidden, RoleBuiltin, RoleInUse, RoleNotAvailable, Conflict])),
         ("post", "/v1/orgs/{slug}/restore", Op::new("restoreOrg", "Undo the deletion of an organization")
             .describe("Only the user who was its owner when it was deleted, until its purge; anyone else gets 404, as for an organization that does not exist. Everything comes back as it was: members, grants, billing, API keys, webhooks (invitations canceled by the deletion stay canceled). An organization already restored answers the same.")
             .ok::<Org>(200, "The organization, restored.")

@@ -71,6 +71,11 @@ routes! {
     TransferOwnership => Post "/v1/orgs/{slug}/transfer-ownership",
     RestoreOrg => Post "/v1/orgs/{slug}/restore",
 
+    ListRoles => Get "/v1/orgs/{slug}/roles",
+    CreateRole => Post "/v1/orgs/{slug}/roles",
+    UpdateRole => Patch "/v1/orgs/{slug}/roles/{key}",
+    DeleteRole => Delete "/v1/orgs/{slug}/roles/{key}",
+
     ListMembers => Get "/v1/orgs/{slug}/members",
     UpdateMember => Patch "/v1/orgs/{slug}/members/{user_id}",
     RemoveMember => Delete "/v1/orgs/{slug}/members/{user_id}",

@@ -72,6 +72,42 @@ pub struct UpdateMember {
     pub private_metadata: Option<serde_json::Value>,
 }
 
+/// `POST /v1/orgs/{slug}/roles`
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRole {
+    /// 3–32 characters of a-z, 0-9 and -; never a built-in role's name.
+    #[schema(pattern = "^[a-z0-9-]{3,32}$")]
+    pub key: String,
+    pub name: Name,
+    #[schema(nullable = false, max_length = 500)]
+    pub description: Option<String>,
+    /// `org.read` is always included; `org.delete`, `billing.manage` and `admins.manage`
+    /// can never be.
+    pub permissions: Vec<Permission>,
+    /// Default: none.
+    pub resource_floor: Option<Level>,
+    /// Default: `admin`. Never below the floor.
+    #[schema(nullable = false)]
+    pub resource_cap: Option<Level>,
+}
+
+/// `PATCH /v1/orgs/{slug}/roles/{key}`: at least one of the fields.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRole {
+    #[schema(nullable = false)]
+    pub name: Option<Name>,
+    /// `null` removes it.
+    #[schema(max_length = 500)]
+    pub description: Option<String>,
+    #[schema(nullable = false)]
+    pub permissions: Option<Vec<Permission>>,
+    pub resource_floor: Option<Level>,
+    #[schema(nullable = false)]
+    pub resource_cap: Option<Level>,
+}
+
 /// `POST /v1/orgs/{slug}/invitations`
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -57,7 +57,18 @@ impl Permission {
         Permission::AdminsManage,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    /// The names, as requests spell them, in the order of [`ALL`](Self::ALL).
+    pub const NAMES: &'static [&'static str] = &{
+        let mut names = [""; Permission::ALL.len()];
+        let mut i = 0;
+        while i < names.len() {
+            names[i] = Permission::ALL[i].as_str();
+            i += 1;
+        }
+        names
+    };
+
+    pub const fn as_str(self) -> &'static str {
         match self {
             Permission::OrgRead => "org.read",
             Permission::OrgUpdate => "org.update",

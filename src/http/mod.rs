@@ -32,6 +32,8 @@ pub mod orgs;
 #[cfg(target_arch = "wasm32")]
 pub mod resources;
 #[cfg(target_arch = "wasm32")]
+pub mod roles;
+#[cfg(target_arch = "wasm32")]
 pub mod router;
 #[cfg(target_arch = "wasm32")]
 pub mod usage;

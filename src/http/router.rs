@@ -3,7 +3,7 @@
 
 use super::{
     billing, integrations, invitations, invitee, me, members, ops, orgs, problem_response,
-    resources, usage, Answer, Ctx, MAX_BODY_BYTES,
+    resources, roles, usage, Answer, Ctx, MAX_BODY_BYTES,
 };
 use crate::config::Config;
 use crate::domain::values::new_id;
@@ -46,6 +46,10 @@ async fn dispatch(ctx: &Ctx, route: RouteId) -> Answer {
         RestoreOrg => orgs::restore(ctx).await,
         DeletedOrgs => orgs::deleted(ctx).await,
         TransferOwnership => members::transfer_ownership(ctx).await,
+        ListRoles => roles::list(ctx).await,
+        CreateRole => roles::create(ctx).await,
+        UpdateRole => roles::update(ctx).await,
+        DeleteRole => roles::delete(ctx).await,
         ListMembers => members::list(ctx).await,
         UpdateMember => members::update(ctx).await,
         RemoveMember => members::remove(ctx).await,

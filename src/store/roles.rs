@@ -1,12 +1,18 @@
 //! Roles as stored: a membership's or invitation's `role` is a key, and a custom role's
 //! definition is a row of `roles` (permissions as a JSON array of names, levels as
-//! numbers). Built-in roles have no row; the policy compiles them in.
+//! numbers). Built-in roles have no row; the policy compiles them in. Custom roles are
+//! created, changed and deleted (reassigning their holders) here.
 
-use super::{Batch, Rows};
+use super::principal::{self, Caller};
+use super::{audit, billing, members};
+use super::{Batch, Db, Rows};
+use crate::api::events::{
+    MemberRoleChangedData, RoleCreatedData, RoleDeletedData, RoleUpdatedData,
+};
 use crate::domain::policy::{Catalogue, Permission, Permissions, RoleDef};
-use crate::domain::values::{Level, RoleKey};
-use crate::domain::Problem;
-use crate::sql;
+use crate::domain::values::{Level, Name, RoleKey};
+use crate::domain::{Code, Problem, Timestamp};
+use crate::{guard, sql};
 use serde::Deserialize;
 
 /// Columns of the definition of the role of `m` (a membership), from `roles ro` joined on
@@ -123,4 +129,308 @@ pub fn custom(batch: &mut Batch, slug: &str) -> Rows<RoleRow> {
           ORDER BY seq",
         slug,
     ))
+}
+
+/// How many members hold each role in an organization.
+#[derive(Debug, Deserialize)]
+pub struct RoleCount {
+    pub role: String,
+    pub n: i64,
+}
+
+/// Adds the count of organization `slug`'s members by role.
+pub fn counts(batch: &mut Batch, slug: &str) -> Rows<RoleCount> {
+    batch.query(sql!(
+        "SELECT role, count(*) AS n FROM memberships
+          WHERE org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)
+          GROUP BY role",
+        slug,
+    ))
+}
+
+/// Who holds a role: the members, and the number of pending invitations that give it.
+#[derive(Debug, Deserialize)]
+pub struct Holders {
+    /// The members' user ids, a JSON array.
+    pub members: String,
+    pub pending_invitations: i64,
+}
+
+impl Holders {
+    pub fn members(&self) -> Vec<String> {
+        serde_json::from_str(&self.members).unwrap_or_default()
+    }
+}
+
+/// Adds the read of who holds role `key` in organization `slug`.
+pub fn holders(batch: &mut Batch, slug: &str, key: &str) -> Rows<Holders> {
+    batch.query(sql!(
+        "SELECT (SELECT json_group_array(m.user_id) FROM memberships m
+                  WHERE m.org_id = o.id AND m.role = ?2) AS members,
+                (SELECT count(*) FROM invitations i
+                  WHERE i.org_id = o.id AND i.role = ?2 AND i.status = 'pending')
+                AS pending_invitations
+           FROM orgs o WHERE o.slug = ?1 AND o.deleted_at IS NULL",
+        slug,
+        key,
+    ))
+}
+
+fn read_back(batch: &mut Batch, org_id: &str, key: &str) -> Rows<RoleRow> {
+    batch.query(sql!(
+        "SELECT key, name, description, permissions, resource_floor, resource_cap, created_at
+           FROM roles WHERE org_id = ?1 AND key = ?2",
+        org_id,
+        key,
+    ))
+}
+
+/// The parts of a custom role that say what it is, for its events.
+fn described(key: &RoleKey, name: &str, def: RoleDef) -> (RoleKey, String, Vec<Permission>) {
+    (
+        key.clone(),
+        name.to_owned(),
+        def.permissions.iter().collect(),
+    )
+}
+
+/// Creates custom role `key`. Guards that the plan is still the one read, that the
+/// organization still has room for one more (`limit_reached`) and that the key is free
+/// (`role_key_taken`), so parallel creations never pass the limit or share a key.
+pub async fn create(
+    db: &Db,
+    caller: &Caller,
+    new: &NewRole<'_>,
+    limit: i64,
+    now: Timestamp,
+) -> Result<RoleRow, Problem> {
+    let org = &caller.org.id;
+    let mut batch = principal::write_batch(caller);
+    billing::guard_plan(&mut batch, &caller.org);
+    guard!(
+        batch,
+        Code::LimitReached,
+        "(SELECT count(*) FROM roles WHERE org_id = ?2) >= ?3",
+        org,
+        limit,
+    );
+    guard!(
+        batch,
+        Code::RoleKeyTaken,
+        "EXISTS (SELECT 1 FROM roles WHERE org_id = ?2 AND key = ?3)",
+        org,
+        new.key.as_str(),
+    );
+    let (permissions, floor, cap) = encode(new.def);
+    batch.push(sql!(
+        "INSERT INTO roles (org_id, key, name, description, permissions, resource_floor,
+                            resource_cap, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+        org,
+        new.key.as_str(),
+        new.name.as_str(),
+        new.description,
+        permissions,
+        floor,
+        cap,
+        now.0,
+    ));
+    let (key, name, permissions) = described(new.key, new.name.as_str(), new.def);
+    audit::by_caller(
+        &mut batch,
+        caller,
+        ("role", new.key.as_str()),
+        RoleCreatedData {
+            key,
+            name,
+            permissions,
+            resource_floor: new.def.floor,
+            resource_cap: new.def.cap,
+        },
+        now,
+    );
+    let row = read_back(&mut batch, org, new.key.as_str());
+    batch
+        .run(db)
+        .await?
+        .first(row)?
+        .ok_or_else(Problem::internal)
+}
+
+/// A custom role to create.
+pub struct NewRole<'a> {
+    pub key: &'a RoleKey,
+    pub name: &'a Name,
+    pub description: Option<&'a str>,
+    pub def: RoleDef,
+}
+
+/// Guards that custom role `row` is still as the request read it, every column
+/// (`conflict`: it was changed or deleted meanwhile, and the request is decided again).
+fn guard_as_read(batch: &mut Batch, org_id: &str, row: &RoleRow) {
+    guard!(
+        batch,
+        Code::Conflict,
+        "NOT EXISTS (SELECT 1 FROM roles
+                      WHERE org_id = ?2 AND key = ?3 AND name = ?4 AND description IS ?5
+                        AND permissions = ?6 AND resource_floor IS ?7 AND resource_cap = ?8)",
+        org_id,
+        &row.key,
+        &row.name,
+        row.description.as_deref(),
+        &row.permissions,
+        row.resource_floor,
+        row.resource_cap,
+    );
+}
+
+/// Lowers the grants of the holders of role `key` above `cap` to it: what a holder had is
+/// kept as far as the role now allows, as when a member's role changes.
+fn cap_holders_grants(batch: &mut Batch, org_id: &str, key: &str, cap: Level) {
+    batch.push(sql!(
+        "UPDATE grants SET level = ?3
+          WHERE org_id = ?1 AND level > ?3
+            AND user_id IN (SELECT user_id FROM memberships WHERE org_id = ?1 AND role = ?2)",
+        org_id,
+        key,
+        cap.rank(),
+    ));
+}
+
+/// Changes custom role `row` to `name`, `description` and `def` (the whole role as it
+/// becomes). Holders have the new definition from their next request.
+pub async fn update(
+    db: &Db,
+    caller: &Caller,
+    row: &RoleRow,
+    change: &NewRole<'_>,
+    now: Timestamp,
+) -> Result<RoleRow, Problem> {
+    let org = &caller.org.id;
+    let mut batch = principal::write_batch(caller);
+    guard_as_read(&mut batch, org, row);
+    let (permissions, floor, cap) = encode(change.def);
+    batch.push(sql!(
+        "UPDATE roles SET name = ?3, description = ?4, permissions = ?5, resource_floor = ?6,
+                resource_cap = ?7, updated_at = ?8
+          WHERE org_id = ?1 AND key = ?2",
+        org,
+        &row.key,
+        change.name.as_str(),
+        change.description,
+        permissions,
+        floor,
+        cap,
+        now.0,
+    ));
+    if Some(change.def.cap.rank()) < Some(row.resource_cap) {
+        cap_holders_grants(&mut batch, org, &row.key, change.def.cap);
+    }
+    let (key, name, permissions) = described(change.key, change.name.as_str(), change.def);
+    audit::by_caller(
+        &mut batch,
+        caller,
+        ("role", &row.key),
+        RoleUpdatedData {
+            key,
+            name,
+            permissions,
+            resource_floor: change.def.floor,
+            resource_cap: change.def.cap,
+        },
+        now,
+    );
+    let row = read_back(&mut batch, org, &row.key);
+    batch
+        .run(db)
+        .await?
+        .first(row)?
+        .ok_or_else(Problem::internal)
+}
+
+/// Deletes custom role `row`. Without `reassign_to`, guards that nobody holds it
+/// (`role_in_use`); with it, its members (`holders`, as read) and pending invitations get
+/// that role in the same batch, each member's change recorded as `member.role_changed`.
+pub async fn delete(
+    db: &Db,
+    caller: &Caller,
+    row: &RoleRow,
+    reassign_to: Option<(&RoleKey, RoleDef)>,
+    holders: &[String],
+    now: Timestamp,
+) -> Result<(), Problem> {
+    let org = &caller.org.id;
+    let (from, _) = row.def()?;
+    let mut batch = principal::write_batch(caller);
+    guard_as_read(&mut batch, org, row);
+    match reassign_to {
+        None => guard!(
+            batch,
+            Code::RoleInUse,
+            "EXISTS (SELECT 1 FROM memberships WHERE org_id = ?2 AND role = ?3)
+             OR EXISTS (SELECT 1 FROM invitations
+                         WHERE org_id = ?2 AND role = ?3 AND status = 'pending')",
+            org,
+            &row.key,
+        ),
+        Some((to, def)) => {
+            if def.builtin.is_none() {
+                members::guard_role_defined(&mut batch, org, to, def);
+            } else {
+                billing::guard_plan(&mut batch, &caller.org);
+            }
+            // The members recorded as changed are those who change.
+            guard!(
+                batch,
+                Code::Conflict,
+                "(SELECT count(*) FROM memberships WHERE org_id = ?2 AND role = ?3) <> ?4",
+                org,
+                &row.key,
+                holders.len() as i64,
+            );
+            cap_holders_grants(&mut batch, org, &row.key, def.cap);
+            batch.push(sql!(
+                "UPDATE memberships SET role = ?3 WHERE org_id = ?1 AND role = ?2",
+                org,
+                &row.key,
+                to.as_str(),
+            ));
+            batch.push(sql!(
+                "UPDATE invitations SET role = ?3
+                  WHERE org_id = ?1 AND role = ?2 AND status = 'pending'",
+                org,
+                &row.key,
+                to.as_str(),
+            ));
+            for user_id in holders {
+                audit::by_caller(
+                    &mut batch,
+                    caller,
+                    ("member", user_id),
+                    MemberRoleChangedData {
+                        user_id: user_id.clone(),
+                        from: from.clone(),
+                        to: to.clone(),
+                    },
+                    now,
+                );
+            }
+        }
+    }
+    batch.push(sql!(
+        "DELETE FROM roles WHERE org_id = ?1 AND key = ?2",
+        org,
+        &row.key,
+    ));
+    audit::by_caller(
+        &mut batch,
+        caller,
+        ("role", &row.key),
+        RoleDeletedData {
+            key: from.clone(),
+            reassigned_to: reassign_to.map(|(to, _)| to.clone()),
+        },
+        now,
+    );
+    batch.run(db).await.map(|_| ())
 }
