@@ -10,8 +10,10 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use jwt_compact::alg::{Ed25519, Hs256, Hs256Key};
 use jwt_compact::{AlgorithmExt, Claims, Header};
 use roster::domain::jwt::JwtVerifier;
-use roster::domain::policy::{authorize, Action, Actor};
-use roster::domain::values::Role;
+use roster::domain::policy::{
+    authorize, decide, Action, Actor, Permission, Permissions, Question, RoleDef,
+};
+use roster::domain::values::{Level, Role, RoleKey};
 use roster::domain::{FieldError, Problem, Timestamp};
 use serde_json::{json, Value};
 use std::hint::black_box;
@@ -71,18 +73,53 @@ fn jwt(c: &mut Criterion) {
 }
 
 fn policy(c: &mut Criterion) {
-    let member = Actor::User {
-        id: "user_2bQ4kYwzV1c9".into(),
-        role: Role::Member,
-    };
+    let member = Actor::member("user_2bQ4kYwzV1c9", Role::Member);
     c.bench_function("policy/authorize_allowed", |b| {
         b.iter(|| authorize(black_box(&member), black_box(Action::ViewMembers)).expect("allowed"))
     });
     // A refusal also writes the problem's detail.
     c.bench_function("policy/authorize_denied", |b| {
         b.iter(|| {
-            authorize(black_box(&member), black_box(Action::Invite(Role::Member)))
-                .expect_err("denied")
+            let invite = Action::Invite(RoleDef::builtin(Role::Member));
+            authorize(black_box(&member), black_box(invite)).expect_err("denied")
+        })
+    });
+    // A custom role's holder handing out another custom role: the permission, then the
+    // check that the role given is within the holder's own.
+    let lead = RoleDef::custom(
+        Permissions::of(&[Permission::MembersManage, Permission::UsageConsume]),
+        None,
+        Level::Write,
+    )
+    .expect("a custom role");
+    let helper = RoleDef::custom(
+        Permissions::of(&[Permission::UsageConsume]),
+        None,
+        Level::Read,
+    )
+    .expect("a custom role");
+    let holder = Actor::User {
+        id: "user_2bQ4kYwzV1c9".into(),
+        role: RoleKey::parse("lead").expect("a key"),
+        def: lead,
+    };
+    c.bench_function("policy/custom_role_assigns_within", |b| {
+        b.iter(|| {
+            authorize(black_box(&holder), black_box(Action::Invite(helper))).expect("allowed")
+        })
+    });
+    let question = Question {
+        permission: Some(Permission::UsageConsume),
+        resource: Some(true),
+        level: Some(Level::Write),
+    };
+    c.bench_function("policy/custom_role_decide", |b| {
+        b.iter(|| {
+            decide(
+                Some(black_box(&holder)),
+                black_box(Some(Level::Admin)),
+                question,
+            )
         })
     });
 }
