@@ -155,6 +155,34 @@ const RACES: &[Row] = &[
         records: &[("organization.deleted", 1), ("organization.restored", 1)],
         arrange: restore_org_race,
     },
+    // Keys are unique: one role, and the others are told the key is taken.
+    Row {
+        route: CreateRole,
+        plan: "business",
+        answers: One {
+            won: 201,
+            lost: (409, "role_key_taken"),
+        },
+        records: &[("role.created", 1)],
+        arrange: create_role_race,
+    },
+    Row {
+        route: UpdateRole,
+        plan: "business",
+        answers: Every(200),
+        records: &[("role.updated", 1)],
+        arrange: update_role_race,
+    },
+    Row {
+        route: DeleteRole,
+        plan: "business",
+        answers: One {
+            won: 204,
+            lost: (404, "not_found"),
+        },
+        records: &[("role.deleted", 1)],
+        arrange: delete_role_race,
+    },
     // After the first, the caller is no longer the owner.
     Row {
         route: TransferOwnership,
@@ -442,6 +470,61 @@ fn restore_org_race(scene: &Scene) -> Race {
     })
     .then(move || {
         delete(&deleted.1).auth(&deleted.0).send().ok(204);
+    })
+}
+
+/// The keys of the organization's custom roles.
+fn custom_roles(by: &User, roles_path: &str) -> Vec<String> {
+    list(by, roles_path)
+        .into_iter()
+        .filter(|r| r["builtin"] == false)
+        .filter_map(|r| r["key"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn create_role_race(scene: &Scene) -> Race {
+    let body = json!({"key": "support", "name": "Support", "permissions": ["usage.read_all"]});
+    let (owner, path) = (scene.owner.clone(), scene.path("/roles"));
+    Race::new(move || post(&path).auth(&owner).json(&body), {
+        let (owner, path) = (scene.owner.clone(), scene.path("/roles"));
+        move |_| assert_eq!(custom_roles(&owner, &path), ["support"])
+    })
+}
+
+/// Creates the custom role `support` in the scene's organization.
+fn support_role(scene: &Scene) {
+    post(&scene.path("/roles"))
+        .auth(&scene.owner)
+        .json(&json!({"key": "support", "name": "Support", "permissions": []}))
+        .send()
+        .ok(201);
+}
+
+fn update_role_race(scene: &Scene) -> Race {
+    support_role(scene);
+    let body = json!({"name": "Customer support", "permissions": ["usage.read_all"],
+                      "resource_cap": "write"});
+    let (owner, path) = (scene.owner.clone(), scene.path("/roles/support"));
+    Race::new(move || patch(&path).auth(&owner).json(&body), {
+        let (owner, path) = (scene.owner.clone(), scene.path("/roles"));
+        move |replies| {
+            same_bodies(replies);
+            let role = list(&owner, &path)
+                .into_iter()
+                .find(|r| r["key"] == "support")
+                .expect("the role");
+            assert_eq!(role["name"], "Customer support");
+            assert_eq!(role["resource_cap"], "write");
+        }
+    })
+}
+
+fn delete_role_race(scene: &Scene) -> Race {
+    support_role(scene);
+    let (owner, path) = (scene.owner.clone(), scene.path("/roles/support"));
+    Race::new(move || delete(&path).auth(&owner), {
+        let (owner, path) = (scene.owner.clone(), scene.path("/roles"));
+        move |_| assert!(custom_roles(&owner, &path).is_empty())
     })
 }
 
