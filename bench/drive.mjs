@@ -38,6 +38,8 @@ const load = {
 const seed = JSON.parse(readFileSync(join(runDir, "seed.json"), "utf8"));
 const data = (name) => join(runDir, name);
 const memberJwt = readFileSync(data("member.jwt"), "utf8").trim();
+const authorizeJwt = readFileSync(data("authorize.jwt"), "utf8").trim();
+const authorizeBody = readFileSync(data("authorize.json"), "utf8").trim();
 const firstToken = readFileSync(data("preview.tokens"), "utf8").split("\n")[0];
 const [probeToken, probeJwt] = readFileSync(data("accept-probe.pair"), "utf8").trim().split(" ");
 const org = `/v1/orgs/${seed.slug}`;
@@ -63,7 +65,7 @@ const scenarios = [
   },
   {
     name: "POST /v1/orgs/{slug}/authorize", server: "roster", route: "/v1/orgs/{slug}/authorize",
-    method: "POST", path: `${org}/authorize`, body: '{"permission":"org.read"}', jwt: memberJwt,
+    method: "POST", path: `${org}/authorize`, body: authorizeBody, jwt: authorizeJwt,
     authenticatedRead: true,
   },
   {
@@ -275,7 +277,9 @@ function report(results, sizes, micro, started, load1) {
     "- Servers: `wrangler dev --log-level warn` (local mode; no log line per request), each",
     "  on fresh `--persist-to` state; Roster with an HS256 secret, issuer and audience of the run",
     `- Data: one organization (\`${seed.slug}\`, business plan, ${count(seed.seats)} seats) ` +
-      `with ${count(seed.members)} members and ${count(seed.pending)} pending invitations, ` +
+      `with ${count(seed.members)} members in ${seed.teams} teams, ${count(seed.pending)} ` +
+      `pending invitations, ${seed.resources} resources (each granted to a team, and one to ` +
+      "every member), " +
       `plus ${count(seed.accept_pool + seed.warmup_pool + 1)} pending invitations for accept ` +
       `(${count(seed.accept_pool)} measured, ${count(seed.warmup_pool)} warm-up, 1 sample); ` +
       "the one-query baseline reads one of 1,000 rows by primary key",
@@ -286,7 +290,9 @@ function report(results, sizes, micro, started, load1) {
     "- baseline: one D1 SELECT — `GET /items/item-0042`:",
     "  `SELECT id, name, created_at FROM items WHERE id = ?1`, the row as JSON",
     `- Roster's reads — as one member (role \`${seed.caller_role}\`), with an HS256 JWT the`,
-    "  run minted; `authorize` with `{\"permission\":\"org.read\"}`",
+    "  run minted",
+    `- \`authorize\` — as a holder of the custom role \`${seed.custom_role}\` (cap \`write\`), ` +
+      "asking for `usage.consume` and `write` on a resource their team holds `admin` on",
     `- invitation preview — no auth, cycling through the ${count(seed.pending)} pending`,
     "  invitations' tokens",
     "- invitation accept — every request a fresh token with the JWT of the user it invites",
@@ -385,6 +391,9 @@ function report(results, sizes, micro, started, load1) {
     "  holds two Ed25519 keys and the token names its key",
     "- `policy/authorize_*`: `domain::policy::authorize` for a member, allowed and refused",
     "  (a refusal also writes its message)",
+    "- `policy/custom_role_*`: a custom role's holder handing out another custom role (the",
+    "  permission, then the check that it is within the holder's own), and `decide` for that",
+    "  holder on a resource (floor, grant and cap)",
     "- `problem/*_body`: `Problem::body()` rendered to a string, without and with field errors",
   );
   return lines.join("\n") + "\n";
