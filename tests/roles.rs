@@ -569,3 +569,71 @@ fn an_invitation_to_a_custom_role_is_accepted_into_it() {
     let refused = set_role(&owner, &slug, &guest, "nobody").expect(400, "invalid_request");
     assert_eq!(refused.error_fields(), ["role"]);
 }
+
+#[test]
+fn a_capped_role_stays_capped_whatever_its_teams_hold() {
+    let owner = User::new("owner");
+    let slug = create_org(&owner, "business");
+    create_role(
+        &owner,
+        &slug,
+        json!({"key": "reader", "name": "Reader", "permissions": [], "resource_cap": "read"}),
+    )
+    .ok(201);
+    let reader = add_member(&owner, &slug, "reader");
+    let member = add_member(&owner, &slug, "member");
+    let team = post(&format!("/v1/orgs/{slug}/teams"))
+        .auth(&owner)
+        .json(&json!({"name": "Design"}))
+        .send()
+        .ok(201);
+    let team = team["slug"].as_str().unwrap();
+    for user in [&reader, &member] {
+        put(&format!("/v1/orgs/{slug}/teams/{team}/members/{}", user.id))
+            .auth(&owner)
+            .json(&json!({"team_role": "member"}))
+            .send()
+            .ok(200);
+    }
+    let resource = post(&format!("/v1/orgs/{slug}/resources"))
+        .auth(&owner)
+        .json(&json!({"name": "Mockups"}))
+        .send()
+        .ok(201);
+    let id = resource["id"].as_str().unwrap();
+    put(&format!(
+        "/v1/orgs/{slug}/resources/{id}/team-grants/{team}"
+    ))
+    .auth(&owner)
+    .json(&json!({"level": "admin"}))
+    .send()
+    .ok(200);
+    let ask = |user: &User, level: &str| {
+        let reply = post(&format!("/v1/orgs/{slug}/authorize"))
+            .auth(user)
+            .json(&json!({"resource_id": id, "level": level}))
+            .send();
+        // The role's definition and the team's grant are read with the caller.
+        assert_eq!(reply.round_trips(), 1);
+        reply.ok(200)
+    };
+    assert_eq!(
+        ask(&reader, "read"),
+        json!({"allowed": true, "role": "reader", "level": "read"})
+    );
+    assert_eq!(
+        ask(&reader, "write"),
+        json!({"allowed": false, "role": "reader", "level": "read"})
+    );
+    assert_eq!(
+        ask(&member, "admin"),
+        json!({"allowed": true, "role": "member", "level": "admin"})
+    );
+    // Asked by the owner about the reader: the same answer.
+    let about = post(&format!("/v1/orgs/{slug}/authorize"))
+        .auth(&owner)
+        .json(&json!({"user_id": reader.id, "resource_id": id, "level": "write"}))
+        .send()
+        .ok(200);
+    assert_eq!(about["level"], "read");
+}
