@@ -7,6 +7,7 @@
 
 use super::WebhookEvent;
 use crate::domain::event::EventType;
+use crate::domain::joining::{Enrollment, JoinedVia};
 use crate::domain::plan::Plan;
 use crate::domain::policy::{Permission, Scope, TeamRole};
 use crate::domain::values::{Level, RoleKey};
@@ -119,6 +120,16 @@ event_data! {
     TeamMemberRemoved => TeamMemberRemovedData,
     TeamGrantSet => TeamGrantSetData,
     TeamGrantRemoved => TeamGrantRemovedData,
+    DomainAdded => DomainAddedData,
+    DomainUpdated => DomainUpdatedData,
+    DomainRemoved => DomainRemovedData,
+    DomainVerified => DomainVerifiedData,
+    DomainFailed => DomainFailedData,
+    JoinRequestCreated => JoinRequestCreatedData,
+    JoinRequestApproved => JoinRequestApprovedData,
+    JoinRequestDenied => JoinRequestDeniedData,
+    InviteLinkCreated => InviteLinkCreatedData,
+    InviteLinkRevoked => InviteLinkRevokedData,
 }
 
 /// `organization.created`
@@ -184,6 +195,7 @@ pub struct MemberAddedData {
     pub name: Option<String>,
     pub role: RoleKey,
     pub joined_at: Timestamp,
+    pub joined_via: JoinedVia,
 }
 
 /// `member.removed`: removed by an admin, or left.
@@ -479,4 +491,76 @@ pub struct TeamGrantSetData {
 pub struct TeamGrantRemovedData {
     /// The team's slug.
     pub team: String,
+}
+
+/// `domain.added`: a domain to verify.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct DomainAddedData {
+    pub domain: String,
+}
+
+/// `domain.updated`: its enrollment as it now is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct DomainUpdatedData {
+    pub domain: String,
+    pub enrollment: Enrollment,
+    pub role: RoleKey,
+    /// The slugs of the teams joined through it.
+    pub teams: Vec<String>,
+}
+
+/// `domain.removed`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct DomainRemovedData {
+    pub domain: String,
+}
+
+/// `domain.verified`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct DomainVerifiedData {
+    pub domain: String,
+}
+
+/// `domain.failed`: never verified within 7 days, or its record missing for 7 days (its
+/// enrollment is then `off`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct DomainFailedData {
+    pub domain: String,
+}
+
+/// `join_request.created`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct JoinRequestCreatedData {
+    pub id: String,
+    pub user_id: String,
+    pub email: String,
+}
+
+/// `join_request.approved`: the requester is a member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct JoinRequestApprovedData {
+    pub id: String,
+    pub user_id: String,
+}
+
+/// `join_request.denied`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct JoinRequestDeniedData {
+    pub id: String,
+    pub user_id: String,
+}
+
+/// `invite_link.created`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct InviteLinkCreatedData {
+    pub id: String,
+    pub role: RoleKey,
+    pub max_uses: Option<i64>,
+    pub expires_at: Timestamp,
+}
+
+/// `invite_link.revoked`: it works no more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct InviteLinkRevokedData {
+    pub id: String,
 }

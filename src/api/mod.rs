@@ -17,6 +17,7 @@ pub mod roles;
 
 use crate::domain::event::{EventType, WEBHOOK_EVENTS};
 use crate::domain::invitation::Status;
+use crate::domain::joining::{Enrollment, JoinedVia};
 use crate::domain::locale::Locale;
 use crate::domain::plan::Plan;
 use crate::domain::policy::{Permission, Scope, TeamRole};
@@ -91,6 +92,20 @@ names_schema!(
     "Permission",
     "A permission of the policy.",
     Permission::ALL.map(Permission::as_str)
+);
+names_schema!(
+    JoinedVia,
+    "JoinedVia",
+    "How a membership came about: its creator, an invitation, an invite link, a verified \
+     domain (auto-join), an approved join request, or SCIM provisioning.",
+    JoinedVia::ALL.map(JoinedVia::as_str)
+);
+names_schema!(
+    Enrollment,
+    "Enrollment",
+    "What people with a verified email on the domain may do: nothing, ask to join, or join \
+     at once.",
+    Enrollment::ALL.map(Enrollment::as_str)
 );
 names_schema!(
     TeamRole,

@@ -1,5 +1,6 @@
 //! Organizations, the signed-in user, and members.
 
+use crate::domain::joining::JoinedVia;
 use crate::domain::plan::Plan;
 use crate::domain::policy::{Permission, TeamRole};
 use crate::domain::values::{Level, RoleKey};
@@ -74,6 +75,7 @@ pub struct Member {
     pub name: Option<String>,
     pub role: RoleKey,
     pub joined_at: Timestamp,
+    pub joined_via: JoinedVia,
     /// Kept to the minute.
     pub last_active_at: Timestamp,
     /// The member's own levels on single resources (their teams' grants are the teams').

@@ -45,10 +45,20 @@ pub enum EventType {
     TeamMemberRemoved,
     TeamGrantSet,
     TeamGrantRemoved,
+    DomainAdded,
+    DomainUpdated,
+    DomainRemoved,
+    DomainVerified,
+    DomainFailed,
+    JoinRequestCreated,
+    JoinRequestApproved,
+    JoinRequestDenied,
+    InviteLinkCreated,
+    InviteLinkRevoked,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 39] = [
+    pub const ALL: [EventType; 49] = [
         EventType::OrganizationCreated,
         EventType::OrganizationUpdated,
         EventType::OrganizationDeleted,
@@ -88,6 +98,16 @@ impl EventType {
         EventType::TeamMemberRemoved,
         EventType::TeamGrantSet,
         EventType::TeamGrantRemoved,
+        EventType::DomainAdded,
+        EventType::DomainUpdated,
+        EventType::DomainRemoved,
+        EventType::DomainVerified,
+        EventType::DomainFailed,
+        EventType::JoinRequestCreated,
+        EventType::JoinRequestApproved,
+        EventType::JoinRequestDenied,
+        EventType::InviteLinkCreated,
+        EventType::InviteLinkRevoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -131,6 +151,16 @@ impl EventType {
             EventType::TeamMemberRemoved => "team.member_removed",
             EventType::TeamGrantSet => "team_grant.set",
             EventType::TeamGrantRemoved => "team_grant.removed",
+            EventType::DomainAdded => "domain.added",
+            EventType::DomainUpdated => "domain.updated",
+            EventType::DomainRemoved => "domain.removed",
+            EventType::DomainVerified => "domain.verified",
+            EventType::DomainFailed => "domain.failed",
+            EventType::JoinRequestCreated => "join_request.created",
+            EventType::JoinRequestApproved => "join_request.approved",
+            EventType::JoinRequestDenied => "join_request.denied",
+            EventType::InviteLinkCreated => "invite_link.created",
+            EventType::InviteLinkRevoked => "invite_link.revoked",
         }
     }
 
@@ -152,7 +182,7 @@ impl fmt::Display for EventType {
 
 /// The events a webhook endpoint can subscribe to. `organization.purged` is not among them:
 /// an organization's endpoints are purged with it, so nobody would receive it.
-pub const WEBHOOK_EVENTS: [EventType; 21] = [
+pub const WEBHOOK_EVENTS: [EventType; 28] = [
     EventType::MemberAdded,
     EventType::MemberRemoved,
     EventType::MemberRoleChanged,
@@ -174,6 +204,13 @@ pub const WEBHOOK_EVENTS: [EventType; 21] = [
     EventType::TeamDeleted,
     EventType::TeamMemberAdded,
     EventType::TeamMemberRemoved,
+    EventType::DomainVerified,
+    EventType::DomainFailed,
+    EventType::JoinRequestCreated,
+    EventType::JoinRequestApproved,
+    EventType::JoinRequestDenied,
+    EventType::InviteLinkCreated,
+    EventType::InviteLinkRevoked,
 ];
 
 #[cfg(test)]
@@ -210,6 +247,13 @@ mod tests {
                 "team.deleted",
                 "team.member_added",
                 "team.member_removed",
+                "domain.verified",
+                "domain.failed",
+                "join_request.created",
+                "join_request.approved",
+                "join_request.denied",
+                "invite_link.created",
+                "invite_link.revoked",
             ]
         );
     }

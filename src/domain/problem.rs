@@ -48,6 +48,7 @@ macro_rules! codes {
 
 codes! {
     InvalidRequest => ("invalid_request", 400, "The request is not valid"),
+    DomainNotAllowed => ("domain_not_allowed", 400, "The domain cannot be claimed"),
     Unauthenticated => ("unauthenticated", 401, "Authentication is required"),
     InsufficientCredits => ("insufficient_credits", 402, "Not enough credits"),
     Forbidden => ("forbidden", 403, "You do not have permission to do this"),
@@ -70,15 +71,22 @@ codes! {
     RoleBuiltin => ("role_builtin", 409, "Built-in roles cannot be changed"),
     RoleInUse => ("role_in_use", 409, "The role is still held"),
     LimitReached => ("limit_reached", 409, "The plan's limit is reached"),
+    DomainTaken => ("domain_taken", 409, "The domain is verified by another organization"),
+    DomainVerificationFailed => ("domain_verification_failed", 409, "The domain's record was not found"),
+    DomainNotVerified => ("domain_not_verified", 409, "The domain is not verified"),
     Conflict => ("conflict", 409, "The resource changed while the request was processed"),
     InvitationExpired => ("invitation_expired", 410, "The invitation has expired"),
     InvitationCanceled => ("invitation_canceled", 410, "The invitation was canceled"),
     InvitationAlreadyUsed => ("invitation_already_used", 410, "The invitation was already used"),
+    InviteLinkExpired => ("invite_link_expired", 410, "The invite link has expired"),
+    InviteLinkRevoked => ("invite_link_revoked", 410, "The invite link was revoked"),
+    InviteLinkExhausted => ("invite_link_exhausted", 410, "The invite link has been used up"),
     PayloadTooLarge => ("payload_too_large", 413, "The request body is too large"),
     UnsupportedMediaType => ("unsupported_media_type", 415, "The request body must be JSON"),
     RateLimited => ("rate_limited", 429, "Too many requests"),
     Internal => ("internal", 500, "Something went wrong on our side"),
     Unavailable => ("unavailable", 503, "A backing service is unavailable"),
+    DnsUnavailable => ("dns_unavailable", 503, "DNS could not be asked"),
 }
 
 /// One invalid field of a request.

@@ -6,6 +6,7 @@ use super::{auth, json, no_content, Answer, Ctx};
 use crate::api::events::MemberAddedData;
 use crate::api::invitations::{InvitationPreview, Inviter, InviterName, MyInvitation, OrgSummary};
 use crate::domain::invitation::{accept_link, check_invitee, Status};
+use crate::domain::joining::JoinedVia;
 use crate::domain::jwt::Identity;
 use crate::domain::locale::Locale;
 use crate::domain::plan::{Plan, Seats};
@@ -248,6 +249,7 @@ async fn accept(ctx: &Ctx, by: Result<Lookup, Problem>) -> Answer {
         name: identity.name.clone(),
         role: role.clone(),
         joined_at: ctx.now,
+        joined_via: JoinedVia::Invitation,
     };
     let mut batch = Batch::new();
     let member = store::accept(

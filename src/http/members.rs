@@ -5,6 +5,7 @@ use super::body::{string, Fields};
 use super::orgs::metadata_changes;
 use super::{auth, json, no_content, Answer, Ctx};
 use crate::api::orgs::{Grant, Member, MemberTeam, OwnershipTransferred};
+use crate::domain::joining::JoinedVia;
 use crate::domain::metadata;
 use crate::domain::policy::{
     authorize, sees_private_metadata, Action, Actor, Catalogue, MetadataOf, TeamRole,
@@ -31,6 +32,7 @@ pub fn member_of(row: &MemberRow, viewer: &Actor) -> Result<Member, Problem> {
         name: row.name.clone(),
         role: row.role()?.0,
         joined_at: Timestamp(row.joined_at),
+        joined_via: JoinedVia::parse(&row.joined_via).ok_or_else(Problem::internal)?,
         last_active_at: Timestamp(row.last_active_at),
         grants: grants(row.grants()),
         teams: row

@@ -115,8 +115,10 @@ pub fn accept(
     );
     guard_seat(batch, seats);
     batch.push(sql!(
-        "INSERT INTO memberships (org_id, user_id, role, invitation_id, joined_at, metadata)
-         VALUES (?1, ?2, ?3, ?4, ?5, (SELECT metadata FROM invitations WHERE id = ?4))",
+        "INSERT INTO memberships (org_id, user_id, role, invitation_id, joined_at, joined_via,
+                                  metadata)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'invitation',
+                 (SELECT metadata FROM invitations WHERE id = ?4))",
         &inv.org_id,
         &user.user_id,
         role.as_str(),

@@ -22,7 +22,8 @@ use serde::Deserialize;
 macro_rules! member_select {
     ($where:literal) => {
         concat!(
-            "SELECT m.seq, m.user_id, u.email, u.name, m.role, m.joined_at, u.last_active_at,
+            "SELECT m.seq, m.user_id, u.email, u.name, m.role, m.joined_at, m.joined_via,
+                    u.last_active_at,
                     m.metadata, m.private_metadata, ",
             role_def_columns!(),
             ",
@@ -51,6 +52,7 @@ pub struct MemberRow {
     pub name: Option<String>,
     pub role: String,
     pub joined_at: i64,
+    pub joined_via: String,
     pub last_active_at: i64,
     /// `[{"resource_id", "level"}]`, levels as numbers.
     pub grants: String,

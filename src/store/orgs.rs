@@ -59,7 +59,8 @@ pub async fn create(
         period.end.0,
     ));
     batch.push(sql!(
-        "INSERT INTO memberships (org_id, user_id, role, joined_at) VALUES (?1, ?2, 'owner', ?3)",
+        "INSERT INTO memberships (org_id, user_id, role, joined_at, joined_via)
+         VALUES (?1, ?2, 'owner', ?3, 'created')",
         &id,
         owner_id,
         now.0,
