@@ -13,6 +13,7 @@ pub mod invitations;
 pub mod orgs;
 pub mod requests;
 pub mod resources;
+pub mod teams;
 
 use crate::domain::event::{EventType, WEBHOOK_EVENTS};
 use crate::domain::invitation::Status;

@@ -34,4 +34,6 @@ pub mod resources;
 #[cfg(target_arch = "wasm32")]
 pub mod router;
 #[cfg(target_arch = "wasm32")]
+pub mod teams;
+#[cfg(target_arch = "wasm32")]
 pub mod usage;
