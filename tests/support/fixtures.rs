@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The webhook events of the contract, as a client would list them.
-pub const WEBHOOK_EVENTS: [&str; 13] = [
+pub const WEBHOOK_EVENTS: [&str; 18] = [
     "member.added",
     "member.removed",
     "member.role_changed",
@@ -24,6 +24,11 @@ pub const WEBHOOK_EVENTS: [&str; 13] = [
     "member.updated",
     "organization.deleted",
     "organization.restored",
+    "team.created",
+    "team.updated",
+    "team.deleted",
+    "team.member_added",
+    "team.member_removed",
 ];
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
