@@ -527,7 +527,7 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
             .empty(204, "Deleted.")
             .errors(&[Forbidden, Conflict])),
         ("get", "/v1/orgs/{slug}/audit-log", Op::new("getAuditLog", "The organization's audit log")
-            .describe("Owner and admin. Every change, newest first (pages continue to older entries). `action` uses the webhook event names where one fits (`organization.updated`, `member.added`, …); the others are `organization.created`, `organization.deleted`, `organization.ownership_transferred`, `invitation.resent`, `billing.plan_changed`, `usage.recorded`, `resource.created|updated|deleted`, `grant.set|removed`, `api_key.created|revoked` and `webhook.created|deleted|disabled`.")
+            .describe("Owner and admin. Every change, newest first (pages continue to older entries). `action` uses the webhook event names where one fits (`organization.updated`, `member.added`, …); the others are `organization.created`, `organization.deleted`, `organization.ownership_transferred`, `invitation.resent`, `billing.plan_changed`, `usage.recorded`, `resource.created|updated|deleted`, `grant.set|removed`, `team_grant.set|removed`, `api_key.created|revoked` and `webhook.created|deleted|disabled`.")
             .list::<AuditEntry>("The entries, newest first.")
             .errors(&[Forbidden])),
         ("get", "/v1/orgs/{slug}/billing", Op::new("getBilling", "Plan, seats and credits")
