@@ -21,8 +21,10 @@ use crate::api::requests::{
     CreateResource, CreateRole, CreateWebhook, PutGrant, RecordUsage, SetExtraSeats,
     TransferOwnership, UpdateMember, UpdateOrg, UpdateResource, UpdateRole,
 };
+use crate::api::requests::{CreateTeam, PutTeamGrant, PutTeamMember, UpdateTeam};
 use crate::api::resources::{AuthorizeAnswer, GrantOfMember, Resource};
 use crate::api::roles::Role as RoleObject;
+use crate::api::teams::{Team, TeamGrant, TeamMember};
 use crate::api::Health;
 use crate::domain::event::WEBHOOK_EVENTS;
 use crate::domain::invitation::Status;
@@ -201,6 +203,7 @@ fn path_parameter(name: &str) -> Value {
         "user_id" => "A user's id (the `sub` of their JWT).",
         "token" => "The invitation token from the email link.",
         "key" => "A custom role's key.",
+        "team" => "A team's slug.",
         _ => "An id Roster returned.",
     };
     json!({"name": name, "in": "path", "required": true, "description": description, "schema": {"type": "string"}})
@@ -414,6 +417,50 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
             .optional_body::<AuthorizeQuestion>()
             .ok::<AuthorizeAnswer>(200, "The policy's answer.")
             .errors(&[Forbidden])),
+        ("post", "/v1/orgs/{slug}/teams", Op::new("createTeam", "Create a team")
+            .describe("Needs `teams.manage` (owner, admin; API keys with `teams:write`). `slug` is derived from `name` when omitted, with the rules of an organization's slug; it is unique within the organization (`slug_taken`). Plans limit the teams: none on `free`, 5 on `pro`, no limit on `business` (`limit_reached`, also when requests at once would pass the limit together).")
+            .body::<CreateTeam>()
+            .ok::<Team>(201, "The team.")
+            .errors(&[Forbidden, SlugTaken, LimitReached, Conflict])),
+        ("get", "/v1/orgs/{slug}/teams", Op::new("listTeams", "The organization's teams")
+            .describe("Every member; API keys with `teams:read`.")
+            .list::<Team>("Teams in the order they were created.")
+            .errors(&[Forbidden])),
+        ("get", "/v1/orgs/{slug}/teams/{team}", Op::new("getTeam", "A team")
+            .describe("Every member; API keys with `teams:read`.")
+            .ok::<Team>(200, "The team.")
+            .errors(&[Forbidden])),
+        ("patch", "/v1/orgs/{slug}/teams/{team}", Op::new("updateTeam", "Rename a team or change its slug")
+            .describe("Needs `teams.manage`. At least one field; values already set change nothing and record nothing.")
+            .body::<UpdateTeam>()
+            .ok::<Team>(200, "The team.")
+            .errors(&[Forbidden, SlugTaken, Conflict])),
+        ("delete", "/v1/orgs/{slug}/teams/{team}", Op::new("deleteTeam", "Delete a team")
+            .describe("Needs `teams.manage`. Its memberships and its grants on resources go with it, at once.")
+            .empty(204, "Deleted.")
+            .errors(&[Forbidden, Conflict])),
+        ("get", "/v1/orgs/{slug}/teams/{team}/members", Op::new("listTeamMembers", "A team's members")
+            .describe("Every member; API keys with `teams:read`.")
+            .list::<TeamMember>("The team's members, in the order they were added.")
+            .errors(&[Forbidden])),
+        ("put", "/v1/orgs/{slug}/teams/{team}/members/{user_id}", Op::new("putTeamMember", "Add a member to a team, or change their team role")
+            .describe("Needs `teams.manage`, or being a maintainer of that team. The user must be a member of the organization (else 404). The same `team_role` again changes and records nothing.")
+            .body::<PutTeamMember>()
+            .ok::<TeamMember>(200, "The team's member.")
+            .errors(&[Forbidden, Conflict])),
+        ("delete", "/v1/orgs/{slug}/teams/{team}/members/{user_id}", Op::new("removeTeamMember", "Take a member out of a team")
+            .describe("Needs `teams.manage`, or being a maintainer of that team; 404 when the user is not in the team. What the team's grants gave them ends at once.")
+            .empty(204, "Removed.")
+            .errors(&[Forbidden, Conflict])),
+        ("put", "/v1/orgs/{slug}/resources/{id}/team-grants/{team}", Op::new("putTeamGrant", "Give a team a level on a resource")
+            .describe("Needs `admin` on the resource. Every member of the team reaches the level, capped by their role (a viewer reaches `read` at most). Replaces the team's earlier level there.")
+            .body::<PutTeamGrant>()
+            .ok::<TeamGrant>(200, "The team's grant.")
+            .errors(&[Forbidden, Conflict])),
+        ("delete", "/v1/orgs/{slug}/resources/{id}/team-grants/{team}", Op::new("deleteTeamGrant", "Take a team's grant away")
+            .describe("Needs `admin` on the resource; 404 when the team holds no grant on it.")
+            .empty(204, "Removed.")
+            .errors(&[Forbidden, Conflict])),
         ("get", "/v1/invitations/{token}", Op::new("previewInvitation", "What an invitation link is for")
             .public()
             .describe("No sign-in needed. Answered 200 in every state, with `status`; an invitation past its expiry is `expired`. The invitee's address is shown only as a hint. An invitation of a deleted organization answers 410 `invitation_canceled`, saying nothing of the organization.")
@@ -509,7 +556,7 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
             .empty(204, "Deleted.")
             .errors(&[Forbidden, Conflict])),
         ("get", "/v1/orgs/{slug}/audit-log", Op::new("getAuditLog", "The organization's audit log")
-            .describe("Owner and admin. Every change, newest first (pages continue to older entries). `action` uses the webhook event names where one fits (`organization.updated`, `member.added`, …); the others are `organization.created`, `organization.deleted`, `organization.ownership_transferred`, `invitation.resent`, `billing.plan_changed`, `usage.recorded`, `resource.created|updated|deleted`, `grant.set|removed`, `api_key.created|revoked` and `webhook.created|deleted|disabled`.")
+            .describe("Owner and admin. Every change, newest first (pages continue to older entries). `action` uses the webhook event names where one fits (`organization.updated`, `member.added`, …); the others are `organization.created`, `organization.deleted`, `organization.ownership_transferred`, `invitation.resent`, `billing.plan_changed`, `usage.recorded`, `resource.created|updated|deleted`, `grant.set|removed`, `team_grant.set|removed`, `api_key.created|revoked` and `webhook.created|deleted|disabled`.")
             .list::<AuditEntry>("The entries, newest first.")
             .errors(&[Forbidden])),
         ("get", "/v1/orgs/{slug}/billing", Op::new("getBilling", "Plan, seats and credits")

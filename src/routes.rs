@@ -96,6 +96,17 @@ routes! {
     DeleteGrant => Delete "/v1/orgs/{slug}/resources/{id}/grants/{user_id}",
     Authorize => Post "/v1/orgs/{slug}/authorize",
 
+    ListTeams => Get "/v1/orgs/{slug}/teams",
+    CreateTeam => Post "/v1/orgs/{slug}/teams",
+    GetTeam => Get "/v1/orgs/{slug}/teams/{team}",
+    UpdateTeam => Patch "/v1/orgs/{slug}/teams/{team}",
+    DeleteTeam => Delete "/v1/orgs/{slug}/teams/{team}",
+    ListTeamMembers => Get "/v1/orgs/{slug}/teams/{team}/members",
+    PutTeamMember => Put "/v1/orgs/{slug}/teams/{team}/members/{user_id}",
+    RemoveTeamMember => Delete "/v1/orgs/{slug}/teams/{team}/members/{user_id}",
+    PutTeamGrant => Put "/v1/orgs/{slug}/resources/{id}/team-grants/{team}",
+    DeleteTeamGrant => Delete "/v1/orgs/{slug}/resources/{id}/team-grants/{team}",
+
     GetBilling => Get "/v1/orgs/{slug}/billing",
     ChangePlan => Put "/v1/orgs/{slug}/billing/plan",
     SetExtraSeats => Put "/v1/orgs/{slug}/billing/seats",

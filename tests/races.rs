@@ -298,6 +298,68 @@ const RACES: &[Row] = &[
         records: &[("grant.removed", 1)],
         arrange: delete_grant_race,
     },
+    // Team slugs are unique in an organization: one team, and the others are told so.
+    Row {
+        route: CreateTeam,
+        plan: "pro",
+        answers: One {
+            won: 201,
+            lost: (409, "slug_taken"),
+        },
+        records: &[("team.created", 1)],
+        arrange: create_team_race,
+    },
+    Row {
+        route: UpdateTeam,
+        plan: "business",
+        answers: Every(200),
+        records: &[("team.updated", 1)],
+        arrange: update_team_race,
+    },
+    Row {
+        route: DeleteTeam,
+        plan: "business",
+        answers: One {
+            won: 204,
+            lost: (404, "not_found"),
+        },
+        records: &[("team.deleted", 1)],
+        arrange: delete_team_race,
+    },
+    Row {
+        route: PutTeamMember,
+        plan: "business",
+        answers: Every(200),
+        records: &[("team.member_added", 1)],
+        arrange: put_team_member_race,
+    },
+    Row {
+        route: RemoveTeamMember,
+        plan: "business",
+        answers: One {
+            won: 204,
+            lost: (404, "not_found"),
+        },
+        records: &[("team.member_removed", 1)],
+        arrange: remove_team_member_race,
+    },
+    Row {
+        route: PutTeamGrant,
+        plan: "business",
+        answers: Every(200),
+        records: &[("team_grant.set", 1)],
+        arrange: put_team_grant_race,
+    },
+    Row {
+        route: DeleteTeamGrant,
+        plan: "business",
+        answers: One {
+            won: 204,
+            lost: (404, "not_found"),
+        },
+        records: &[("team_grant.removed", 1)],
+        arrange: delete_team_grant_race,
+    },
     // A read: the same answer for all, nothing recorded.
     Row {
         route: Authorize,
@@ -954,6 +1016,169 @@ fn delete_webhook_race(scene: &Scene) -> Race {
             assert_eq!(urls, [json!(scene_hook)]);
         }
     })
+}
+
+/// A team of the scene's organization, with slug `team`.
+fn team(scene: &Scene, team: &str) -> String {
+    post(&scene.path("/teams"))
+        .auth(&scene.owner)
+        .json(&json!({"name": "Target", "slug": team}))
+        .send()
+        .ok(201);
+    scene.path(&format!("/teams/{team}"))
+}
+
+fn create_team_race(scene: &Scene) -> Race {
+    let (owner, path) = (scene.owner.clone(), scene.path("/teams"));
+    let body = json!({"name": "Platform"});
+    Race::new(move || post(&path).auth(&owner).json(&body), {
+        let (owner, path) = (scene.owner.clone(), scene.path("/teams?limit=100"));
+        move |replies| {
+            let teams = list(&owner, &path);
+            assert_eq!(teams.len(), 1, "{teams:?}");
+            assert_eq!(teams[0]["slug"], "platform");
+            let created: Vec<&Value> = replies
+                .iter()
+                .filter(|r| r.status == 201)
+                .map(|r| &r.json["id"])
+                .collect();
+            assert_eq!(created, [&teams[0]["id"]]);
+        }
+    })
+}
+
+fn update_team_race(scene: &Scene) -> Race {
+    let path = team(scene, "target");
+    let (owner, target) = (scene.owner.clone(), path.clone());
+    Race::new(
+        move || {
+            patch(&target)
+                .auth(&owner)
+                .json(&json!({"name": "Renamed"}))
+        },
+        {
+            let owner = scene.owner.clone();
+            move |replies| {
+                same_bodies(replies);
+                assert_eq!(get(&path).auth(&owner).send().ok(200)["name"], "Renamed");
+            }
+        },
+    )
+}
+
+fn delete_team_race(scene: &Scene) -> Race {
+    let path = team(scene, "target");
+    let (owner, target) = (scene.owner.clone(), path.clone());
+    Race::new(move || delete(&target).auth(&owner), {
+        let owner = scene.owner.clone();
+        move |_| {
+            get(&path).auth(&owner).send().expect(404, "not_found");
+        }
+    })
+}
+
+/// The members of a team and their team roles.
+fn team_roles(by: &User, team_path: &str) -> BTreeMap<String, String> {
+    list(by, &format!("{team_path}/members?limit=100"))
+        .iter()
+        .map(|m| {
+            let field = |name: &str| m[name].as_str().unwrap_or_default().to_string();
+            (field("user_id"), field("team_role"))
+        })
+        .collect()
+}
+
+fn put_team_member_race(scene: &Scene) -> Race {
+    let path = team(scene, "target");
+    let member = add_member(&scene.owner, &scene.slug, "member");
+    let (owner, target) = (scene.owner.clone(), format!("{path}/members/{}", member.id));
+    Race::new(
+        move || {
+            put(&target)
+                .auth(&owner)
+                .json(&json!({"team_role": "maintainer"}))
+        },
+        {
+            let owner = scene.owner.clone();
+            move |replies| {
+                same_bodies(replies);
+                let roles = team_roles(&owner, &path);
+                assert_eq!(roles.len(), 1, "{roles:?}");
+                assert_eq!(roles[&member.id], "maintainer");
+            }
+        },
+    )
+}
+
+fn remove_team_member_race(scene: &Scene) -> Race {
+    let path = team(scene, "target");
+    let member = add_member(&scene.owner, &scene.slug, "member");
+    let target = format!("{path}/members/{}", member.id);
+    put(&target)
+        .auth(&scene.owner)
+        .json(&json!({"team_role": "member"}))
+        .send()
+        .ok(200);
+    let owner = scene.owner.clone();
+    Race::new(move || delete(&target).auth(&owner), {
+        let owner = scene.owner.clone();
+        move |_| assert!(team_roles(&owner, &path).is_empty())
+    })
+}
+
+/// The level `authorize` (at `path`) gives `member` on `resource`.
+fn level_of(path: &str, member: &User, resource: &str) -> Value {
+    post(path)
+        .auth(member)
+        .json(&json!({"resource_id": resource}))
+        .send()
+        .ok(200)["level"]
+        .clone()
+}
+
+/// A resource, and a team with one member: the path of the team's grant on it.
+fn team_grant_scene(scene: &Scene) -> (String, User, String) {
+    let id = resource(scene);
+    let team_path = team(scene, "target");
+    let member = add_member(&scene.owner, &scene.slug, "member");
+    put(&format!("{team_path}/members/{}", member.id))
+        .auth(&scene.owner)
+        .json(&json!({"team_role": "member"}))
+        .send()
+        .ok(200);
+    let grant = scene.path(&format!("/resources/{id}/team-grants/target"));
+    (id, member, grant)
+}
+
+fn put_team_grant_race(scene: &Scene) -> Race {
+    let (id, member, grant) = team_grant_scene(scene);
+    let owner = scene.owner.clone();
+    Race::new(
+        move || put(&grant).auth(&owner).json(&json!({"level": "write"})),
+        {
+            let authorize = scene.path("/authorize");
+            move |replies| {
+                same_bodies(replies);
+                assert_eq!(level_of(&authorize, &member, &id), "write");
+            }
+        },
+    )
+}
+
+fn delete_team_grant_race(scene: &Scene) -> Race {
+    let (id, member, grant) = team_grant_scene(scene);
+    put(&grant)
+        .auth(&scene.owner)
+        .json(&json!({"level": "write"}))
+        .send()
+        .ok(200);
+    let authorize = scene.path("/authorize");
+    assert_eq!(level_of(&authorize, &member, &id), "write");
+    let owner = scene.owner.clone();
+    Race::new(
+        move || delete(&grant).auth(&owner),
+        move |_| assert_eq!(level_of(&authorize, &member, &id), Value::Null),
+    )
 }
 
 fn list(by: &User, path: &str) -> Vec<Value> {

@@ -14,6 +14,7 @@ pub mod orgs;
 pub mod requests;
 pub mod resources;
 pub mod roles;
+pub mod teams;
 
 use crate::domain::event::{EventType, WEBHOOK_EVENTS};
 use crate::domain::invitation::Status;

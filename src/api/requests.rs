@@ -9,7 +9,7 @@ use super::orgs::Grant;
 use super::{AssignableRole, WebhookEvent};
 use crate::domain::locale::Locale;
 use crate::domain::plan::Plan;
-use crate::domain::policy::{Permission, Scope};
+use crate::domain::policy::{Permission, Scope, TeamRole};
 use crate::domain::values::{Email, Level, LogoUrl, Name, Slug};
 use utoipa::ToSchema;
 
@@ -211,6 +211,40 @@ pub struct UpdateResource {
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PutGrant {
+    pub level: Level,
+}
+
+/// `POST /v1/orgs/{slug}/teams`
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTeam {
+    pub name: Name,
+    /// Derived from `name` when omitted, as an organization's slug is.
+    #[schema(nullable = false)]
+    pub slug: Option<Slug>,
+}
+
+/// `PATCH /v1/orgs/{slug}/teams/{team}`: at least one of the fields.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTeam {
+    #[schema(nullable = false)]
+    pub name: Option<Name>,
+    #[schema(nullable = false)]
+    pub slug: Option<Slug>,
+}
+
+/// `PUT /v1/orgs/{slug}/teams/{team}/members/{user_id}`
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutTeamMember {
+    pub team_role: TeamRole,
+}
+
+/// `PUT /v1/orgs/{slug}/resources/{id}/team-grants/{team}`
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutTeamGrant {
     pub level: Level,
 }
 

@@ -36,4 +36,6 @@ pub mod roles;
 #[cfg(target_arch = "wasm32")]
 pub mod router;
 #[cfg(target_arch = "wasm32")]
+pub mod teams;
+#[cfg(target_arch = "wasm32")]
 pub mod usage;

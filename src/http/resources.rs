@@ -13,6 +13,7 @@ use crate::domain::Timestamp;
 use crate::store::members::{self, MemberRow};
 use crate::store::principal::Caller;
 use crate::store::resources::{self as store, ResourceRow};
+use crate::store::teams::{self, TeamOnResource};
 
 const KIND_MAX_CHARS: usize = 50;
 
@@ -76,21 +77,27 @@ pub async fn list(ctx: &Ctx) -> Answer {
 }
 
 /// The caller, the resource `{id}` they can read and their level on it — 404 when they
-/// cannot read it (or it does not exist) — and, when asked for, the member `member_id`,
-/// all from one round trip.
-struct Reach {
-    caller: Caller,
-    row: ResourceRow,
-    level: Level,
-    member: Option<MemberRow>,
+/// cannot read it (or it does not exist) — and, when asked for, the member `member_id` and
+/// the team `team` (by slug) with its grant on the resource, all from one round trip.
+pub(super) struct Reach {
+    pub caller: Caller,
+    pub row: ResourceRow,
+    pub level: Level,
+    pub member: Option<MemberRow>,
+    pub team: Option<TeamOnResource>,
 }
 
-async fn reach(ctx: &Ctx, member_id: Option<&str>) -> Result<Reach, Problem> {
+pub(super) async fn reach(
+    ctx: &Ctx,
+    member_id: Option<&str>,
+    team: Option<&str>,
+) -> Result<Reach, Problem> {
     let (mut batch, query) = auth::begin(ctx)?;
     let id = ctx.param("id");
     let user_id = query.user_id().unwrap_or("").to_owned();
     let row = is_id(id).then(|| store::one(&mut batch, ctx.param("slug"), id, &user_id));
     let member = member_id.map(|m| members::in_org(&mut batch, ctx.param("slug"), m));
+    let team = team.map(|t| teams::on_resource(&mut batch, ctx.param("slug"), t, id));
     let results = batch.run(&ctx.db).await?;
     let caller = query.resolve(&results)?;
     let row = match row {
@@ -103,15 +110,20 @@ async fn reach(ctx: &Ctx, member_id: Option<&str>) -> Result<Reach, Problem> {
         Some(member) => results.first(member)?,
         None => None,
     };
+    let team = match team {
+        Some(team) => results.first(team)?,
+        None => None,
+    };
     Ok(Reach {
         caller,
         row,
         level,
         member,
+        team,
     })
 }
 
-fn require_admin(level: Level) -> Result<(), Problem> {
+pub(super) fn require_admin(level: Level) -> Result<(), Problem> {
     if level == Level::Admin {
         Ok(())
     } else {
@@ -123,7 +135,7 @@ fn require_admin(level: Level) -> Result<(), Problem> {
 
 /// `GET /v1/orgs/{slug}/resources/{id}` — needs `read`.
 pub async fn get(ctx: &Ctx) -> Answer {
-    let Reach { row, level, .. } = reach(ctx, None).await?;
+    let Reach { row, level, .. } = reach(ctx, None, None).await?;
     json(200, &resource_of(&row, Some(level)))
 }
 
@@ -137,7 +149,7 @@ pub async fn update(ctx: &Ctx) -> Answer {
         });
     let Reach {
         caller, row, level, ..
-    } = reach(ctx, None).await?;
+    } = reach(ctx, None, None).await?;
     let (name, kind) = body?;
     require_admin(level)?;
     // Only what differs is a change; asking for what is already there records nothing.
@@ -157,7 +169,7 @@ pub async fn update(ctx: &Ctx) -> Answer {
 pub async fn delete(ctx: &Ctx) -> Answer {
     let Reach {
         caller, row, level, ..
-    } = reach(ctx, None).await?;
+    } = reach(ctx, None, None).await?;
     require_admin(level)?;
     store::delete(&ctx.db, &caller, &row.id, ctx.now).await?;
     no_content()
@@ -166,7 +178,7 @@ pub async fn delete(ctx: &Ctx) -> Answer {
 /// The caller, the resource (with `admin` on it required) and the member `{user_id}`
 /// (404 when not a member).
 async fn grant_target(ctx: &Ctx) -> Result<(Caller, ResourceRow, MemberRow), Problem> {
-    let reach = reach(ctx, Some(ctx.param("user_id"))).await?;
+    let reach = reach(ctx, Some(ctx.param("user_id")), None).await?;
     require_admin(reach.level)?;
     let member = reach.member.ok_or_else(|| Problem::not_found("member"))?;
     Ok((reach.caller, reach.row, member))

@@ -3,7 +3,7 @@
 
 use super::{
     billing, integrations, invitations, invitee, me, members, ops, orgs, problem_response,
-    resources, roles, usage, Answer, Ctx, MAX_BODY_BYTES,
+    resources, roles, teams, usage, Answer, Ctx, MAX_BODY_BYTES,
 };
 use crate::config::Config;
 use crate::domain::values::new_id;
@@ -67,6 +67,16 @@ async fn dispatch(ctx: &Ctx, route: RouteId) -> Answer {
         PutGrant => resources::put_grant(ctx).await,
         DeleteGrant => resources::delete_grant(ctx).await,
         Authorize => resources::authorize(ctx).await,
+        ListTeams => teams::list(ctx).await,
+        CreateTeam => teams::create(ctx).await,
+        GetTeam => teams::get(ctx).await,
+        UpdateTeam => teams::update(ctx).await,
+        DeleteTeam => teams::delete(ctx).await,
+        ListTeamMembers => teams::members(ctx).await,
+        PutTeamMember => teams::put_member(ctx).await,
+        RemoveTeamMember => teams::remove_member(ctx).await,
+        PutTeamGrant => teams::put_grant(ctx).await,
+        DeleteTeamGrant => teams::delete_grant(ctx).await,
         GetBilling => billing::get(ctx).await,
         ChangePlan => billing::change_plan(ctx).await,
         SetExtraSeats => billing::set_extra_seats(ctx).await,

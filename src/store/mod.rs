@@ -28,6 +28,7 @@ pub mod outbox;
 pub mod principal;
 pub mod resources;
 pub mod roles;
+pub mod teams;
 pub mod usage;
 pub mod webhooks;
 

@@ -153,7 +153,12 @@ fn read_back(batch: &mut Batch, id: &str, user_id: &str) -> Rows<ResourceRow> {
 /// Guards that the caller still reaches `level` on the resource: when their role's floor
 /// does not, that rests on a grant, own or a team's, which may have been lowered or removed
 /// since it was read (the role itself is guarded with the caller).
-fn guard_caller_level(batch: &mut Batch, caller: &Caller, resource_id: &str, level: Level) {
+pub(super) fn guard_caller_level(
+    batch: &mut Batch,
+    caller: &Caller,
+    resource_id: &str,
+    level: Level,
+) {
     if let Actor::User { id, def, .. } = &caller.actor {
         if def.floor < Some(level) {
             guard!(
@@ -172,7 +177,7 @@ fn guard_caller_level(batch: &mut Batch, caller: &Caller, resource_id: &str, lev
     }
 }
 
-fn guard_exists(batch: &mut Batch, org_id: &str, id: &str) {
+pub(super) fn guard_exists(batch: &mut Batch, org_id: &str, id: &str) {
     guard!(
         batch,
         Code::NotFound,

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The webhook events of the contract, as a client would list them.
-pub const WEBHOOK_EVENTS: [&str; 13] = [
+pub const WEBHOOK_EVENTS: [&str; 28] = [
     "member.added",
     "member.removed",
     "member.role_changed",
@@ -24,6 +24,21 @@ pub const WEBHOOK_EVENTS: [&str; 13] = [
     "member.updated",
     "organization.deleted",
     "organization.restored",
+    "role.created",
+    "role.updated",
+    "role.deleted",
+    "team.created",
+    "team.updated",
+    "team.deleted",
+    "team.member_added",
+    "team.member_removed",
+    "domain.verified",
+    "domain.failed",
+    "join_request.created",
+    "join_request.approved",
+    "join_request.denied",
+    "invite_link.created",
+    "invite_link.revoked",
 ];
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
