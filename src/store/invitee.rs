@@ -7,19 +7,17 @@
 
 use super::audit::{self, By, Change};
 use super::invitations::{
-    guard_seat, guard_still_pending, guard_token, invitation_columns, InvitationRow, SeatCheck,
+    guard_still_pending, guard_token, invitation_columns, InvitationRow, SeatCheck,
 };
-use super::members::{self, MemberRow};
+use super::members::{self, Joiner, MemberRow};
 use super::outbox::drop_queued_emails;
 use super::roles::{role_def_columns, StoredDef};
 use super::{Batch, Rows};
-use crate::api::events::{
-    EventData, InvitationAcceptedData, InvitationDeclinedData, MemberAddedData, TeamMemberAddedData,
-};
-use crate::domain::policy::{RoleDef, TeamRole};
+use crate::api::events::{InvitationAcceptedData, InvitationDeclinedData, MemberAddedData};
+use crate::domain::policy::RoleDef;
 use crate::domain::values::RoleKey;
 use crate::domain::{Code, Problem, Timestamp};
-use crate::{guard, sql};
+use crate::sql;
 use serde::Deserialize;
 
 /// An invitation with what its invitee sees of the organization, and the invitee's
@@ -99,32 +97,25 @@ pub fn accept(
     let inv = &view.invitation;
     let (role, def) = view.role()?;
     guard_still_pending(batch, &inv.id, now);
-    if def.builtin.is_none() {
-        members::guard_role_defined(batch, &inv.org_id, &role, def);
-    }
     if let Some(digest) = digest {
         // The link was replaced by a resend or a retried email: it names nothing now.
         guard_token(batch, &inv.id, digest, Code::NotFound);
     }
-    guard!(
+    let teams = inv.team_slugs();
+    let row = members::join(
         batch,
-        Code::AlreadyMember,
-        "EXISTS (SELECT 1 FROM memberships WHERE org_id = ?2 AND user_id = ?3)",
-        &inv.org_id,
-        &user.user_id,
+        &Joiner {
+            org_id: &inv.org_id,
+            org_slug: &view.org_slug,
+            user_id: &user.user_id,
+            role: (&role, def),
+            invitation_id: Some(&inv.id),
+            teams: (&inv.teams, &teams),
+            seats,
+            member_added,
+        },
+        now,
     );
-    guard_seat(batch, seats);
-    batch.push(sql!(
-        "INSERT INTO memberships (org_id, user_id, role, invitation_id, joined_at, joined_via,
-                                  metadata)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'invitation',
-                 (SELECT metadata FROM invitations WHERE id = ?4))",
-        &inv.org_id,
-        &user.user_id,
-        role.as_str(),
-        &inv.id,
-        now.0,
-    ));
     batch.push(sql!(
         "UPDATE invitations SET status = 'accepted', accepted_at = ?2, ended_at = ?2,
                 responded_by = ?3
@@ -145,28 +136,6 @@ pub fn accept(
         now.0,
         &inv.grants,
     ));
-    let teams = inv.team_slugs();
-    if !teams.is_empty() {
-        // The teams read are the teams joined: one deleted meanwhile moves the decision.
-        guard!(
-            batch,
-            Code::Conflict,
-            "(SELECT count(*) FROM teams
-               WHERE org_id = ?2 AND id IN (SELECT value FROM json_each(?3))) <> ?4",
-            &inv.org_id,
-            &inv.teams,
-            teams.len() as i64,
-        );
-        batch.push(sql!(
-            "INSERT OR IGNORE INTO team_members (team_id, org_id, user_id, team_role, added_at)
-             SELECT t.id, ?1, ?2, 'member', ?3 FROM teams t
-              WHERE t.org_id = ?1 AND t.id IN (SELECT value FROM json_each(?4))",
-            &inv.org_id,
-            &user.user_id,
-            now.0,
-            &inv.teams,
-        ));
-    }
     drop_queued_emails(batch, &inv.id, now);
     let accepted = InvitationAcceptedData {
         id: inv.id.clone(),
@@ -174,34 +143,18 @@ pub fn accept(
         role,
         user_id: user.user_id.clone(),
     };
-    let joined = teams.into_iter().map(|slug| {
-        let data = TeamMemberAddedData {
-            team: slug,
-            user_id: user.user_id.clone(),
-            team_role: TeamRole::Member,
-        };
-        (("member", user.user_id.as_str()), EventData::from(data))
-    });
-    for (target, data) in [
-        (("member", user.user_id.as_str()), member_added.into()),
-        (("invitation", inv.id.as_str()), EventData::from(accepted)),
-    ]
-    .into_iter()
-    .chain(joined)
-    {
-        audit::record(
-            batch,
-            Change {
-                org_id: &inv.org_id,
-                org_slug: &view.org_slug,
-                by: By::User(&user.user_id),
-                target,
-                data,
-            },
-            now,
-        );
-    }
-    Ok(members::one(batch, &inv.org_id, &user.user_id))
+    audit::record(
+        batch,
+        Change {
+            org_id: &inv.org_id,
+            org_slug: &view.org_slug,
+            by: By::User(&user.user_id),
+            target: ("invitation", &inv.id),
+            data: accepted.into(),
+        },
+        now,
+    );
+    Ok(row)
 }
 
 /// Declines an invitation for `user_id`.

@@ -3,16 +3,18 @@
 //! Every change guards that the member still holds the role the request read, so two
 //! admins acting at once cannot, say, demote someone another just removed.
 
-use super::audit;
+use super::audit::{self, By, Change};
 use super::grants;
+use super::invitations::{guard_seat, SeatCheck};
 use super::principal::{self, Caller};
 use super::roles::{self, role_def_columns, StoredDef};
 use super::{Batch, Db, Rows};
 use crate::api::events::{
-    MemberRemovedData, MemberRoleChangedData, MemberUpdatedData, OwnershipTransferredData,
+    EventData, MemberAddedData, MemberRemovedData, MemberRoleChangedData, MemberUpdatedData,
+    OwnershipTransferredData, TeamMemberAddedData,
 };
 use crate::domain::metadata::{self, Object};
-use crate::domain::policy::RoleDef;
+use crate::domain::policy::{RoleDef, TeamRole};
 use crate::domain::values::{Level, Role, RoleKey};
 use crate::domain::{Code, Problem, Timestamp};
 use crate::{guard, sql};
@@ -391,4 +393,96 @@ pub async fn transfer_ownership(
         results.first(new_owner)?.ok_or_else(Problem::internal)?,
         results.first(previous)?.ok_or_else(Problem::internal)?,
     ))
+}
+
+/// Someone becoming a member: by accepting an invitation, through an invite link, a
+/// verified domain or an approved join request.
+pub struct Joiner<'a> {
+    pub org_id: &'a str,
+    pub org_slug: &'a str,
+    pub user_id: &'a str,
+    /// The role they get, as it was defined when the request read it.
+    pub role: (&'a RoleKey, RoleDef),
+    /// The invitation they accept, whose `metadata` becomes the membership's.
+    pub invitation_id: Option<&'a str>,
+    /// The teams they join: their ids as a JSON array, and the slugs of those of them that
+    /// existed when the request read them.
+    pub teams: (&'a str, &'a [String]),
+    pub seats: &'a SeatCheck<'a>,
+    pub member_added: MemberAddedData,
+}
+
+/// Adds the statements making `joiner` a member, guarded so that races can neither make
+/// them a member twice (`already_member`) nor pass the seats (`seat_limit_reached`), nor
+/// give them a custom role changed or deleted meanwhile, nor teams other than those read
+/// (`conflict`). Records `member.added` and `team.member_added` for each team, by the joiner.
+/// Returns the read of the new member.
+pub fn join(batch: &mut Batch, joiner: &Joiner<'_>, now: Timestamp) -> Rows<MemberRow> {
+    let (org, user) = (joiner.org_id, joiner.user_id);
+    let (role, def) = joiner.role;
+    if def.builtin.is_none() {
+        guard_role_defined(batch, org, role, def);
+    }
+    guard!(
+        batch,
+        Code::AlreadyMember,
+        "EXISTS (SELECT 1 FROM memberships WHERE org_id = ?2 AND user_id = ?3)",
+        org,
+        user,
+    );
+    guard_seat(batch, joiner.seats);
+    batch.push(sql!(
+        "INSERT INTO memberships (org_id, user_id, role, invitation_id, joined_at, joined_via,
+                                  metadata)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6,
+                 coalesce((SELECT metadata FROM invitations WHERE id = ?4), '{}'))",
+        org,
+        user,
+        role.as_str(),
+        joiner.invitation_id,
+        now.0,
+        joiner.member_added.joined_via.as_str(),
+    ));
+    let (team_ids, slugs) = joiner.teams;
+    if !slugs.is_empty() {
+        guard!(
+            batch,
+            Code::Conflict,
+            "(SELECT count(*) FROM teams
+               WHERE org_id = ?2 AND id IN (SELECT value FROM json_each(?3))) <> ?4",
+            org,
+            team_ids,
+            slugs.len() as i64,
+        );
+        batch.push(sql!(
+            "INSERT OR IGNORE INTO team_members (team_id, org_id, user_id, team_role, added_at)
+             SELECT t.id, ?1, ?2, 'member', ?3 FROM teams t
+              WHERE t.org_id = ?1 AND t.id IN (SELECT value FROM json_each(?4))",
+            org,
+            user,
+            now.0,
+            team_ids,
+        ));
+    }
+    let joined = slugs.iter().map(|slug| {
+        EventData::from(TeamMemberAddedData {
+            team: slug.clone(),
+            user_id: user.to_owned(),
+            team_role: TeamRole::Member,
+        })
+    });
+    for data in std::iter::once(joiner.member_added.clone().into()).chain(joined) {
+        audit::record(
+            batch,
+            Change {
+                org_id: org,
+                org_slug: joiner.org_slug,
+                by: By::User(user),
+                target: ("member", user),
+                data,
+            },
+            now,
+        );
+    }
+    one(batch, org, user)
 }
