@@ -102,7 +102,7 @@ pub fn accept(
         guard_token(batch, &inv.id, digest, Code::NotFound);
     }
     let teams = inv.team_slugs();
-    let row = members::join(
+    members::join(
         batch,
         &Joiner {
             org_id: &inv.org_id,
@@ -154,7 +154,7 @@ pub fn accept(
         },
         now,
     );
-    Ok(row)
+    Ok(members::one(batch, &inv.org_id, &user.user_id))
 }
 
 /// Declines an invitation for `user_id`.

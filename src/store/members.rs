@@ -416,8 +416,9 @@ pub struct Joiner<'a> {
 /// them a member twice (`already_member`) nor pass the seats (`seat_limit_reached`), nor
 /// give them a custom role changed or deleted meanwhile, nor teams other than those read
 /// (`conflict`). Records `member.added` and `team.member_added` for each team, by the joiner.
-/// Returns the read of the new member.
-pub fn join(batch: &mut Batch, joiner: &Joiner<'_>, now: Timestamp) -> Rows<MemberRow> {
+/// The caller adds what its way of joining adds, then the read of the new member
+/// ([`one`]).
+pub fn join(batch: &mut Batch, joiner: &Joiner<'_>, now: Timestamp) {
     let (org, user) = (joiner.org_id, joiner.user_id);
     let (role, def) = joiner.role;
     if def.builtin.is_none() {
@@ -484,5 +485,4 @@ pub fn join(batch: &mut Batch, joiner: &Joiner<'_>, now: Timestamp) -> Rows<Memb
             now,
         );
     }
-    one(batch, org, user)
 }
