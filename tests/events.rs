@@ -19,16 +19,6 @@ fn subscribe(owner: &User, slug: &str, events: &[&str]) -> (String, String) {
     (url, hook["secret"].as_str().unwrap().to_string())
 }
 
-fn audit_log(owner: &User, slug: &str) -> Vec<Value> {
-    get(&format!("/v1/orgs/{slug}/audit-log?limit=100"))
-        .auth(owner)
-        .send()
-        .ok(200)["data"]
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 #[test]
 fn membership_changes_are_delivered_as_signed_events() {
     let owner = User::new("owner");

@@ -1277,11 +1277,6 @@ fn judge(row: &Row, replies: &[Reply]) {
     }
 }
 
-/// The audit log of `slug`, newest first.
-fn audit_log(by: &User, slug: &str) -> Vec<Value> {
-    list(by, &format!("/v1/orgs/{slug}/audit-log?limit=100"))
-}
-
 /// Checks what the race recorded, and that each webhook event among it was delivered to the
 /// scene's endpoint exactly once.
 fn check_records(row: &Row, scene: &Scene, race: &Race, before: &HashSet<String>) {

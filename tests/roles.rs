@@ -43,18 +43,6 @@ fn invite_as(by: &User, slug: &str, role: &str) -> Reply {
         .send()
 }
 
-fn audit_actions(owner: &User, slug: &str) -> Vec<String> {
-    get(&format!("/v1/orgs/{slug}/audit-log?limit=100"))
-        .auth(owner)
-        .send()
-        .ok(200)["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn the_list_shows_the_built_in_roles_as_the_policy_then_the_custom_ones() {
     let owner = User::new("owner");

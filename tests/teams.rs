@@ -78,18 +78,6 @@ fn member_teams(by: &User, slug: &str, user: &User) -> Value {
         .unwrap_or(Value::Null)
 }
 
-fn audit_actions(by: &User, slug: &str) -> Vec<String> {
-    get(&format!("/v1/orgs/{slug}/audit-log?limit=100"))
-        .auth(by)
-        .send()
-        .ok(200)["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn teams_are_created_listed_renamed_and_deleted() {
     let owner = User::new("owner");

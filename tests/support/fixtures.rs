@@ -206,3 +206,22 @@ pub fn member_ids(by: &User, slug: &str) -> Vec<String> {
         .filter_map(|m| m["user_id"].as_str().map(str::to_string))
         .collect()
 }
+
+/// The audit log of `slug` as `by` reads it, newest first (its first 100 entries).
+pub fn audit_log(by: &User, slug: &str) -> Vec<Value> {
+    get(&format!("/v1/orgs/{slug}/audit-log?limit=100"))
+        .auth(by)
+        .send()
+        .ok(200)["data"]
+        .as_array()
+        .expect("a list")
+        .clone()
+}
+
+/// The actions of the audit log of `slug`, newest first.
+pub fn audit_actions(by: &User, slug: &str) -> Vec<String> {
+    audit_log(by, slug)
+        .iter()
+        .filter_map(|e| e["action"].as_str().map(str::to_string))
+        .collect()
+}
