@@ -610,3 +610,62 @@ fn team_changes_are_audited_and_delivered() {
         "the delivery is the audit entry's event"
     );
 }
+
+#[test]
+fn an_invitation_names_the_teams_joined_on_acceptance() {
+    let owner = User::new("owner");
+    let slug = create_org(&owner, "business");
+    for name in ["Design", "Sales", "Legal"] {
+        create_team(&owner, &slug, json!({"name": name})).ok(201);
+    }
+    let invite = |email: &str, teams: Value| {
+        post(&format!("/v1/orgs/{slug}/invitations"))
+            .auth(&owner)
+            .json(&json!({"email": email, "role": "member", "teams": teams}))
+            .send()
+    };
+    let refused =
+        invite(&User::new("x").email, json!(["design", "nowhere"])).expect(400, "invalid_request");
+    assert_eq!(refused.error_fields(), ["teams[1]"]);
+    invite(&User::new("x").email, json!("design")).expect(400, "invalid_request");
+
+    let joiner = User::new("joiner");
+    let invitation = invite(&joiner.email, json!(["sales", "design", "legal"])).ok(201);
+    assert_eq!(invitation["teams"], json!(["design", "legal", "sales"]));
+    // A team deleted before acceptance is not joined; the others are.
+    delete(&format!("{}/legal", teams(&slug)))
+        .auth(&owner)
+        .send()
+        .ok(204);
+    let token = server().mail.last(&joiner.email).token();
+    let member = post(&format!("/v1/invitations/{token}/accept"))
+        .auth(&joiner)
+        .send()
+        .ok(200);
+    let joined = json!([
+        {"slug": "design", "team_role": "member"},
+        {"slug": "sales", "team_role": "member"},
+    ]);
+    assert_eq!(member["teams"], joined);
+    assert_eq!(member_teams(&owner, &slug, &joiner), joined);
+    let actions = audit_actions(&owner, &slug);
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| a.as_str() == "team.member_added")
+            .count(),
+        2
+    );
+
+    // Each bulk item names its own teams.
+    let bulk = post(&format!("/v1/orgs/{slug}/invitations/bulk"))
+        .auth(&owner)
+        .json(&json!({"invitations": [
+            {"email": User::new("a").email, "role": "member", "teams": ["design"]},
+            {"email": User::new("b").email, "role": "member", "teams": ["legal"]},
+        ]}))
+        .send()
+        .ok(200);
+    assert_eq!(bulk["results"][0]["invitation"]["teams"], json!(["design"]));
+    assert_eq!(bulk["results"][1]["error"]["code"], "invalid_request");
+}
