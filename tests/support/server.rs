@@ -23,6 +23,18 @@ pub struct Options {
     pub log_emails: bool,
     /// More `--var NAME:value` pairs.
     pub vars: Vec<(String, String)>,
+    /// Start from a database of an earlier version: these migrations first, then this SQL,
+    /// then the rest, as a deployment upgrading with data would.
+    pub upgrade: Option<Upgrade>,
+}
+
+/// A database as an earlier version left it.
+#[derive(Clone)]
+pub struct Upgrade {
+    /// How many of `migrations/`, in order, that version had applied.
+    pub applied: usize,
+    /// Its data.
+    pub seed: String,
 }
 
 pub struct Server {
@@ -92,6 +104,9 @@ impl Server {
                 .map_or(0, |d| d.as_nanos())
         ));
         std::fs::create_dir_all(&state_dir).expect("state dir");
+        if let Some(upgrade) = &options.upgrade {
+            earlier_version(&root, &state_dir, upgrade);
+        }
         run(
             wrangler(&root)
                 .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
@@ -144,6 +159,43 @@ impl Server {
         let reply = Request::new("GET", "/__scheduled?cron=*/15+*+*+*+*").send();
         assert_eq!(reply.status, 200, "scheduled run: {}", reply.text);
     }
+}
+
+/// Leaves in `state_dir` the database of an earlier version: its migrations applied from a
+/// copy of the configuration that knows only those, then its data.
+fn earlier_version(root: &Path, state_dir: &Path, upgrade: &Upgrade) {
+    let old = state_dir.join("earlier");
+    let migrations = old.join("migrations");
+    std::fs::create_dir_all(&migrations).expect("earlier migrations dir");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("migrations"))
+        .expect("migrations")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    for file in files.iter().take(upgrade.applied) {
+        let name = file.file_name().expect("a file name");
+        std::fs::copy(file, migrations.join(name)).expect("copy a migration");
+    }
+    let config = old.join("wrangler.toml");
+    std::fs::copy(root.join("wrangler.toml"), &config).expect("copy wrangler.toml");
+    run(
+        wrangler(root)
+            .args(["d1", "migrations", "apply", "DB", "--local", "--config"])
+            .arg(&config)
+            .arg("--persist-to")
+            .arg(state_dir),
+        "applying the earlier migrations",
+    );
+    let seed = old.join("seed.sql");
+    std::fs::write(&seed, &upgrade.seed).expect("seed file");
+    run(
+        wrangler(root)
+            .args(["d1", "execute", "DB", "--local", "--file"])
+            .arg(&seed)
+            .arg("--persist-to")
+            .arg(state_dir),
+        "seeding the earlier version",
+    );
 }
 
 /// Why a server did not start.
