@@ -14,7 +14,7 @@ use crate::invite_mail::{self, InvitationMail};
 use crate::store::kv::{Kv, PreviewOrg};
 use crate::store::orgs::{self, PurgeStep};
 use crate::store::outbox::{self, ClaimedEmail};
-use crate::store::{billing, invitations, invitee, Batch, Db};
+use crate::store::{billing, invitations, invitee, Batch, Db, Start};
 use crate::webhooks;
 use worker::{Date, Env};
 
@@ -33,8 +33,9 @@ const PURGE_ORGS: i64 = 20;
 pub async fn run(env: &Env) {
     let now = Timestamp::from_millis(Date::now().as_millis());
     let cfg = Config::get(env);
-    let db = match env.d1("DB") {
-        Ok(d1) => Db::new(d1),
+    let db = match env.d1("DB").map(|d1| Db::new(&d1, Start::Primary)) {
+        Ok(Ok(db)) => db,
+        Ok(Err(_)) => return,
         Err(e) => {
             worker::console_error!("scheduled job: no D1 binding: {e}");
             return;

@@ -209,8 +209,23 @@ fn path_parameter(name: &str) -> Value {
     json!({"name": name, "in": "path", "required": true, "description": description, "schema": {"type": "string"}})
 }
 
-fn render(path: &str, op: &Op) -> Value {
+/// The request header that asks a read to be at least as fresh as an earlier response.
+fn bookmark_parameter() -> Value {
+    json!({
+        "name": "Roster-Bookmark",
+        "in": "header",
+        "required": false,
+        "description": "The `Roster-Bookmark` of an earlier response: the read is served at least as fresh as that response (read-your-writes). Without it, a read may come from a nearby replica a little behind the primary. Anything but a bookmark is 400.",
+        "schema": {"type": "string", "maxLength": 128, "pattern": "^[0-9a-f]+(-[0-9a-f]+)*$"}
+    })
+}
+
+fn render(method: &str, path: &str, op: &Op) -> Value {
+    let reads = method == "get";
     let mut errors = op.errors.clone();
+    if reads {
+        errors.push(Code::InvalidRequest);
+    }
     if !op.public {
         errors.push(Code::Unauthenticated);
     }
@@ -298,6 +313,9 @@ fn render(path: &str, op: &Op) -> Value {
     }
     parameters.extend(op.query.iter().cloned());
     parameters.extend(op.headers.iter().cloned());
+    if reads {
+        parameters.push(bookmark_parameter());
+    }
 
     let mut out = json!({
         "operationId": op.id,
@@ -667,14 +685,14 @@ pub fn document() -> Value {
     let mut paths = Map::new();
     for (method, path, op) in &operations {
         let item = paths.entry(path.to_string()).or_insert_with(|| json!({}));
-        item[*method] = render(path, op);
+        item[*method] = render(method, path, op);
     }
     json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Roster",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Organizations, members, roles, invitations by email, seats, shared credits and per-resource permissions for multi-tenant SaaS products. Errors are RFC 9457 problem details with a stable `code`. Lists are cursor-paginated (`limit` ≤ 100, `cursor`) and in creation order. Every response carries `x-request-id` and a `Server-Timing` entry naming its D1 round trips. `HEAD` is answered wherever `GET` is, with the same status and headers and no body; another method on a known path is 405 with `Allow`. A request is judged in this order: credentials (401), the organization (404 to anyone who is not a member), the body and query (400), then the permission (403). Writes that race are answered as if they had come one after another: a write that finds the state it read has moved is decided again on the state it lost to (an invitation just resent answers 429, a member just removed 404, a change already made 200 without making or recording it again); `conflict` is left for a state that kept moving.",
+            "description": "Organizations, members, roles, invitations by email, seats, shared credits and per-resource permissions for multi-tenant SaaS products. Errors are RFC 9457 problem details with a stable `code`. Lists are cursor-paginated (`limit` ≤ 100, `cursor`) and in creation order. Every response carries `x-request-id` and a `Server-Timing` entry naming its D1 round trips, and every response that read or wrote the database a `Roster-Bookmark`: sent back on a later read, that read sees at least as much (reads are otherwise served by the nearest replica, which may lag the primary by a moment; writes always go to the primary). `HEAD` is answered wherever `GET` is, with the same status and headers and no body; another method on a known path is 405 with `Allow`. A request is judged in this order: credentials (401), the organization (404 to anyone who is not a member), the body and query (400), then the permission (403). Writes that race are answered as if they had come one after another: a write that finds the state it read has moved is decided again on the state it lost to (an invitation just resent answers 429, a member just removed 404, a change already made 200 without making or recording it again); `conflict` is left for a state that kept moving.",
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],

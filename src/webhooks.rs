@@ -14,7 +14,7 @@ use crate::domain::webhook::{self, WebhookUrl};
 use crate::domain::{Problem, Timestamp};
 use crate::outbound::post_json;
 use crate::store::webhooks::{self as outbox, DueWebhooks, Failure, WebhookAttempt};
-use crate::store::Db;
+use crate::store::{Db, Start};
 use std::rc::Rc;
 use std::time::Duration;
 use worker::{Date, Env};
@@ -63,9 +63,9 @@ pub async fn deliver_due(env: &Env) {
 
 fn database(env: &Env) -> Option<Db> {
     env.d1("DB")
-        .map(Db::new)
         .map_err(|e| worker::console_error!("d1 binding: {e}"))
         .ok()
+        .and_then(|d1| Db::new(&d1, Start::Primary).ok())
 }
 
 async fn deliver(db: &Db, cfg: &Config, due: DueWebhooks<'_>) {

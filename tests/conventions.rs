@@ -433,6 +433,42 @@ fn server_timing_counts_d1_round_trips() {
 }
 
 #[test]
+fn every_answer_that_read_the_database_carries_a_bookmark_to_send_back() {
+    let user = User::new("bookmarks");
+    // A write starts at the primary; its bookmark is at least as fresh as the write.
+    let created = post("/v1/orgs")
+        .auth(&user)
+        .json(&json!({"name": "Bookmarks", "slug": unique("bookmarks")}))
+        .send();
+    assert_eq!(created.status, 201);
+    let written = created
+        .header("roster-bookmark")
+        .expect("a bookmark")
+        .to_string();
+    let slug = created.json["slug"].as_str().unwrap().to_string();
+    // A read sent with it sees the write.
+    let read = get(&format!("/v1/orgs/{slug}"))
+        .auth(&user)
+        .header("roster-bookmark", &written)
+        .send();
+    assert_eq!(read.status, 200);
+    let later = read.header("roster-bookmark").expect("a bookmark");
+    assert!(later >= written.as_str(), "{later} < {written}");
+    // Without one, a read starts wherever is nearest, and says where it got to.
+    let read = get(&format!("/v1/orgs/{slug}")).auth(&user).send();
+    assert!(read.header("roster-bookmark").is_some());
+    // A bookmark the database never gave is the client's mistake.
+    let refused = get(&format!("/v1/orgs/{slug}"))
+        .auth(&user)
+        .header("roster-bookmark", "not-a-bookmark")
+        .send()
+        .expect(400, "invalid_request");
+    assert_eq!(refused.error_fields(), ["roster-bookmark"]);
+    // What never reached the database has none.
+    assert!(get("/nope").send().header("roster-bookmark").is_none());
+}
+
+#[test]
 fn cors_is_open_to_the_app_origin_only() {
     let reply = Request::new("OPTIONS", "/v1/orgs")
         .header("origin", "https://app.test.roster")

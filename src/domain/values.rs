@@ -390,6 +390,15 @@ pub fn is_id(s: &str) -> bool {
     uuid::Uuid::try_parse(s).is_ok()
 }
 
+/// Whether `s` can be a D1 session bookmark a response carried (hex digits in dash-separated
+/// groups, as D1 writes them). Anything else is refused before it reaches D1, which would
+/// read a session constraint's name (`first-primary`) as an instruction.
+pub fn is_bookmark(s: &str) -> bool {
+    (1..=128).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+        && s.split('-').all(|group| !group.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -542,6 +551,24 @@ mod tests {
             assert!(RoleKey::parse(bad).is_err(), "accepted {bad:?}");
         }
         assert!(RoleKey::parse(&"x".repeat(32)).is_ok());
+    }
+
+    #[test]
+    fn bookmarks() {
+        assert!(is_bookmark(
+            "00000000-0000000c-00000000-00000000000000000000000000000000"
+        ));
+        for bad in [
+            "",
+            "first-primary",
+            "first-unconstrained",
+            "0000-",
+            "-00",
+            "00 00",
+        ] {
+            assert!(!is_bookmark(bad), "{bad:?}");
+        }
+        assert!(!is_bookmark(&"0".repeat(129)));
     }
 
     #[test]

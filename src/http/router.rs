@@ -10,7 +10,7 @@ use crate::domain::values::new_id;
 use crate::domain::{Code, Problem, Timestamp};
 use crate::routes::{resolve, Resolved, RouteId};
 use crate::store::kv::Kv;
-use crate::store::Db;
+use crate::store::{Db, Start, BOOKMARK_HEADER};
 use worker::{Date, Env, Method, Request, Response};
 
 /// The request's method as the client sent it. `Request::method` is lossy: it takes any
@@ -97,8 +97,10 @@ async fn dispatch(ctx: &Ctx, route: RouteId) -> Answer {
 }
 
 /// Headers a browser app may send, and those it may read, under CORS.
-const CORS_ALLOW_HEADERS: &str = "authorization, content-type, idempotency-key, x-request-id";
-const CORS_EXPOSE_HEADERS: &str = "x-request-id, retry-after, server-timing, www-authenticate";
+const CORS_ALLOW_HEADERS: &str =
+    "authorization, content-type, idempotency-key, x-request-id, roster-bookmark";
+const CORS_EXPOSE_HEADERS: &str =
+    "x-request-id, retry-after, server-timing, www-authenticate, roster-bookmark";
 
 /// Answers one request. Never fails for the client's sake: every problem becomes a
 /// problem response.
@@ -117,8 +119,12 @@ pub async fn handle(
     let allowed_origin = origin.filter(|o| cfg.app_origin.as_deref() == Some(o.as_str()));
 
     let method = raw_method(&req);
-    let (answer, cost) = if method == "OPTIONS" {
-        (preflight(&req, allowed_origin.is_some()), Cost::default())
+    let (answer, cost, bookmark) = if method == "OPTIONS" {
+        (
+            preflight(&req, allowed_origin.is_some()),
+            Cost::default(),
+            None,
+        )
     } else {
         answer(req, env, background, cfg).await
     };
@@ -132,6 +138,9 @@ pub async fn handle(
     let headers = response.headers_mut();
     headers.set("x-request-id", &request_id)?;
     headers.set("server-timing", &cost.server_timing())?;
+    if let Some(bookmark) = bookmark {
+        headers.set(BOOKMARK_HEADER, &bookmark)?;
+    }
     headers.set("x-content-type-options", "nosniff")?;
     if !headers.has("cache-control")? {
         headers.set("cache-control", "no-store")?;
@@ -149,13 +158,17 @@ async fn answer(
     env: Env,
     background: worker::Context,
     cfg: std::rc::Rc<Config>,
-) -> (Answer, Cost) {
+) -> (Answer, Cost, Option<String>) {
     let path = req.path();
     let method = raw_method(&req);
     let (route, params) = match resolve(&method, &path) {
         Resolved::Found(route, params) => (route, params),
         Resolved::MethodNotAllowed(allow) => {
-            return (Err(Problem::method_not_allowed(allow)), Cost::default())
+            return (
+                Err(Problem::method_not_allowed(allow)),
+                Cost::default(),
+                None,
+            )
         }
         Resolved::NotFound => {
             return (
@@ -164,18 +177,30 @@ async fn answer(
                     "No such path; see /openapi.json for the API.",
                 )),
                 Cost::default(),
+                None,
             )
         }
     };
     let body = match read_body(&mut req).await {
         Ok(body) => body,
-        Err(problem) => return (Err(problem), Cost::default()),
+        Err(problem) => return (Err(problem), Cost::default(), None),
+    };
+    // Reads may be served by a nearby replica, at least as fresh as the client's bookmark;
+    // writes decide on the primary's state.
+    let bookmark = req.headers().get(BOOKMARK_HEADER).ok().flatten();
+    let start = match (route_reads_only(&method), bookmark.as_deref()) {
+        (false, _) => Start::Primary,
+        (true, Some(bookmark)) => Start::AtLeast(bookmark),
+        (true, None) => Start::Nearest,
     };
     let db = match env.d1("DB") {
-        Ok(d1) => Db::new(d1),
+        Ok(d1) => match Db::new(&d1, start) {
+            Ok(db) => db,
+            Err(problem) => return (Err(problem), Cost::default(), None),
+        },
         Err(e) => {
             worker::console_error!("d1 binding: {e}");
-            return (Err(Problem::internal()), Cost::default());
+            return (Err(Problem::internal()), Cost::default(), None);
         }
     };
     let query = req
@@ -218,7 +243,7 @@ async fn answer(
         d1_round_trips: ctx.db.round_trips(),
         kv_reads: ctx.kv.reads(),
     };
-    (answer, cost)
+    (answer, cost, ctx.db.bookmark())
 }
 
 /// Reads the body of a POST, PUT or PATCH, refusing more than [`MAX_BODY_BYTES`] (first by
@@ -311,4 +336,9 @@ impl Cost {
 /// A client's request id is echoed if it is short, visible ASCII.
 fn valid_request_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// Whether a request of `method` only reads (a `GET` or `HEAD`).
+fn route_reads_only(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD")
 }

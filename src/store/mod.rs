@@ -32,13 +32,17 @@ pub mod teams;
 pub mod usage;
 pub mod webhooks;
 
+use crate::domain::values::is_bookmark;
 use crate::domain::{Code, Problem};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use worker::wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement, D1Result};
+use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1Result, D1SessionConstraint};
+
+/// The header that carries a session's bookmark, in responses and back in requests.
+pub const BOOKMARK_HEADER: &str = "roster-bookmark";
 
 /// A value bound to a `?` of a statement.
 #[derive(Debug, Clone)]
@@ -116,9 +120,22 @@ impl Stmt {
     }
 }
 
-/// The D1 database of one request, counting its round trips (for `Server-Timing`).
+/// Where a request's D1 session starts (D1 read replication).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start<'a> {
+    /// At the primary: writes, and the work of the scheduled job and of deliveries.
+    Primary,
+    /// At whichever copy is nearest, possibly a replica a little behind the primary.
+    Nearest,
+    /// At a copy at least as fresh as this bookmark, from an earlier response.
+    AtLeast(&'a str),
+}
+
+/// The D1 session of one request, counting its round trips (for `Server-Timing`). Every
+/// statement of the request runs in it, so each read sees at least what the one before
+/// saw, and its bookmark afterwards lets the client's next request do the same.
 pub struct Db {
-    d1: D1Database,
+    d1: D1DatabaseSession,
     round_trips: Cell<u32>,
     /// Event ids of the webhook deliveries that committed batches queued, to be sent once
     /// the response is out.
@@ -128,13 +145,40 @@ pub struct Db {
 }
 
 impl Db {
-    pub fn new(d1: D1Database) -> Db {
-        Db {
-            d1,
+    /// A session of `d1` starting at `start`. A bookmark D1 does not take is the client's
+    /// mistake (400, naming the header).
+    pub fn new(d1: &D1Database, start: Start<'_>) -> Result<Db, Problem> {
+        let not_a_bookmark = || {
+            Problem::invalid_field(
+                BOOKMARK_HEADER,
+                "is not a bookmark this database gave; send back the last one received",
+            )
+        };
+        let session = match start {
+            Start::Primary => d1.with_session_constraint(D1SessionConstraint::FirstPrimary),
+            Start::Nearest => d1.with_session_constraint(D1SessionConstraint::FirstUnconstrained),
+            Start::AtLeast(bookmark) if is_bookmark(bookmark) => d1.with_session(Some(bookmark)),
+            Start::AtLeast(_) => return Err(not_a_bookmark()),
+        };
+        let session = session.map_err(|e| match start {
+            Start::AtLeast(_) => not_a_bookmark(),
+            _ => {
+                worker::console_error!("d1 session: {e}");
+                Problem::internal()
+            }
+        })?;
+        Ok(Db {
+            d1: session,
             round_trips: Cell::new(0),
             queued_deliveries: RefCell::new(Vec::new()),
             moved: Cell::new(false),
-        }
+        })
+    }
+
+    /// The latest bookmark of the session: what a client sends back as [`BOOKMARK_HEADER`]
+    /// to read at least this fresh.
+    pub fn bookmark(&self) -> Option<String> {
+        self.d1.get_bookmark().ok().flatten()
     }
 
     /// Whether a `conflict` guard refused one of this request's batches since the last call
