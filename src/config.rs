@@ -1,6 +1,7 @@
 //! The Worker's configuration, read once per isolate from its vars and secrets.
 
 use crate::domain::jwt::JwtVerifier;
+use crate::domain::retention::Retention;
 use std::cell::RefCell;
 use std::rc::Rc;
 use worker::Env;
@@ -29,6 +30,8 @@ pub struct Config {
     pub allow_http_webhooks: bool,
     /// Seconds between an organization's deletion and its purge.
     pub org_grace_seconds: i64,
+    /// How long the audit log, usage, settled deliveries and ended invitations are kept.
+    pub retention: Retention,
 }
 
 pub struct EmailConfig {
@@ -100,6 +103,7 @@ impl Config {
                 .and_then(|v| v.parse::<i64>().ok())
                 .filter(|v| *v >= 0)
                 .unwrap_or(DEFAULT_ORG_GRACE_SECONDS),
+            retention: Retention::parse(var("RETENTION_DAYS").as_deref()),
         }
     }
 }

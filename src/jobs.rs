@@ -1,6 +1,6 @@
 //! The scheduled job (cron, every 15 minutes): expire invitations, retry invitation emails,
-//! roll billing periods, purge deleted organizations whose grace has run out, deliver due
-//! webhooks.
+//! roll billing periods, purge deleted organizations whose grace has run out, delete what is
+//! older than its retention, deliver due webhooks.
 //! Every step is idempotent — guarded or claimed in SQL — so running it twice, or two runs
 //! overlapping, changes nothing more than one run.
 
@@ -14,7 +14,7 @@ use crate::invite_mail::{self, InvitationMail};
 use crate::store::kv::{Kv, PreviewOrg};
 use crate::store::orgs::{self, PurgeStep};
 use crate::store::outbox::{self, ClaimedEmail};
-use crate::store::{billing, invitations, invitee, Batch, Db, Start};
+use crate::store::{billing, invitations, invitee, retention, Batch, Db, Start};
 use crate::webhooks;
 use worker::{Date, Env};
 
@@ -27,6 +27,10 @@ const PURGE_ROWS: i64 = 500;
 /// Purge steps (of at most `PURGE_ROWS` rows each) in one run, so that a run holds D1 for a
 /// few seconds at most; a large organization is purged over several runs.
 const PURGE_STEPS: usize = 40;
+/// Rows past their retention deleted by one statement, and statements per table in one run:
+/// a run deletes at most 4 × 10 × 500 rows, and the next goes on.
+const SWEEP_ROWS: i64 = 500;
+const SWEEP_STEPS: u32 = 10;
 /// Organizations looked at for their purge in one run.
 const PURGE_ORGS: i64 = 20;
 
@@ -53,6 +57,9 @@ pub async fn run(env: &Env) {
     }
     if let Err(e) = purge_organizations(&kv, &db, now).await {
         worker::console_error!("scheduled job: purging organizations failed: {e}");
+    }
+    if let Err(e) = retention::sweep(&db, cfg.retention, SWEEP_ROWS, SWEEP_STEPS, now).await {
+        worker::console_error!("scheduled job: deleting expired history failed: {e}");
     }
     // Last, so that the events the steps before it record go out in the same run.
     webhooks::deliver_due(env).await;

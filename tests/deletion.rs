@@ -7,8 +7,6 @@ mod support;
 
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 use support::hooks::hooks;
 use support::*;
@@ -25,23 +23,7 @@ fn start() -> &'static Server {
 
 /// Runs `sql` on the server's local D1 and returns its rows.
 fn d1(sql: &str) -> Vec<Value> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let output = Command::new(root.join("node_modules/.bin/wrangler"))
-        .current_dir(&root)
-        .env("WRANGLER_SEND_METRICS", "false")
-        .env("CI", "1")
-        .args(["d1", "execute", "DB", "--local", "--json", "--persist-to"])
-        .arg(start().state_dir())
-        .args(["--command", sql])
-        .output()
-        .expect("wrangler d1 execute runs");
-    assert!(
-        output.status.success(),
-        "d1 execute: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let answer: Value = serde_json::from_slice(&output.stdout).expect("d1 answers JSON");
-    answer[0]["results"].as_array().cloned().unwrap_or_default()
+    start().sql(sql)
 }
 
 fn org_id(owner: &User, slug: &str) -> String {

@@ -10,6 +10,7 @@ pub mod metadata;
 pub mod plan;
 pub mod policy;
 pub mod problem;
+pub mod retention;
 pub mod retry;
 pub mod secret;
 pub mod time;

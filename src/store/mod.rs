@@ -27,6 +27,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod principal;
 pub mod resources;
+pub mod retention;
 pub mod roles;
 pub mod teams;
 pub mod usage;

@@ -154,6 +154,24 @@ impl Server {
         std::fs::read_to_string(self.state_dir.join("wrangler.log")).unwrap_or_default()
     }
 
+    /// Runs `sql` on the server's local D1 (beside the running Worker) and returns its rows.
+    pub fn sql(&self, sql: &str) -> Vec<serde_json::Value> {
+        let output = wrangler(&project_root())
+            .args(["d1", "execute", "DB", "--local", "--json", "--persist-to"])
+            .arg(&self.state_dir)
+            .args(["--command", sql])
+            .output()
+            .expect("wrangler d1 execute runs");
+        assert!(
+            output.status.success(),
+            "d1 execute: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let answer: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("d1 answers JSON");
+        answer[0]["results"].as_array().cloned().unwrap_or_default()
+    }
+
     /// Runs the scheduled job once, as the cron trigger would.
     pub fn run_cron(&self) {
         let reply = Request::new("GET", "/__scheduled?cron=*/15+*+*+*+*").send();
