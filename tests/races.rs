@@ -1441,4 +1441,17 @@ fn identical_writes_at_once_are_answered_as_if_one_came_after_another() {
     );
     let failures = failures.into_inner().unwrap();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The seats counted on each organization are its members, after every race.
+    let drifted = server().sql(
+        "SELECT slug, members_count,
+                (SELECT count(*) FROM memberships m WHERE m.org_id = o.id) AS members
+           FROM orgs o
+          WHERE members_count <> (SELECT count(*) FROM memberships m WHERE m.org_id = o.id)",
+    );
+    assert!(drifted.is_empty(), "{drifted:?}");
+    let counted = server().sql("SELECT count(*) AS n FROM orgs WHERE members_count > 1");
+    assert!(
+        counted[0]["n"].as_i64() > Some(0),
+        "no organization was counted"
+    );
 }

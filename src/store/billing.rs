@@ -67,7 +67,7 @@ impl SeatState {
 macro_rules! seat_state {
     ($org:literal) => {
         concat!(
-            "SELECT (SELECT count(*) FROM memberships WHERE org_id = o.id) AS members,
+            "SELECT o.members_count AS members,
                     (SELECT count(*) FROM invitations
                       WHERE org_id = o.id AND status = 'pending' AND expires_at > ?2) AS pending,
                     (SELECT json_group_array(DISTINCT role) FROM memberships
@@ -152,7 +152,7 @@ pub fn roll(batch: &mut Batch, roll: &Roll, now: Timestamp) {
         guard!(
             batch,
             Code::Conflict,
-            "(SELECT count(*) FROM memberships WHERE org_id = ?2) <> ?3",
+            "(SELECT members_count FROM orgs WHERE id = ?2) <> ?3",
             &roll.org_id,
             roll.members,
         );
@@ -274,7 +274,7 @@ pub async fn set_extra_seats(
             guard!(
                 batch,
                 Code::SeatsInUse,
-                "(SELECT count(*) FROM memberships WHERE org_id = ?2) > ?3",
+                "(SELECT members_count FROM orgs WHERE id = ?2) > ?3",
                 org,
                 to.plan.spec().included_seats + next,
             );
@@ -342,7 +342,7 @@ pub async fn change_plan(
         guard!(
             batch,
             Code::PlanDowngradeBlocked,
-            "(SELECT count(*) FROM memberships WHERE org_id = ?2) > ?3",
+            "(SELECT members_count FROM orgs WHERE id = ?2) > ?3",
             org,
             to.total_seats(),
         );
@@ -438,7 +438,7 @@ pub async fn due_for_roll(
         concat!(
             "SELECT ",
             org_columns!(),
-            ", (SELECT count(*) FROM memberships m WHERE m.org_id = o.id) AS members
+            ", o.members_count AS members
                FROM orgs o
               WHERE o.period_end <= ?1 AND o.deleted_at IS NULL
               ORDER BY o.period_end LIMIT ?2"

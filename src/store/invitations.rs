@@ -129,7 +129,7 @@ pub(super) fn guard_seat(batch: &mut Batch, seats: &SeatCheck<'_>) {
     guard!(
         batch,
         Code::SeatLimitReached,
-        "(SELECT count(*) FROM memberships WHERE org_id = ?2) >= ?3",
+        "(SELECT members_count FROM orgs WHERE id = ?2) >= ?3",
         seats.org_id,
         seats.total,
     );
@@ -262,8 +262,7 @@ pub fn invite_state(
             &teams,
         )),
         seats_used: batch.query(sql!(
-            "SELECT count(*) AS n FROM memberships
-              WHERE org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)",
+            "SELECT members_count AS n FROM orgs WHERE slug = ?1 AND deleted_at IS NULL",
             slug,
         )),
         members: batch.query(sql!(

@@ -55,7 +55,7 @@ macro_rules! invitee_view {
             invitation_columns!(),
             ", o.slug AS org_slug, o.name AS org_name, o.logo_url AS org_logo_url,
                o.plan AS org_plan, o.extra_seats AS org_extra_seats,
-               (SELECT count(*) FROM memberships m WHERE m.org_id = i.org_id) AS seats_used,
+               o.members_count AS seats_used,
                EXISTS (SELECT 1 FROM memberships m
                         WHERE m.org_id = i.org_id AND m.user_id = ?2) AS is_member,
                o.deleted_at IS NOT NULL AS org_deleted, ",
