@@ -9,6 +9,8 @@ use worker::Env;
 pub const DEFAULT_INVITE_TTL_SECONDS: i64 = 604_800;
 /// How long a deleted organization can be restored before it is purged: 30 days.
 pub const DEFAULT_ORG_GRACE_SECONDS: i64 = 2_592_000;
+/// Where domains' TXT records are asked for (DNS over HTTPS, JSON form).
+pub const DEFAULT_DNS_RESOLVER_URL: &str = "https://cloudflare-dns.com/dns-query";
 /// KV refuses expirations closer than 60 seconds.
 pub const KV_MIN_TTL_SECONDS: i64 = 60;
 
@@ -29,6 +31,8 @@ pub struct Config {
     pub allow_http_webhooks: bool,
     /// Seconds between an organization's deletion and its purge.
     pub org_grace_seconds: i64,
+    /// The DNS-over-HTTPS resolver that verifies domains.
+    pub dns_resolver_url: String,
 }
 
 pub struct EmailConfig {
@@ -100,6 +104,8 @@ impl Config {
                 .and_then(|v| v.parse::<i64>().ok())
                 .filter(|v| *v >= 0)
                 .unwrap_or(DEFAULT_ORG_GRACE_SECONDS),
+            dns_resolver_url: var("DNS_RESOLVER_URL")
+                .unwrap_or_else(|| DEFAULT_DNS_RESOLVER_URL.into()),
         }
     }
 }

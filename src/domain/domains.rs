@@ -201,15 +201,17 @@ pub fn require_plan(plan: Plan) -> Result<(), Problem> {
     }
 }
 
-/// A domain's enrollment role is never `owner` or `admin`: joining by email domain must not
-/// hand out the keys to the organization.
-pub fn check_enrollment_role(key: &RoleKey) -> Result<(), Problem> {
+/// A domain's enrollment role, as a request names it: never `owner` or `admin`, since
+/// joining by email domain must not hand out the keys to the organization. Whether the
+/// organization has the role is decided with its catalogue.
+pub fn parse_enrollment_role(s: &str) -> Result<RoleKey, String> {
+    let key = RoleKey::parse(s)
+        .map_err(|_| "must be member, viewer or a custom role's key".to_string())?;
     match key.builtin() {
-        Some(Role::Owner | Role::Admin) => Err(Problem::invalid_field(
-            "role",
-            "cannot be owner or admin for people joining by domain",
-        )),
-        _ => Ok(()),
+        Some(Role::Owner | Role::Admin) => {
+            Err("cannot be owner or admin for people joining by domain".into())
+        }
+        _ => Ok(key),
     }
 }
 
@@ -556,8 +558,7 @@ mod tests {
             ("member", true),
             ("support", true),
         ] {
-            let key = RoleKey::parse(key).unwrap();
-            assert_eq!(check_enrollment_role(&key).is_ok(), ok, "{key}");
+            assert_eq!(parse_enrollment_role(key).is_ok(), ok, "{key}");
         }
     }
 
