@@ -5,7 +5,7 @@
 //! overlapping, changes nothing more than one run.
 
 use crate::config::Config;
-use crate::domain::domains::{recheck, Checked, Found, Recheck};
+use crate::domain::domains::{recheck, record_name, Checked, Found, Recheck};
 use crate::domain::invitation::Status;
 use crate::domain::retry::email_retry_delay;
 use crate::domain::secret::InviteToken;
@@ -115,7 +115,7 @@ async fn check_domain(
     now: Timestamp,
 ) -> Result<(), Problem> {
     let row = &due.row;
-    let record = format!("{}.{}", crate::domain::domains::CHALLENGE_LABEL, row.domain);
+    let record = record_name(&row.domain);
     let Ok(values) = crate::dns::txt(&cfg.dns_resolver_url, &record).await else {
         worker::console_warn!("domain {}: the resolver did not answer; will retry", row.id);
         return Ok(());

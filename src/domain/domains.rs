@@ -123,8 +123,13 @@ impl DomainName {
 
     /// Where the TXT record is published.
     pub fn record_name(&self) -> String {
-        format!("{CHALLENGE_LABEL}.{}", self.0)
+        record_name(&self.0)
     }
+}
+
+/// Where the TXT record of stored domain `domain` is published.
+pub fn record_name(domain: &str) -> String {
+    format!("{CHALLENGE_LABEL}.{domain}")
 }
 
 /// Lower-cases, drops one trailing dot and converts to ASCII (IDNA), refusing IP addresses

@@ -1409,4 +1409,18 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn join_requests_are_for_members_managers() {
+        for action in [Action::ViewJoinRequests, Action::DecideJoinRequest] {
+            assert!(authorize(&user(Role::Owner), action).is_ok());
+            assert!(authorize(&user(Role::Admin), action).is_ok());
+            assert!(authorize(&user(Role::Member), action).is_err());
+            assert!(authorize(&user(Role::Viewer), action).is_err());
+        }
+        let reader = key(&[Scope::MembersRead]);
+        assert!(authorize(&reader, Action::ViewJoinRequests).is_ok());
+        assert!(authorize(&reader, Action::DecideJoinRequest).is_err());
+        assert!(authorize(&key(&[Scope::MembersWrite]), Action::DecideJoinRequest).is_ok());
+    }
 }

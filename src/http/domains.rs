@@ -13,8 +13,8 @@ use crate::api::events::MemberAddedData;
 use crate::api::invitations::OrgSummary;
 use crate::api::List;
 use crate::domain::domains::{
-    email_domain, new_challenge, parse_enrollment_role, require_plan, DomainName, DomainStatus,
-    Found, JoinRequestStatus,
+    email_domain, new_challenge, parse_enrollment_role, record_name, require_plan, DomainName,
+    DomainStatus, Found, JoinRequestStatus,
 };
 use crate::domain::joining::{Enrollment, JoinedVia};
 use crate::domain::jwt::Identity;
@@ -32,14 +32,13 @@ use crate::store::{members, Batch};
 const TEAMS_LIMIT: usize = 20;
 
 fn domain_of(row: &DomainRow) -> Result<Domain, Problem> {
-    let name = DomainName::parse(&row.domain).map_err(|_| Problem::internal())?;
     Ok(Domain {
         id: row.id.clone(),
         domain: row.domain.clone(),
         status: row.status()?,
         verification: Verification {
             kind: VerificationType::DnsTxt,
-            name: name.record_name(),
+            name: record_name(&row.domain),
             value: row.challenge.clone(),
         },
         enrollment: row.enrollment()?,
@@ -156,8 +155,7 @@ pub async fn verify(ctx: &Ctx) -> Answer {
     if row.status()? == DomainStatus::Verified {
         return json(200, &domain_of(&row)?);
     }
-    let name = DomainName::parse(&row.domain).map_err(|_| Problem::internal())?;
-    let record = name.record_name();
+    let record = record_name(&row.domain);
     let values = crate::dns::txt(&ctx.cfg.dns_resolver_url, &record)
         .await
         .map_err(|_| {

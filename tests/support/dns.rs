@@ -6,6 +6,8 @@
 
 use serde_json::json;
 use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -40,16 +42,17 @@ pub fn dns() -> &'static Dns {
 
 impl Dns {
     fn start() -> Dns {
-        let server = tiny_http::Server::http("127.0.0.1:0").expect("DNS stand-in binds");
-        let base = format!("http://{}", server.server_addr());
+        // A plain listener with a thread per connection: a burst of lookups at once (the
+        // race tests send ten) is answered at once.
+        let listener = TcpListener::bind("127.0.0.1:0").expect("DNS stand-in binds");
+        let base = format!("http://{}", listener.local_addr().expect("an address"));
         let answers: Arc<Mutex<HashMap<String, Answer>>> = Arc::default();
         let asked: Arc<Mutex<Vec<String>>> = Arc::default();
         let (shared, log) = (answers.clone(), asked.clone());
         std::thread::spawn(move || {
-            for request in server.incoming_requests() {
+            for stream in listener.incoming().flatten() {
                 let (shared, log) = (shared.clone(), log.clone());
-                // One thread per request, so that a slow answer holds up nobody else.
-                std::thread::spawn(move || answer(request, &shared, &log));
+                std::thread::spawn(move || serve(stream, &shared, &log));
             }
         });
         Dns {
@@ -112,12 +115,44 @@ fn txt_answer(name: &str, values: &[String]) -> String {
     .to_string()
 }
 
+/// Reads one request (a GET: the request line and headers), answers it, and closes.
+fn serve(stream: TcpStream, answers: &Mutex<HashMap<String, Answer>>, asked: &Mutex<Vec<String>>) {
+    let mut reader = BufReader::new(&stream);
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    let mut accepts_json = false;
+    loop {
+        let mut line = String::new();
+        match reader.read_line(&mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) if line.trim().is_empty() => break,
+            Ok(_) => {
+                if let Some((name, value)) = line.split_once(':') {
+                    accepts_json |= name.trim().eq_ignore_ascii_case("accept")
+                        && value.trim() == "application/dns-json";
+                }
+            }
+        }
+    }
+    let target = request_line.split_whitespace().nth(1).unwrap_or("/");
+    let body = answer(target, accepts_json, answers, asked);
+    let response = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/dns-json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = (&stream).write_all(response.as_bytes());
+}
+
+/// The body answering the request for `target` (path and query).
 fn answer(
-    request: tiny_http::Request,
+    target: &str,
+    accepts_json: bool,
     answers: &Mutex<HashMap<String, Answer>>,
     asked: &Mutex<Vec<String>>,
-) {
-    let url = format!("http://stand-in{}", request.url());
+) -> String {
+    let url = format!("http://stand-in{target}");
     let query: HashMap<String, String> = url::Url::parse(&url)
         .map(|u| u.query_pairs().into_owned().collect())
         .unwrap_or_default();
@@ -126,30 +161,22 @@ fn answer(
         .cloned()
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let accepts_json = request
-        .headers()
-        .iter()
-        .any(|h| h.field.equiv("accept") && h.value.as_str() == "application/dns-json");
     asked.lock().unwrap().push(name.clone());
     let known = answers.lock().unwrap().get(&name).cloned();
-    let body = if !accepts_json || query.get("type").map(String::as_str) != Some("TXT") {
+    if !accepts_json || query.get("type").map(String::as_str) != Some("TXT") {
         // A resolver asked the wrong way answers something else entirely.
-        "not a DNS JSON question".to_string()
-    } else {
-        match known.unwrap_or(Answer::Nothing) {
-            Answer::Txt(values) => txt_answer(&name, &values),
-            Answer::Nothing => {
-                json!({"Status": 3, "Question": [{"name": name, "type": 16}]}).to_string()
-            }
-            Answer::Failure => json!({"Status": 2}).to_string(),
-            Answer::Slow(delay, values) => {
-                std::thread::sleep(delay);
-                txt_answer(&name, &values)
-            }
-            Answer::Garbage => "<html><body>502 Bad Gateway</body></html>".to_string(),
+        return "not a DNS JSON question".to_string();
+    }
+    match known.unwrap_or(Answer::Nothing) {
+        Answer::Txt(values) => txt_answer(&name, &values),
+        Answer::Nothing => {
+            json!({"Status": 3, "Question": [{"name": name, "type": 16}]}).to_string()
         }
-    };
-    let header = tiny_http::Header::from_bytes(&b"content-type"[..], &b"application/dns-json"[..])
-        .expect("a valid header");
-    let _ = request.respond(tiny_http::Response::from_string(body).with_header(header));
+        Answer::Failure => json!({"Status": 2}).to_string(),
+        Answer::Slow(delay, values) => {
+            std::thread::sleep(delay);
+            txt_answer(&name, &values)
+        }
+        Answer::Garbage => "<html><body>502 Bad Gateway</body></html>".to_string(),
+    }
 }
