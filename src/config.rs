@@ -10,6 +10,8 @@ use worker::Env;
 pub const DEFAULT_INVITE_TTL_SECONDS: i64 = 604_800;
 /// How long a deleted organization can be restored before it is purged: 30 days.
 pub const DEFAULT_ORG_GRACE_SECONDS: i64 = 2_592_000;
+/// Where domains' TXT records are asked for (DNS over HTTPS, JSON form).
+pub const DEFAULT_DNS_RESOLVER_URL: &str = "https://cloudflare-dns.com/dns-query";
 /// KV refuses expirations closer than 60 seconds.
 pub const KV_MIN_TTL_SECONDS: i64 = 60;
 
@@ -32,6 +34,8 @@ pub struct Config {
     pub org_grace_seconds: i64,
     /// How long the audit log, usage, settled deliveries and ended invitations are kept.
     pub retention: Retention,
+    /// The DNS-over-HTTPS resolver that verifies domains.
+    pub dns_resolver_url: String,
 }
 
 pub struct EmailConfig {
@@ -104,6 +108,8 @@ impl Config {
                 .filter(|v| *v >= 0)
                 .unwrap_or(DEFAULT_ORG_GRACE_SECONDS),
             retention: Retention::parse(var("RETENTION_DAYS").as_deref()),
+            dns_resolver_url: var("DNS_RESOLVER_URL")
+                .unwrap_or_else(|| DEFAULT_DNS_RESOLVER_URL.into()),
         }
     }
 }

@@ -1,16 +1,18 @@
 //! The scheduled job (cron, every 15 minutes): expire invitations, retry invitation emails,
 //! roll billing periods, purge deleted organizations whose grace has run out, delete what is
-//! older than its retention, deliver due webhooks.
+//! older than its retention, check domains again, deliver due webhooks.
 //! Every step is idempotent — guarded or claimed in SQL — so running it twice, or two runs
 //! overlapping, changes nothing more than one run.
 
 use crate::config::Config;
+use crate::domain::domains::{recheck, record_name, Checked, Found, Recheck};
 use crate::domain::invitation::Status;
 use crate::domain::retry::email_retry_delay;
 use crate::domain::secret::InviteToken;
 use crate::domain::{Code, Problem, Timestamp};
 use crate::email::EmailOutcome;
 use crate::invite_mail::{self, InvitationMail};
+use crate::store::domains::{self, DueDomain};
 use crate::store::kv::{Kv, PreviewOrg};
 use crate::store::orgs::{self, PurgeStep};
 use crate::store::outbox::{self, ClaimedEmail};
@@ -21,6 +23,9 @@ use worker::{Date, Env};
 /// Most invitations expired, emails retried and periods rolled in one run; the rest wait
 /// for the next.
 const BATCH_LIMIT: i64 = 200;
+
+/// Domains looked up in one run: each lookup may take the resolver's whole timeout.
+const DOMAIN_CHECKS: i64 = 25;
 
 /// Rows one purge statement deletes at most: each is its own short transaction.
 const PURGE_ROWS: i64 = 500;
@@ -61,6 +66,9 @@ pub async fn run(env: &Env) {
     if let Err(e) = retention::sweep(&db, cfg.retention, SWEEP_ROWS, SWEEP_STEPS, now).await {
         worker::console_error!("scheduled job: deleting expired history failed: {e}");
     }
+    if let Err(e) = check_domains(&cfg, &db, now).await {
+        worker::console_error!("scheduled job: checking domains failed: {e}");
+    }
     // Last, so that the events the steps before it record go out in the same run.
     webhooks::deliver_due(env).await;
 }
@@ -93,6 +101,53 @@ async fn purge_organizations(kv: &Kv, db: &Db, now: Timestamp) -> Result<(), Pro
         }
     }
     Ok(())
+}
+
+/// Looks up the records of pending domains and of verified ones not checked for a day:
+/// pending ones found become verified, and those pending for 7 days, or verified with their
+/// record missing for 7 days, fail. A resolver that does not answer leaves a domain as it
+/// is, to be checked on the next run.
+async fn check_domains(cfg: &Config, db: &Db, now: Timestamp) -> Result<(), Problem> {
+    for due in domains::due(db, now, DOMAIN_CHECKS).await? {
+        if let Err(e) = check_domain(cfg, db, &due, now).await {
+            worker::console_error!("scheduled job: domain {} failed: {e}", due.row.id);
+        }
+    }
+    Ok(())
+}
+
+async fn check_domain(
+    cfg: &Config,
+    db: &Db,
+    due: &DueDomain,
+    now: Timestamp,
+) -> Result<(), Problem> {
+    let row = &due.row;
+    let record = record_name(&row.domain);
+    let Ok(values) = crate::dns::txt(&cfg.dns_resolver_url, &record).await else {
+        worker::console_warn!("domain {}: the resolver did not answer; will retry", row.id);
+        return Ok(());
+    };
+    let checked = Checked {
+        status: row.status()?,
+        created_at: Timestamp(row.created_at),
+        missing_since: row.missing_since.map(Timestamp),
+    };
+    let found = Found::of(values, &row.challenge) == Found::Match;
+    let outcome = match recheck(checked, found, now) {
+        Recheck::Verify => domains::verified_by_job(db, due, now).await,
+        Recheck::Fail => domains::failed_by_job(db, due, now).await,
+        Recheck::Keep { missing_since } => {
+            domains::checked_by_job(db, due, missing_since, now).await
+        }
+    };
+    match outcome {
+        // Another run or a request got to it first; or another organization verified the
+        // name meanwhile, and this one stays pending until it fails.
+        Err(p) if p.code == Code::Conflict => Ok(()),
+        Err(p) if p.code == Code::DomainTaken => domains::checked_by_job(db, due, None, now).await,
+        other => other,
+    }
 }
 
 /// Marks pending invitations past their expiry as expired (audit entry and webhook in the

@@ -20,6 +20,8 @@ pub mod routes;
 #[cfg(target_arch = "wasm32")]
 mod config;
 #[cfg(target_arch = "wasm32")]
+mod dns;
+#[cfg(target_arch = "wasm32")]
 mod invite_mail;
 #[cfg(target_arch = "wasm32")]
 mod jobs;

@@ -12,10 +12,12 @@
 //! type, rewrite it with `UPDATE_OPENAPI=1 cargo test --lib openapi`.
 
 use crate::api::billing::{Billing, ExtraSeatsChanged, LedgerEntry, Usage, UsageRecorded};
+use crate::api::domains::{Domain, JoinRequest, SuggestedOrganization};
 use crate::api::events::{data_schema, WebhookDelivery};
 use crate::api::integrations::{ApiKey, AuditEntry, NewApiKey, NewWebhook, Webhook};
 use crate::api::invitations::{BulkInvitationResults, Invitation, InvitationPreview, MyInvitation};
 use crate::api::orgs::{DeletedOrganization, Me, Member, Org, OwnershipTransferred};
+use crate::api::requests::{AddDomain, UpdateDomain};
 use crate::api::requests::{
     AuthorizeQuestion, BulkInvitations, ChangePlan, CreateApiKey, CreateInvitation, CreateOrg,
     CreateResource, CreateRole, CreateWebhook, PutGrant, RecordUsage, SetExtraSeats,
@@ -26,6 +28,7 @@ use crate::api::resources::{AuthorizeAnswer, GrantOfMember, Resource};
 use crate::api::roles::Role as RoleObject;
 use crate::api::teams::{Team, TeamGrant, TeamMember};
 use crate::api::Health;
+use crate::domain::domains::JoinRequestStatus;
 use crate::domain::event::WEBHOOK_EVENTS;
 use crate::domain::invitation::Status;
 use crate::domain::problem::ProblemDetails;
@@ -136,6 +139,20 @@ impl Op {
         self
     }
 
+    /// A success response whose JSON body is either an `A` or a `B`.
+    pub fn ok_either<A: ToSchema, B: ToSchema>(
+        mut self,
+        status: u16,
+        description: &'static str,
+    ) -> Op {
+        let schema = json!({"oneOf": [reference::<A>(), reference::<B>()]});
+        self.responses
+            .push((status, description, Some(Body::Json(schema))));
+        self.schemas.push(register::<A>);
+        self.schemas.push(register::<B>);
+        self
+    }
+
     /// A success response with any JSON object.
     pub fn any_json(mut self, status: u16, description: &'static str) -> Op {
         let body = Body::Json(json!({"type": "object"}));
@@ -192,6 +209,15 @@ impl Op {
 /// The values of `GET …/invitations?status=`: every status, or `all`.
 fn status_filter() -> Value {
     let mut names: Vec<&str> = Status::ALL.map(Status::as_str).to_vec();
+    names.push("all");
+    json!({"type": "string", "enum": names, "default": "pending"})
+}
+
+/// The values of `GET …/join-requests?status=`: every state, or `all`.
+fn join_request_filter() -> Value {
+    let mut names: Vec<&str> = JoinRequestStatus::ALL
+        .map(JoinRequestStatus::as_str)
+        .to_vec();
     names.push("all");
     json!({"type": "string", "enum": names, "default": "pending"})
 }
@@ -479,6 +505,51 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
             .describe("Needs `admin` on the resource; 404 when the team holds no grant on it.")
             .empty(204, "Removed.")
             .errors(&[Forbidden, Conflict])),
+        ("post", "/v1/orgs/{slug}/domains", Op::new("addDomain", "Claim a domain")
+            .describe("Needs `org.update` (owner, admin; no API key). Plans `pro` and `business` only: on `free` the answer is 409 `limit_reached` (the plan allows no verified domains). The domain is trimmed, lower-cased, its trailing dot dropped and IDNA-normalised (`Bücher.example` is `xn--bcher-kva.example`); an IP address, a name without a dot or a public email provider (gmail.com, outlook.com, yahoo.com, icloud.com, proton.me, …) is 400 `domain_not_allowed`. A domain another organization has verified: 409 `domain_taken`. The answer says which TXT record to publish; a domain the organization already has is answered 200 as it is.")
+            .body::<AddDomain>()
+            .ok::<Domain>(201, "The domain, pending.")
+            .ok::<Domain>(200, "The organization had the domain already.")
+            .errors(&[Forbidden, DomainNotAllowed, DomainTaken, LimitReached, Conflict])),
+        ("get", "/v1/orgs/{slug}/domains", Op::new("listDomains", "The organization's domains")
+            .describe("Needs `org.update`; plans `pro` and `business`.")
+            .list::<Domain>("Domains in the order they were added.")
+            .errors(&[Forbidden, LimitReached])),
+        ("post", "/v1/orgs/{slug}/domains/{id}/verify", Op::new("verifyDomain", "Verify a domain now")
+            .describe("Asks the DNS-over-HTTPS resolver (`DNS_RESOLVER_URL`, JSON form) for the TXT records at `verification.name`; one equal to `verification.value` verifies the domain (`domain.verified`). Otherwise 409 `domain_verification_failed`, whose detail says what was found, and the domain stays as it was. A resolver that fails, times out (5 s) or answers anything but a DNS JSON answer (or more than 64 KiB): 503 `dns_unavailable`, nothing changed. A verified domain is answered as it is. The scheduled job checks pending domains on every run (`failed` after 7 days) and verified ones daily (`failed`, enrollment `off`, once the record has been missing for 7 days).")
+            .ok::<Domain>(200, "The domain, verified.")
+            .errors(&[Forbidden, DomainTaken, DomainVerificationFailed, DnsUnavailable, LimitReached, Conflict])),
+        ("patch", "/v1/orgs/{slug}/domains/{id}", Op::new("updateDomain", "Let people with an email on the domain join")
+            .describe("Needs `org.update` and the right to assign the role (no escalation). Verified domains only (409 `domain_not_verified`). `role` is never `owner` or `admin` (400); custom roles are allowed where the plan has them. `teams` are team slugs. At least one field; values already set change and record nothing.")
+            .body::<UpdateDomain>()
+            .ok::<Domain>(200, "The domain.")
+            .errors(&[Forbidden, DomainNotVerified, RoleNotAvailable, LimitReached, Conflict])),
+        ("delete", "/v1/orgs/{slug}/domains/{id}", Op::new("removeDomain", "Remove a domain")
+            .describe("Needs `org.update`. Nobody joins through it any more; join requests already made stay to be decided.")
+            .empty(204, "Removed.")
+            .errors(&[Forbidden, LimitReached, Conflict])),
+        ("post", "/v1/orgs/{slug}/join", Op::new("joinOrg", "Join, or ask to join, through a verified domain")
+            .describe("For a signed-in user who is not a member, whose verified email is on a verified domain of the organization with enrollment on. `auto_join`: 200, a member at once with the domain's role and teams (`joined_via: domain`), seats checked atomically (`seat_limit_reached`). `request`: 202 with a pending join request (`join_request.created`); asked again, 200 with the same request. No such domain, enrollment `off`, or an unverified email: 404. Already a member: 409 `already_member`. API keys get 404.")
+            .ok_either::<Member, JoinRequest>(200, "The new member (`auto_join`), or the pending join request asked for before (`request`).")
+            .ok::<JoinRequest>(202, "The join request, pending.")
+            .errors(&[AlreadyMember, SeatLimitReached, RoleNotAvailable, Conflict])),
+        ("get", "/v1/orgs/{slug}/join-requests", Op::new("listJoinRequests", "Requests to join the organization")
+            .describe("Needs `members.manage` (API keys with `members:read`).")
+            .list::<JoinRequest>("Join requests, oldest first.")
+            .query("status", "Which requests.", join_request_filter())
+            .errors(&[Forbidden])),
+        ("post", "/v1/orgs/{slug}/join-requests/{id}/approve", Op::new("approveJoinRequest", "Approve a join request")
+            .describe("Needs `members.manage` (API keys with `members:write`). The requester becomes a member (`joined_via: join_request`) with the role and teams of the organization's verified domain for their email (`member`, no teams, when it has none any more); a seat must be free (`seat_limit_reached`, checked atomically). An approved request is answered with the member again; a denied one is 409 `conflict`; a requester who became a member meanwhile 409 `already_member`.")
+            .ok::<Member>(200, "The new member.")
+            .errors(&[Forbidden, AlreadyMember, SeatLimitReached, RoleNotAvailable, Conflict])),
+        ("post", "/v1/orgs/{slug}/join-requests/{id}/deny", Op::new("denyJoinRequest", "Deny a join request")
+            .describe("Needs `members.manage` (API keys with `members:write`). Denying a denied request again changes nothing; an approved one is 409 `conflict`.")
+            .empty(204, "Denied.")
+            .errors(&[Forbidden, Conflict])),
+        ("get", "/v1/me/suggested-organizations", Op::new("suggestedOrgs", "Organizations I could join by my email's domain")
+            .describe("Organizations with a verified domain equal to the domain of the caller's verified email, enrollment not `off`, that the caller is not in, with the caller's latest join request there. An unverified email gets an empty list. Not paged (`next_cursor` is null). API keys get 404.")
+            .all::<SuggestedOrganization>("The organizations.")
+            .errors(&[NotFound])),
         ("get", "/v1/invitations/{token}", Op::new("previewInvitation", "What an invitation link is for")
             .public()
             .describe("No sign-in needed. Answered 200 in every state, with `status`; an invitation past its expiry is `expired`. The invitee's address is shown only as a hint. An invitation of a deleted organization answers 410 `invitation_canceled`, saying nothing of the organization.")

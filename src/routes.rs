@@ -107,6 +107,17 @@ routes! {
     PutTeamGrant => Put "/v1/orgs/{slug}/resources/{id}/team-grants/{team}",
     DeleteTeamGrant => Delete "/v1/orgs/{slug}/resources/{id}/team-grants/{team}",
 
+    ListDomains => Get "/v1/orgs/{slug}/domains",
+    AddDomain => Post "/v1/orgs/{slug}/domains",
+    UpdateDomain => Patch "/v1/orgs/{slug}/domains/{id}",
+    RemoveDomain => Delete "/v1/orgs/{slug}/domains/{id}",
+    VerifyDomain => Post "/v1/orgs/{slug}/domains/{id}/verify",
+    JoinOrg => Post "/v1/orgs/{slug}/join",
+    ListJoinRequests => Get "/v1/orgs/{slug}/join-requests",
+    ApproveJoinRequest => Post "/v1/orgs/{slug}/join-requests/{id}/approve",
+    DenyJoinRequest => Post "/v1/orgs/{slug}/join-requests/{id}/deny",
+    SuggestedOrgs => Get "/v1/me/suggested-organizations",
+
     GetBilling => Get "/v1/orgs/{slug}/billing",
     ChangePlan => Put "/v1/orgs/{slug}/billing/plan",
     SetExtraSeats => Put "/v1/orgs/{slug}/billing/seats",

@@ -468,6 +468,66 @@ const RACES: &[Row] = &[
         records: &[("webhook.deleted", 1)],
         arrange: delete_webhook_race,
     },
+    // A domain added once; the others find it there and are answered with it.
+    Row {
+        route: AddDomain,
+        plan: "pro",
+        answers: One {
+            won: 201,
+            lost: (200, ""),
+        },
+        records: &[("domain.added", 1)],
+        arrange: add_domain_race,
+    },
+    Row {
+        route: VerifyDomain,
+        plan: "pro",
+        answers: Every(200),
+        records: &[("domain.verified", 1)],
+        arrange: verify_domain_race,
+    },
+    Row {
+        route: UpdateDomain,
+        plan: "business",
+        answers: Every(200),
+        records: &[("domain.updated", 1)],
+        arrange: update_domain_race,
+    },
+    Row {
+        route: RemoveDomain,
+        plan: "pro",
+        answers: One {
+            won: 204,
+            lost: (404, "not_found"),
+        },
+        records: &[("domain.removed", 1)],
+        arrange: remove_domain_race,
+    },
+    // One membership per person, however many times they press the button.
+    Row {
+        route: JoinOrg,
+        plan: "business",
+        answers: One {
+            won: 200,
+            lost: (409, "already_member"),
+        },
+        records: &[("member.added", 1)],
+        arrange: join_org_race,
+    },
+    Row {
+        route: ApproveJoinRequest,
+        plan: "business",
+        answers: Every(200),
+        records: &[("member.added", 1), ("join_request.approved", 1)],
+        arrange: approve_join_request_race,
+    },
+    Row {
+        route: DenyJoinRequest,
+        plan: "business",
+        answers: Every(204),
+        records: &[("join_request.denied", 1)],
+        arrange: deny_join_request_race,
+    },
 ];
 
 fn create_org_race(_: &Scene) -> Race {
@@ -1123,6 +1183,138 @@ fn remove_team_member_race(scene: &Scene) -> Race {
     Race::new(move || delete(&target).auth(&owner), {
         let owner = scene.owner.clone();
         move |_| assert!(team_roles(&owner, &path).is_empty())
+    })
+}
+
+/// A domain of the scene's organization, added and (unless `pending`) verified against the
+/// DNS stand-in: its name and id.
+fn scene_domain(scene: &Scene, pending: bool) -> (String, String) {
+    let domain = format!("{}.example", unique("race"));
+    let added = post(&scene.path("/domains"))
+        .auth(&scene.owner)
+        .json(&json!({"domain": domain}))
+        .send()
+        .ok(201);
+    let id = added["id"].as_str().unwrap().to_string();
+    support::dns::dns().publish(
+        added["verification"]["name"].as_str().unwrap(),
+        added["verification"]["value"].as_str().unwrap(),
+    );
+    if !pending {
+        post(&scene.path(&format!("/domains/{id}/verify")))
+            .auth(&scene.owner)
+            .send()
+            .ok(200);
+    }
+    (domain, id)
+}
+
+/// A verified domain with `enrollment`, and someone whose email is on it.
+fn enrolled(scene: &Scene, enrollment: &str) -> User {
+    let (domain, id) = scene_domain(scene, false);
+    patch(&scene.path(&format!("/domains/{id}")))
+        .auth(&scene.owner)
+        .json(&json!({"enrollment": enrollment}))
+        .send()
+        .ok(200);
+    let person = User::new("joiner");
+    let email = format!("{}@{domain}", person.id);
+    person.with_email(&email)
+}
+
+fn add_domain_race(scene: &Scene) -> Race {
+    let (owner, path) = (scene.owner.clone(), scene.path("/domains"));
+    let body = json!({"domain": format!("{}.example", unique("race"))});
+    Race::new(move || post(&path).auth(&owner).json(&body), {
+        let (owner, path) = (scene.owner.clone(), scene.path("/domains"));
+        move |replies| {
+            let domains = list(&owner, &path);
+            assert_eq!(domains.len(), 1, "{domains:?}");
+            assert!(replies.iter().all(|r| r.json["id"] == domains[0]["id"]));
+        }
+    })
+}
+
+fn verify_domain_race(scene: &Scene) -> Race {
+    let (_, id) = scene_domain(scene, true);
+    let (owner, path) = (
+        scene.owner.clone(),
+        scene.path(&format!("/domains/{id}/verify")),
+    );
+    Race::new(
+        move || post(&path).auth(&owner),
+        |replies| {
+            assert!(replies.iter().all(|r| r.json["status"] == "verified"));
+            same_bodies(replies);
+        },
+    )
+}
+
+fn update_domain_race(scene: &Scene) -> Race {
+    let (_, id) = scene_domain(scene, false);
+    let (owner, path) = (scene.owner.clone(), scene.path(&format!("/domains/{id}")));
+    Race::new(
+        move || {
+            patch(&path)
+                .auth(&owner)
+                .json(&json!({"enrollment": "request", "role": "viewer"}))
+        },
+        |replies| {
+            same_bodies(replies);
+            assert_eq!(replies[0].json["enrollment"], "request");
+        },
+    )
+}
+
+fn remove_domain_race(scene: &Scene) -> Race {
+    let (_, id) = scene_domain(scene, true);
+    let (owner, path) = (scene.owner.clone(), scene.path(&format!("/domains/{id}")));
+    Race::new(move || delete(&path).auth(&owner), {
+        let (owner, path) = (scene.owner.clone(), scene.path("/domains"));
+        move |_| assert!(list(&owner, &path).is_empty())
+    })
+}
+
+fn join_org_race(scene: &Scene) -> Race {
+    let person = enrolled(scene, "auto_join");
+    let path = scene.path("/join");
+    let who = person.clone();
+    Race::new(move || post(&path).auth(&who), {
+        let (owner, members) = (scene.owner.clone(), scene.path("/members?limit=100"));
+        move |_| assert_eq!(roles(&owner, &members)[&person.id], "member")
+    })
+}
+
+/// A pending join request of someone on a verified domain: its path.
+fn pending_request(scene: &Scene) -> (User, String) {
+    let person = enrolled(scene, "request");
+    let request = post(&scene.path("/join")).auth(&person).send().ok(202);
+    let id = request["id"].as_str().unwrap().to_string();
+    (person, scene.path(&format!("/join-requests/{id}")))
+}
+
+fn approve_join_request_race(scene: &Scene) -> Race {
+    let (person, request) = pending_request(scene);
+    let (owner, path) = (scene.owner.clone(), format!("{request}/approve"));
+    Race::new(move || post(&path).auth(&owner), {
+        let (owner, members) = (scene.owner.clone(), scene.path("/members?limit=100"));
+        move |replies| {
+            same_bodies(replies);
+            assert_eq!(replies[0].json["joined_via"], "join_request");
+            assert_eq!(roles(&owner, &members)[&person.id], "member");
+        }
+    })
+}
+
+fn deny_join_request_race(scene: &Scene) -> Race {
+    let (_, request) = pending_request(scene);
+    let (owner, path) = (scene.owner.clone(), format!("{request}/deny"));
+    Race::new(move || post(&path).auth(&owner), {
+        let (owner, path) = (
+            scene.owner.clone(),
+            scene.path("/join-requests?status=denied"),
+        );
+        move |_| assert_eq!(list(&owner, &path).len(), 1)
     })
 }
 

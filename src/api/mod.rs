@@ -7,6 +7,7 @@
 //! types: handlers build them from store rows; nothing here parses requests.
 
 pub mod billing;
+pub mod domains;
 pub mod events;
 pub mod integrations;
 pub mod invitations;
@@ -16,6 +17,7 @@ pub mod resources;
 pub mod roles;
 pub mod teams;
 
+use crate::domain::domains::{DomainStatus, JoinRequestStatus};
 use crate::domain::event::{EventType, WEBHOOK_EVENTS};
 use crate::domain::invitation::Status;
 use crate::domain::joining::{Enrollment, JoinedVia};
@@ -107,6 +109,19 @@ names_schema!(
     "What people with a verified email on the domain may do: nothing, ask to join, or join \
      at once.",
     Enrollment::ALL.map(Enrollment::as_str)
+);
+names_schema!(
+    DomainStatus,
+    "DomainStatus",
+    "A domain's state: waiting for its TXT record, verified, or failed (never verified \
+     within 7 days, or its record missing for 7 days).",
+    DomainStatus::ALL.map(DomainStatus::as_str)
+);
+names_schema!(
+    JoinRequestStatus,
+    "JoinRequestStatus",
+    "A join request's state.",
+    JoinRequestStatus::ALL.map(JoinRequestStatus::as_str)
 );
 names_schema!(
     TeamRole,

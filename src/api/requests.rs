@@ -315,3 +315,27 @@ pub struct CreateWebhook {
     #[schema(min_items = 1)]
     pub events: Vec<WebhookEvent>,
 }
+
+/// `POST /v1/orgs/{slug}/domains`
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddDomain {
+    /// A domain name, any case, Unicode or `xn--`; not an IP address, a name without a dot,
+    /// or a public email provider.
+    #[schema(min_length = 1, max_length = 253)]
+    pub domain: String,
+}
+
+/// `PATCH /v1/orgs/{slug}/domains/{id}`: the fields to change.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDomain {
+    #[schema(nullable = false)]
+    pub enrollment: Option<crate::domain::joining::Enrollment>,
+    /// The role people joining through the domain get; never `owner` or `admin`.
+    #[schema(nullable = false)]
+    pub role: Option<AssignableRole>,
+    /// Slugs of the organization's teams they join (as `member`); at most 20.
+    #[schema(nullable = false, max_items = 20)]
+    pub teams: Option<Vec<Slug>>,
+}

@@ -463,6 +463,10 @@ pub enum Action {
     ManageTeamMembers {
         maintainer: bool,
     },
+    /// See the organization's join requests.
+    ViewJoinRequests,
+    /// Approve or deny a join request.
+    DecideJoinRequest,
 }
 
 /// Whose metadata.
@@ -515,6 +519,7 @@ impl Action {
                 Permission::MembersManage
             }
             AuthorizeOthers => Permission::MembersManage,
+            ViewJoinRequests | DecideJoinRequest => Permission::MembersManage,
             WriteMetadata {
                 of: MetadataOf::Member { is_self: true },
                 private: false,
@@ -546,6 +551,8 @@ impl Action {
             }
             Invite(_) | ManageInvitation => KeyRule::Scope(Scope::InvitationsWrite),
             ChangeRole { .. } | RemoveMember { .. } => KeyRule::Scope(Scope::MembersWrite),
+            ViewJoinRequests => KeyRule::Scope(Scope::MembersRead),
+            DecideJoinRequest => KeyRule::Scope(Scope::MembersWrite),
             ViewBilling => KeyRule::Scope(Scope::BillingRead),
             ConsumeUsage => KeyRule::Scope(Scope::UsageWrite),
             ViewAllUsage => KeyRule::Scope(Scope::UsageRead),
@@ -1401,5 +1408,19 @@ mod tests {
                 Permission::TeamsManage
             ]
         );
+    }
+
+    #[test]
+    fn join_requests_are_for_members_managers() {
+        for action in [Action::ViewJoinRequests, Action::DecideJoinRequest] {
+            assert!(authorize(&user(Role::Owner), action).is_ok());
+            assert!(authorize(&user(Role::Admin), action).is_ok());
+            assert!(authorize(&user(Role::Member), action).is_err());
+            assert!(authorize(&user(Role::Viewer), action).is_err());
+        }
+        let reader = key(&[Scope::MembersRead]);
+        assert!(authorize(&reader, Action::ViewJoinRequests).is_ok());
+        assert!(authorize(&reader, Action::DecideJoinRequest).is_err());
+        assert!(authorize(&key(&[Scope::MembersWrite]), Action::DecideJoinRequest).is_ok());
     }
 }

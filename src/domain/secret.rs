@@ -20,7 +20,7 @@ const SECRET_CHARS: usize = 43;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NoEntropy;
 
-fn random_b64() -> Result<String, NoEntropy> {
+pub fn random_b64() -> Result<String, NoEntropy> {
     let mut bytes = [0u8; SECRET_BYTES];
     getrandom::fill(&mut bytes).map_err(|_| NoEntropy)?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))

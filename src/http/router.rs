@@ -2,7 +2,7 @@
 //! answer the same way (`x-request-id`, `Server-Timing`, CORS, caching and problem bodies).
 
 use super::{
-    billing, integrations, invitations, invitee, me, members, ops, orgs, problem_response,
+    billing, domains, integrations, invitations, invitee, me, members, ops, orgs, problem_response,
     resources, roles, teams, usage, Answer, Ctx, MAX_BODY_BYTES,
 };
 use crate::config::Config;
@@ -77,6 +77,16 @@ async fn dispatch(ctx: &Ctx, route: RouteId) -> Answer {
         RemoveTeamMember => teams::remove_member(ctx).await,
         PutTeamGrant => teams::put_grant(ctx).await,
         DeleteTeamGrant => teams::delete_grant(ctx).await,
+        ListDomains => domains::list(ctx).await,
+        AddDomain => domains::add(ctx).await,
+        UpdateDomain => domains::update(ctx).await,
+        RemoveDomain => domains::remove(ctx).await,
+        VerifyDomain => domains::verify(ctx).await,
+        JoinOrg => domains::join(ctx).await,
+        ListJoinRequests => domains::list_requests(ctx).await,
+        ApproveJoinRequest => domains::approve(ctx).await,
+        DenyJoinRequest => domains::deny(ctx).await,
+        SuggestedOrgs => domains::suggested(ctx).await,
         GetBilling => billing::get(ctx).await,
         ChangePlan => billing::change_plan(ctx).await,
         SetExtraSeats => billing::set_extra_seats(ctx).await,

@@ -18,6 +18,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod billing;
+pub mod domains;
 pub mod grants;
 pub mod invitations;
 pub mod invitee;

@@ -406,8 +406,13 @@ pub async fn due_for_purge(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<St
 /// One statement per table holding a tenant's rows, children before their parents, each
 /// deleting at most `?2` rows of organization `?1` and returning the invitations' token
 /// digests (whose KV entries must go too).
-const PURGE_STATEMENTS: [&str; 14] = [
+const PURGE_STATEMENTS: [&str; 16] = [
     "DELETE FROM grants WHERE rowid IN (SELECT rowid FROM grants WHERE org_id = ?1 LIMIT ?2)
+     RETURNING NULL AS token_hash",
+    "DELETE FROM join_requests
+      WHERE seq IN (SELECT seq FROM join_requests WHERE org_id = ?1 LIMIT ?2)
+     RETURNING NULL AS token_hash",
+    "DELETE FROM domains WHERE seq IN (SELECT seq FROM domains WHERE org_id = ?1 LIMIT ?2)
      RETURNING NULL AS token_hash",
     "DELETE FROM team_grants
       WHERE rowid IN (SELECT rowid FROM team_grants WHERE org_id = ?1 LIMIT ?2)

@@ -1,7 +1,8 @@
 //! The black-box harness: the real Worker under `wrangler dev` on local D1 and KV
 //! (`server`), a client whose every reply is checked against the OpenAPI document
 //! (`client`), users, JWTs and organizations to test with (`fixtures`), a local stand-in
-//! for the email provider (`mail`) and a webhook receiver (`hooks`).
+//! for the email provider (`mail`), a webhook receiver (`hooks`) and a DNS-over-HTTPS
+//! resolver (`dns`).
 //!
 //! Each test binary starts one server (on first use) on a free port with a fresh state
 //! directory; tests share it and stay apart by using unique users and organization slugs.
@@ -9,6 +10,7 @@
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
 pub mod client;
+pub mod dns;
 pub mod fixtures;
 pub mod hooks;
 pub mod mail;

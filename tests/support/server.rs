@@ -3,7 +3,7 @@
 //! the test binary. One server per test binary, started on first use.
 
 use super::client::Request;
-use super::mail;
+use super::{dns, mail};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -238,6 +238,8 @@ fn vars(options: &Options, base: &str, mail: &mail::Mailbox) -> Vec<(String, Str
             "Roster Tests <invites@test.roster>".into(),
         ),
         ("ALLOW_HTTP_WEBHOOKS".into(), "true".into()),
+        // Domains are verified against the stand-in: no test asks a real resolver.
+        ("DNS_RESOLVER_URL".into(), dns::dns().url()),
     ];
     if !options.log_emails {
         vars.push(("EMAIL_API_URL".into(), mail.url.clone()));
