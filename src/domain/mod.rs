@@ -3,6 +3,7 @@
 
 pub mod event;
 pub mod invitation;
+pub mod invite_link;
 pub mod joining;
 pub mod jwt;
 pub mod locale;

@@ -20,6 +20,7 @@ pub mod audit;
 pub mod billing;
 pub mod grants;
 pub mod invitations;
+pub mod invite_links;
 pub mod invitee;
 pub mod kv;
 pub mod members;
