@@ -221,6 +221,19 @@ fn a_preview_says_what_the_link_is_for_in_every_state() {
     get("/v1/invite-links/short")
         .send()
         .expect(404, "not_found");
+
+    // A deleted organization's links lead nowhere, cached or not.
+    let (_, cached) = link(&owner, &slug, json!({"role": "member"}));
+    assert_eq!(preview(&cached)["status"], "active");
+    delete(&format!("/v1/orgs/{slug}"))
+        .auth(&owner)
+        .send()
+        .expect(204, "");
+    get(&format!("/v1/invite-links/{cached}"))
+        .send()
+        .expect(404, "not_found");
+    assert_eq!(get(&format!("/join/{cached}")).send().status, 404);
+    join(&User::new("late"), &cached).expect(404, "not_found");
 }
 
 #[test]

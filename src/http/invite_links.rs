@@ -159,6 +159,20 @@ pub async fn revoke(ctx: &Ctx) -> Answer {
     no_content()
 }
 
+/// Drops the cached previews of organization `org_id`'s links, once it is deleted: they
+/// would show its links as usable, while D1 answers for them as for no link at all. The
+/// deletion is done by then, so a failure here is only logged (by the store).
+pub async fn forget_previews(ctx: &Ctx, org_id: &str) {
+    let mut batch = Batch::new();
+    let digests = store::live_digests(&mut batch, org_id, ctx.now);
+    let Ok(digests) = batch.run(&ctx.db).await.and_then(|r| r.all(digests)) else {
+        return;
+    };
+    for digest in digests {
+        ctx.kv.forget_link(&digest.token_hash).await;
+    }
+}
+
 fn unknown() -> Problem {
     Problem::not_found("invite link")
 }

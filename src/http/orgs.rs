@@ -198,6 +198,7 @@ pub async fn delete(ctx: &Ctx) -> Answer {
     let purge_at = ctx.now.plus(ctx.cfg.org_grace_seconds);
     let digests = store::orgs::delete(&ctx.db, &caller, purge_at, ctx.now).await?;
     ctx.kv.forget_invitations(&digests).await;
+    super::invite_links::forget_previews(ctx, &caller.org.id).await;
     no_content()
 }
 

@@ -256,6 +256,22 @@ pub async fn revoke(
     batch.run(db).await.map(|_| ())
 }
 
+#[derive(Debug, Deserialize)]
+pub struct Digest {
+    pub token_hash: String,
+}
+
+/// Adds the read of the token digests of organization `org_id`'s links that may have a
+/// cached preview: neither revoked (dropped then) nor expired (gone from KV with it).
+pub fn live_digests(batch: &mut Batch, org_id: &str, now: Timestamp) -> Rows<Digest> {
+    batch.query(sql!(
+        "SELECT token_hash FROM invite_links
+          WHERE org_id = ?1 AND revoked_at IS NULL AND expires_at > ?2",
+        org_id,
+        now.0,
+    ))
+}
+
 /// A link with what its joiners see of the organization, and the joiner's standing there.
 #[derive(Debug, Clone, Deserialize)]
 pub struct LinkView {
