@@ -207,10 +207,8 @@ fn config_with_token_limit(root: &Path, state_dir: &Path, limit: u32) -> PathBuf
             "command = \"sh scripts/",
             &format!("command = \"sh {root}/scripts/"),
         )
-        .replace(
-            "watch_dir = [\"src\", \"migrations\"]",
-            &format!("watch_dir = [\"{root}/src\", \"{root}/migrations\"]"),
-        )
+        // The harness built the Worker before starting the server: nothing to watch.
+        .replace("watch_dir = [\"src\", \"migrations\"]", "")
         .replace(
             "migrations_dir = \"migrations\"",
             &format!("migrations_dir = \"{root}/migrations\""),
