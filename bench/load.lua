@@ -45,10 +45,15 @@ end
 
 local tokens, jwts = {}, {}
 local next_item, fixed_request = 1, nil
+-- Roster limits its token endpoints per client address (`TOKEN_LIMITER`, 60 a minute): the
+-- load measured is that of many clients, so each token request comes from an address of its
+-- own (`CF-Connecting-IP`, which `wrangler dev` passes on), per thread and request.
+local thread_index, sent = 0, 0
 
 -- Runs in each thread's own state.
 function init(args)
   local index = wrk.thread:get("index")
+  thread_index = index
   if pairs_file then
     local n = 0
     for line in io.lines(pairs_file) do
@@ -87,6 +92,9 @@ function request()
     headers["Authorization"] = "Bearer " .. jwts[next_item]
   end
   next_item = next_item + 1
+  sent = sent + 1
+  headers["CF-Connecting-IP"] = string.format("10.%d.%d.%d", thread_index % 256,
+    math.floor(sent / 256) % 256, sent % 256)
   return wrk.format(method, path:gsub("{token}", token), headers, body)
 end
 

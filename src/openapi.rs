@@ -16,6 +16,7 @@ use crate::api::domains::{Domain, JoinRequest, SuggestedOrganization};
 use crate::api::events::{data_schema, WebhookDelivery};
 use crate::api::integrations::{ApiKey, AuditEntry, NewApiKey, NewWebhook, Webhook};
 use crate::api::invitations::{BulkInvitationResults, Invitation, InvitationPreview, MyInvitation};
+use crate::api::invite_links::{InviteLink, InviteLinkPreview};
 use crate::api::orgs::{DeletedOrganization, Me, Member, Org, OwnershipTransferred};
 use crate::api::requests::{AddDomain, UpdateDomain};
 use crate::api::requests::{
@@ -23,7 +24,7 @@ use crate::api::requests::{
     CreateResource, CreateRole, CreateWebhook, PutGrant, RecordUsage, SetExtraSeats,
     TransferOwnership, UpdateMember, UpdateOrg, UpdateResource, UpdateRole,
 };
-use crate::api::requests::{CreateTeam, PutTeamGrant, PutTeamMember, UpdateTeam};
+use crate::api::requests::{CreateInviteLink, CreateTeam, PutTeamGrant, PutTeamMember, UpdateTeam};
 use crate::api::resources::{AuthorizeAnswer, GrantOfMember, Resource};
 use crate::api::roles::Role as RoleObject;
 use crate::api::teams::{Team, TeamGrant, TeamMember};
@@ -227,7 +228,7 @@ fn path_parameter(name: &str) -> Value {
     let description = match name {
         "slug" => "The organization's slug.",
         "user_id" => "A user's id (the `sub` of their JWT).",
-        "token" => "The invitation token from the email link.",
+        "token" => "The token from the invitation email's link or the shared invite link.",
         "key" => "A custom role's key.",
         "team" => "A team's slug.",
         _ => "An id Roster returned.",
@@ -301,8 +302,8 @@ fn render(method: &str, path: &str, op: &Op) -> Value {
         let examples: Map<String, Value> = codes
             .iter()
             .map(|c| {
-                let reference = format!("#/components/examples/{}", c.as_str());
-                (c.as_str().to_string(), json!({"$ref": reference}))
+                let reference = format!("#/components/examples/{}", c.example_name());
+                (c.example_name(), json!({"$ref": reference}))
             })
             .collect();
         let mut response = json!({
@@ -410,7 +411,7 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
             .describe("Sends one email with the link `{PUBLIC_URL}/invite/{token}`; the token is never returned by the API. The address is trimmed and lower-cased. Pending invitations take no seat, but inviting needs a free seat now. `email_delivery` is `sent` when the provider accepted the email during the request, `queued` when it will be retried, `logged` without a provider.")
             .body::<CreateInvitation>()
             .ok::<Invitation>(201, "The invitation.")
-            .errors(&[Forbidden, AlreadyMember, InvitationPending, RoleNotAvailable, GrantExceedsRole, SeatLimitReached, Conflict])),
+            .errors(&[Forbidden, AlreadyMember, InvitationPending, RoleNotAvailable, GrantExceedsRole, SeatLimitReached, EmailDomainNotAllowed, Conflict])),
         ("post", "/v1/orgs/{slug}/invitations/bulk", Op::new("bulkInvitations", "Invite up to 100 addresses")
             .describe("Each item is judged as a single invitation would be; the answer lists, in order, the invitation or the problem of each.")
             .body::<BulkInvitations>()
@@ -554,21 +555,51 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
             .public()
             .describe("No sign-in needed. Answered 200 in every state, with `status`; an invitation past its expiry is `expired`. The invitee's address is shown only as a hint. An invitation of a deleted organization answers 410 `invitation_canceled`, saying nothing of the organization.")
             .ok::<InvitationPreview>(200, "The invitation's preview.")
-            .errors(&[NotFound, InvitationCanceled])),
+            .errors(&[NotFound, InvitationCanceled, RateLimited])),
         ("post", "/v1/invitations/{token}/accept", Op::new("acceptInvitation", "Accept an invitation")
             .describe("The token's email must equal the invitation's (case-insensitive, exact otherwise) and be verified. Takes a seat atomically: concurrent accepts never exceed the seats, and a token works once. Grants in the invitation are applied.")
             .ok::<Member>(200, "The new member.")
-            .errors(&[NotFound, EmailMismatch, EmailNotVerified, InvitationExpired, InvitationCanceled, InvitationAlreadyUsed, AlreadyMember, RoleNotAvailable, SeatLimitReached, Conflict])),
+            .errors(&[NotFound, EmailMismatch, EmailNotVerified, InvitationExpired, InvitationCanceled, InvitationAlreadyUsed, AlreadyMember, RoleNotAvailable, SeatLimitReached, Conflict, RateLimited])),
         ("post", "/v1/invitations/{token}/decline", Op::new("declineInvitation", "Decline an invitation")
             .describe("Same email rules as accepting.")
             .empty(204, "Declined.")
-            .errors(&[NotFound, EmailMismatch, EmailNotVerified, InvitationExpired, InvitationCanceled, InvitationAlreadyUsed])),
+            .errors(&[NotFound, EmailMismatch, EmailNotVerified, InvitationExpired, InvitationCanceled, InvitationAlreadyUsed, RateLimited])),
         ("get", "/invite/{token}", Op::new("invitationPage", "The page the email link opens")
             .public()
             .describe("HTML for the person who clicked the link: who invited them to what, as which role, until when, and a button to `{APP_URL}/accept-invite?token=…`. 200 when pending; 404 (unknown) or 410 (expired, canceled, used) with a page saying so. Never cached or indexed; strict CSP.")
             .html(200, "The invitation page.")
             .html(404, "The link is not valid.")
-            .html(410, "The invitation can no longer be used.")),
+            .html(410, "The invitation can no longer be used.")
+            .errors(&[RateLimited])),
+        ("get", "/v1/orgs/{slug}/invite-links", Op::new("listInviteLinks", "The organization's invite links")
+            .describe("Needs `members.manage` (API keys: `invitations:write`). Every link, revoked, expired and used-up ones too, in creation order; never their `url`.")
+            .list::<InviteLink>("The links.")
+            .errors(&[Forbidden])),
+        ("post", "/v1/orgs/{slug}/invite-links", Op::new("createInviteLink", "Create an invite link")
+            .describe("One link, many joiners. Needs `members.manage` and the right to assign `role` (as for inviting). `url`, `{PUBLIC_URL}/join/{token}`, is in this answer only: Roster keeps the token's SHA-256. Whoever opens it and signs in with a verified email within `allowed_domains` and the organization's `allowed_email_domains` joins as `role`, in `teams`, until it expires (`expires_in`, default 7 days), is revoked, or has been used `max_uses` times (absent: unlimited).")
+            .body::<CreateInviteLink>()
+            .ok::<InviteLink>(201, "The link, with its `url`.")
+            .errors(&[Forbidden, RoleNotAvailable, Conflict])),
+        ("delete", "/v1/orgs/{slug}/invite-links/{id}", Op::new("revokeInviteLink", "Revoke an invite link")
+            .describe("Needs `members.manage`. The link stops working at once (its preview says `revoked`); who joined through it stays. A link already revoked answers the same.")
+            .empty(204, "Revoked.")
+            .errors(&[Forbidden, Conflict])),
+        ("get", "/v1/invite-links/{token}", Op::new("previewInviteLink", "What an invite link is for")
+            .public()
+            .describe("No sign-in needed. Answered 200 in every state, with `status`. Limited per client address with the other public token endpoints (429 `rate_limited`).")
+            .ok::<InviteLinkPreview>(200, "The link's preview.")
+            .errors(&[NotFound, RateLimited])),
+        ("post", "/v1/invite-links/{token}/join", Op::new("joinByInviteLink", "Join an organization through an invite link")
+            .describe("The caller's email must be verified and within the link's `allowed_domains` and the organization's `allowed_email_domains` (403 `email_domain_not_allowed`). Takes a seat and a use of the link atomically: parallel joins never pass `max_uses` or the seats. The member's `joined_via` is `invite_link`.")
+            .ok::<Member>(200, "The new member.")
+            .errors(&[NotFound, EmailNotVerified, EmailDomainNotAllowedToJoin, AlreadyMember, RoleNotAvailable, SeatLimitReached, InviteLinkExpired, InviteLinkRevoked, InviteLinkExhausted, Conflict, RateLimited])),
+        ("get", "/join/{token}", Op::new("inviteLinkPage", "The page an invite link opens")
+            .public()
+            .describe("HTML for whoever opened a shared invite link: which organization, as which role, until when, and a button to `{APP_URL}/join?token=…`. 200 while the link is active; 404 (unknown) or 410 (expired, revoked, used up) with a page saying so. Never cached or indexed; strict CSP.")
+            .html(200, "The invite link's page.")
+            .html(404, "The link is not valid.")
+            .html(410, "The link can no longer be used.")
+            .errors(&[RateLimited])),
         ("get", "/v1/me/deleted-organizations", Op::new("deletedOrgs", "Deleted organizations I can restore")
             .describe("Organizations the caller owned when they were deleted, until their purge (`purge_at`). API keys get 404 here.")
             .list::<DeletedOrganization>("Deleted organizations, in creation order.")
@@ -587,7 +618,7 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
         ("get", "/v1/orgs/{slug}", Op::new("getOrg", "An organization")
             .ok::<Org>(200, "The organization.")),
         ("patch", "/v1/orgs/{slug}", Op::new("updateOrg", "Change an organization's name, slug or logo")
-            .describe("Owner and admin. `logo_url: null` removes the logo.")
+            .describe("Owner and admin. `logo_url: null` removes the logo. `allowed_email_domains` limits invitations (409 `email_domain_not_allowed`) and joins through invite links (403 `email_domain_not_allowed`) to addresses at those domains; `[]` admits any.")
             .body::<UpdateOrg>()
             .ok::<Org>(200, "The organization.")
             .errors(&[Forbidden, SlugTaken, Conflict])),
@@ -732,7 +763,7 @@ fn components(operations: &[(&str, &str, Op)], mut collected: Schemas) -> Value 
         .map(|c| {
             let problem = Problem::new(*c, c.title()).body();
             let example = json!({"summary": c.title(), "value": problem});
-            (c.as_str().to_string(), example)
+            (c.example_name(), example)
         })
         .collect();
     json!({
@@ -822,7 +853,7 @@ mod tests {
         );
         assert_eq!(
             names(&schemas["ProblemCode"]),
-            Code::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>()
+            Code::distinct().map(Code::as_str).collect::<Vec<_>>()
         );
         assert_eq!(names(&schemas["Plan"]), ["free", "pro", "business"]);
     }

@@ -1,6 +1,7 @@
 //! The invitation landing page, `GET /invite/{token}`: what the person who clicked the
-//! email link sees, in the invitation's locale. Rendering is pure; every value shown is
-//! HTML-escaped.
+//! email link sees, in the invitation's locale; and the invite link's, `GET /join/{token}`
+//! (in English: a link is shared, not addressed to anyone). Rendering is pure; every value
+//! shown is HTML-escaped.
 
 use crate::domain::locale::Locale;
 use crate::domain::time::Timestamp;
@@ -103,6 +104,76 @@ pub fn unusable(why: Unusable, org_name: Option<&str>, locale: Locale) -> String
     layout(locale, &title, &format!("<h1>{title}</h1>\n<p>{text}</p>"))
 }
 
+/// What the page shows for an active invite link.
+pub struct ActiveLink<'a> {
+    pub org_name: &'a str,
+    pub org_logo_url: Option<&'a str>,
+    pub role: RoleKey,
+    pub expires_at: Timestamp,
+    /// Where the button leads: the product's join page, with the token.
+    pub join_url: &'a str,
+}
+
+/// The page of an active invite link (answered 200).
+pub fn active_link(link: &ActiveLink<'_>) -> String {
+    let words = strings(Locale::En);
+    let org = escape(link.org_name);
+    let logo = link
+        .org_logo_url
+        .map(|url| format!(r#"<img class="logo" src="{}" alt="">"#, escape(url)))
+        .unwrap_or_default();
+    let title = fill(&escape(&words.page_title), &[("org", &org)]);
+    let body = format!(
+        r#"{logo}
+<h1>{title}</h1>
+<p>You are invited to join <strong>{org}</strong> {role}.</p>
+<p><a class="button" href="{join}">Join {org}</a></p>
+<p class="note">You will be asked to sign in with a verified email address.
+This link works until {date}.</p>"#,
+        role = escape(&words.role(&link.role)),
+        join = escape(link.join_url),
+        date = escape(&words.date(link.expires_at)),
+    );
+    layout(Locale::En, &title, &body)
+}
+
+/// Why an invite link cannot be used, for the page answered 404 or 410.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnusableLink {
+    Unknown,
+    Expired,
+    Revoked,
+    Exhausted,
+}
+
+/// The page of an invite link that cannot be used; `org_name` when the link names one.
+pub fn unusable_link(why: UnusableLink, org_name: Option<&str>) -> String {
+    let ask = match org_name {
+        Some(org) => format!(
+            "Ask someone at <strong>{}</strong> for a new link.",
+            escape(org)
+        ),
+        None => "Ask whoever shared it for a new link.".to_owned(),
+    };
+    let (title, text) = match why {
+        UnusableLink::Unknown => (
+            "Invite link not found",
+            "This invite link is not valid. Ask whoever shared it for a new one.".to_owned(),
+        ),
+        UnusableLink::Expired => ("This invite link has expired", ask),
+        UnusableLink::Revoked => ("This invite link was revoked", ask),
+        UnusableLink::Exhausted => (
+            "This invite link has been used up",
+            format!("It has been used as many times as it allows. {ask}"),
+        ),
+    };
+    layout(
+        Locale::En,
+        title,
+        &format!("<h1>{title}</h1>\n<p>{text}</p>"),
+    )
+}
+
 /// The page around `body`; `title` comes escaped.
 fn layout(locale: Locale, title: &str, body: &str) -> String {
     format!(
@@ -178,6 +249,29 @@ mod tests {
         assert!(page.contains("<title>Acmeに参加</title>"));
         assert!(page.contains("メンバーとして招待しました"));
         assert!(page.contains("2026年11月23日 10:00 UTC"));
+    }
+
+    #[test]
+    fn the_link_pages_escape_everything_they_show() {
+        let page = active_link(&ActiveLink {
+            org_name: "<script>alert(1)</script>",
+            org_logo_url: Some("https://x.test/l.png\" onerror=\"alert(1)"),
+            role: RoleKey::parse("support").unwrap(),
+            expires_at: Timestamp(1_795_428_000),
+            join_url: "https://app.test/join?token=abc&x=\"",
+        });
+        assert!(!page.contains("<script>alert"));
+        assert!(!page.contains("\" onerror=\""));
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(page.contains("with the role “support”"));
+        assert!(page.contains("November 23, 2026 at 10:00 UTC"));
+        assert!(page.contains("href=\"https://app.test/join?token=abc&amp;x=&quot;\""));
+        let gone = unusable_link(UnusableLink::Exhausted, Some("<i>"));
+        assert!(gone.contains("used up"));
+        assert!(gone.contains("&lt;i&gt;"));
+        assert!(unusable_link(UnusableLink::Unknown, None).contains("not valid"));
+        assert!(unusable_link(UnusableLink::Revoked, None).contains("revoked"));
+        assert!(unusable_link(UnusableLink::Expired, None).contains("expired"));
     }
 
     #[test]

@@ -56,6 +56,7 @@ routes! {
     OpenApi => Get "/openapi.json",
 
     InvitePage => Get "/invite/{token}",
+    InviteLinkPage => Get "/join/{token}",
 
     Me => Get "/v1/me",
     MyInvitations => Get "/v1/me/invitations",
@@ -129,6 +130,12 @@ routes! {
     AcceptInvitation => Post "/v1/invitations/{token}/accept",
     DeclineInvitation => Post "/v1/invitations/{token}/decline",
 
+    ListInviteLinks => Get "/v1/orgs/{slug}/invite-links",
+    CreateInviteLink => Post "/v1/orgs/{slug}/invite-links",
+    RevokeInviteLink => Delete "/v1/orgs/{slug}/invite-links/{id}",
+    PreviewInviteLink => Get "/v1/invite-links/{token}",
+    JoinByInviteLink => Post "/v1/invite-links/{token}/join",
+
     ListApiKeys => Get "/v1/orgs/{slug}/api-keys",
     CreateApiKey => Post "/v1/orgs/{slug}/api-keys",
     RevokeApiKey => Delete "/v1/orgs/{slug}/api-keys/{id}",
@@ -136,6 +143,25 @@ routes! {
     CreateWebhook => Post "/v1/orgs/{slug}/webhooks",
     DeleteWebhook => Delete "/v1/orgs/{slug}/webhooks/{id}",
     AuditLog => Get "/v1/orgs/{slug}/audit-log",
+}
+
+impl RouteId {
+    /// Whether the route is reached with a token from an email or a shared link, without
+    /// credentials: these are limited per client address, since guessing a token or
+    /// hammering a preview costs nothing else.
+    pub fn takes_public_token(self) -> bool {
+        use RouteId::*;
+        matches!(
+            self,
+            InvitePage
+                | InviteLinkPage
+                | PreviewInvitation
+                | AcceptInvitation
+                | DeclineInvitation
+                | PreviewInviteLink
+                | JoinByInviteLink
+        )
+    }
 }
 
 /// Path parameters of a resolved route, in pattern order.
@@ -324,6 +350,18 @@ mod tests {
                 Resolved::Found(found, _) => assert_eq!(found, *id, "{pattern}"),
                 other => panic!("{pattern}: {other:?}"),
             }
+        }
+    }
+
+    /// Exactly the routes with a `{token}` are limited per client address.
+    #[test]
+    fn public_token_routes_are_those_with_a_token() {
+        for (_, pattern, id) in ROUTES {
+            assert_eq!(
+                id.takes_public_token(),
+                pattern.contains("{token}"),
+                "{pattern}"
+            );
         }
     }
 

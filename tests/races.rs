@@ -401,6 +401,33 @@ const RACES: &[Row] = &[
         records: &[("member.added", 1), ("invitation.accepted", 1)],
         arrange: accept_by_token_race,
     },
+    // Not idempotent: each copy makes a link of its own.
+    Row {
+        route: CreateInviteLink,
+        plan: "business",
+        answers: Every(201),
+        records: &[("invite_link.created", AT_ONCE)],
+        arrange: create_invite_link_race,
+    },
+    // Revoking a revoked link changes nothing and records nothing.
+    Row {
+        route: RevokeInviteLink,
+        plan: "business",
+        answers: Every(204),
+        records: &[("invite_link.revoked", 1)],
+        arrange: revoke_invite_link_race,
+    },
+    // One membership and one use; the others find the joiner a member.
+    Row {
+        route: JoinByInviteLink,
+        plan: "business",
+        answers: One {
+            won: 200,
+            lost: (409, "already_member"),
+        },
+        records: &[("member.added", 1)],
+        arrange: join_by_invite_link_race,
+    },
     Row {
         route: DeclineInvitation,
         plan: "business",
@@ -1003,6 +1030,61 @@ fn decline_by_id_race(scene: &Scene) -> Race {
     let id = invitation["id"].as_str().unwrap();
     let path = format!("/v1/me/invitations/{id}/decline");
     answer_race(scene, path, person, &invitation, false)
+}
+
+fn create_invite_link_race(scene: &Scene) -> Race {
+    let (owner, path) = (scene.owner.clone(), scene.path("/invite-links"));
+    let body = json!({"role": "member", "max_uses": 5});
+    Race::new(move || post(&path).auth(&owner).json(&body), {
+        let (owner, path) = (scene.owner.clone(), scene.path("/invite-links?limit=100"));
+        move |replies| assert_eq!(ids(&list(&owner, &path)), reply_ids(replies))
+    })
+}
+
+/// A link of the scene's organization, and its token.
+fn invite_link(scene: &Scene) -> (String, String) {
+    let link = post(&scene.path("/invite-links"))
+        .auth(&scene.owner)
+        .json(&json!({"role": "member"}))
+        .send()
+        .ok(201);
+    let token = link["url"].as_str().unwrap().rsplit('/').next().unwrap();
+    (link["id"].as_str().unwrap().to_string(), token.to_string())
+}
+
+fn revoke_invite_link_race(scene: &Scene) -> Race {
+    let (id, token) = invite_link(scene);
+    let (owner, path) = (
+        scene.owner.clone(),
+        scene.path(&format!("/invite-links/{id}")),
+    );
+    Race::new(move || delete(&path).auth(&owner), {
+        let (owner, links) = (scene.owner.clone(), scene.path("/invite-links"));
+        move |_| {
+            assert_eq!(list(&owner, &links)[0]["status"], "revoked");
+            post(&format!("/v1/invite-links/{token}/join"))
+                .auth(&User::new("late"))
+                .send()
+                .expect(410, "invite_link_revoked");
+        }
+    })
+}
+
+fn join_by_invite_link_race(scene: &Scene) -> Race {
+    let (_, token) = invite_link(scene);
+    let joiner = User::new("joiner");
+    let path = format!("/v1/invite-links/{token}/join");
+    Race::new(move || post(&path).auth(&joiner), {
+        let (owner, slug, links) = (
+            scene.owner.clone(),
+            scene.slug.clone(),
+            scene.path("/invite-links"),
+        );
+        move |_| {
+            assert_eq!(member_ids(&owner, &slug).len(), 2);
+            assert_eq!(list(&owner, &links)[0]["uses"], 1);
+        }
+    })
 }
 
 fn create_api_key_race(scene: &Scene) -> Race {

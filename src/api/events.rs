@@ -162,6 +162,10 @@ pub struct OrganizationUpdatedData {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Object, nullable = false)]
     pub private_metadata: Option<Map<String, Value>>,
+    /// The email domains now admitted (empty: any).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub allowed_email_domains: Option<Vec<String>>,
 }
 
 /// `organization.deleted`: until when the owner can restore it.

@@ -11,6 +11,7 @@ pub mod domains;
 pub mod events;
 pub mod integrations;
 pub mod invitations;
+pub mod invite_links;
 pub mod orgs;
 pub mod requests;
 pub mod resources;
@@ -20,6 +21,7 @@ pub mod teams;
 use crate::domain::domains::{DomainStatus, JoinRequestStatus};
 use crate::domain::event::{EventType, WEBHOOK_EVENTS};
 use crate::domain::invitation::Status;
+use crate::domain::invite_link::LinkStatus;
 use crate::domain::joining::{Enrollment, JoinedVia};
 use crate::domain::locale::Locale;
 use crate::domain::plan::Plan;
@@ -136,10 +138,17 @@ names_schema!(
     Status::ALL.map(Status::as_str)
 );
 names_schema!(
+    LinkStatus,
+    "InviteLinkStatus",
+    "An invite link past its expiry is `expired` at once; one used `max_uses` times is \
+     `exhausted`.",
+    LinkStatus::ALL.map(LinkStatus::as_str)
+);
+names_schema!(
     Code,
     "ProblemCode",
     "A stable, machine-readable error code.",
-    Code::ALL.iter().map(|c| c.as_str())
+    Code::distinct().map(Code::as_str)
 );
 names_schema!(
     EventType,
@@ -252,6 +261,23 @@ string_schema!(
     ObjectBuilder::new()
         .max_length(Some(LogoUrl::MAX_LEN))
         .description(Some("An https URL without credentials."))
+);
+
+/// An email domain of an allow-list, as requests name it (the type only documents it:
+/// handlers read it with `domain::invite_link::parse_email_domain`).
+pub struct EmailDomain;
+
+string_schema!(
+    EmailDomain,
+    "EmailDomain",
+    ObjectBuilder::new()
+        .min_length(Some(3))
+        .max_length(Some(253))
+        .pattern(Some("^[^@/: ]+\\.[^@/: ]+$"))
+        .description(Some(
+            "A domain name such as `example.com`: lower-cased and IDNA-normalised; not an IP \
+             address."
+        ))
 );
 
 /// A metadata object: free-form, within the limits of `domain::metadata`.

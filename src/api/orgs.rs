@@ -31,6 +31,8 @@ pub struct Org {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(schema_with = super::private_metadata_schema)]
     pub private_metadata: Option<Map<String, Value>>,
+    /// The email domains invitations and invite links admit; empty: any.
+    pub allowed_email_domains: Vec<String>,
 }
 
 /// A deleted organization its owner can still restore (`GET /v1/me/deleted-organizations`).

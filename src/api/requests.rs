@@ -6,7 +6,7 @@
 //! bodies generated from these schemas) hold the two together.
 
 use super::orgs::Grant;
-use super::{AssignableRole, WebhookEvent};
+use super::{AssignableRole, EmailDomain, WebhookEvent};
 use crate::domain::locale::Locale;
 use crate::domain::plan::Plan;
 use crate::domain::policy::{Permission, Scope, TeamRole};
@@ -46,6 +46,10 @@ pub struct UpdateOrg {
     /// Likewise for `private_metadata`.
     #[schema(value_type = Object, required = false)]
     pub private_metadata: Option<serde_json::Value>,
+    /// The email domains invitations and invite links admit, lower-cased and
+    /// IDNA-normalised; `[]` admits any. Needs `org.update`.
+    #[schema(nullable = false, max_items = 50)]
+    pub allowed_email_domains: Option<Vec<EmailDomain>>,
 }
 
 /// `POST /v1/orgs/{slug}/transfer-ownership`
@@ -141,6 +145,26 @@ pub struct CreateInvitation {
     /// deliver itself (and so does the answer of each resend). Default `true`.
     #[schema(nullable = false)]
     pub send_email: Option<bool>,
+}
+
+/// `POST /v1/orgs/{slug}/invite-links`
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInviteLink {
+    pub role: AssignableRole,
+    /// Slugs of the organization's teams, joined (as `member`) through the link; at most 20.
+    #[schema(nullable = false, max_items = 20)]
+    pub teams: Option<Vec<Slug>>,
+    /// How many may join through it; absent: unlimited.
+    #[schema(nullable = false, minimum = 1, maximum = 10000)]
+    pub max_uses: Option<i64>,
+    /// Seconds until it expires (default 604800, 7 days).
+    #[schema(nullable = false, minimum = 3600, maximum = 7776000)]
+    pub expires_in: Option<i64>,
+    /// The email domains it admits, on top of the organization's `allowed_email_domains`;
+    /// absent or empty: any.
+    #[schema(nullable = false, max_items = 50)]
+    pub allowed_domains: Option<Vec<EmailDomain>>,
 }
 
 /// `POST /v1/orgs/{slug}/invitations/bulk`

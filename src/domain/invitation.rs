@@ -9,6 +9,7 @@
 //! canceled; every other state answers 410 with its own code. An invitation past its
 //! `expires_at` is expired at once, whether or not the scheduled job has marked it yet.
 
+use super::invite_link::check_invitee_domain;
 use super::plan::{Plan, Seats};
 use super::policy::{authorize, check_grant, Action, Actor, Catalogue, RoleDef};
 use super::problem::{Code, Problem};
@@ -195,6 +196,8 @@ pub struct InviteFacts {
     pub roles: Catalogue,
     /// Ids of the organization's teams among those named, by slug.
     pub teams: HashMap<String, String>,
+    /// The email domains the organization invites (`allowed_email_domains`; empty: any).
+    pub allowed_domains: Vec<String>,
     pub now: Timestamp,
 }
 
@@ -260,6 +263,7 @@ impl Admissions {
         if facts.members.contains(email) {
             return Err(already_member(email));
         }
+        check_invitee_domain(email, &facts.allowed_domains)?;
         let stale = match facts.pending.get(email) {
             Some(p) if p.expires_at > facts.now => return Err(invitation_pending(email)),
             Some(p) => Some(p.id.clone()),
@@ -419,12 +423,35 @@ mod tests {
                 RoleDef::custom(Permissions::default(), Some(Level::Read), Level::Read).unwrap(),
             )]),
             teams: [("design".to_owned(), "t1".to_owned())].into(),
+            allowed_domains: Vec::new(),
             now: NOW,
         }
     }
 
     fn code(result: Result<Admission, Problem>) -> Code {
         result.unwrap_err().code
+    }
+
+    #[test]
+    fn only_the_allowed_email_domains_are_invited() {
+        let mut facts = facts(&["ann@other.org"]);
+        facts.allowed_domains = vec!["example.com".into()];
+        let mut admissions = Admissions::new(facts);
+        let refused = admissions
+            .admit(&owner(), "bob@other.org", &key(Role::Member), &[], &[])
+            .unwrap_err();
+        assert_eq!(
+            (refused.code.as_str(), refused.status()),
+            ("email_domain_not_allowed", 409)
+        );
+        assert_eq!(
+            code(admissions.admit(&owner(), "ann@other.org", &key(Role::Member), &[], &[])),
+            Code::AlreadyMember
+        );
+        assert_eq!(
+            admissions.admit(&owner(), "cy@example.com", &key(Role::Member), &[], &[]),
+            Ok(admitted(None))
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod domains;
 pub mod event;
 pub mod invitation;
+pub mod invite_link;
 pub mod joining;
 pub mod jwt;
 pub mod locale;

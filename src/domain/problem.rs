@@ -38,9 +38,10 @@ macro_rules! codes {
                 match self { $(Code::$variant => $title,)* }
             }
 
-            /// Parses a code from its wire form.
+            /// Parses a code from its wire form: the first code declared with it, when two
+            /// share it under different statuses.
             pub fn parse(s: &str) -> Option<Code> {
-                match s { $($code => Some(Code::$variant),)* _ => None }
+                Code::ALL.iter().copied().find(|c| c.as_str() == s)
             }
         }
     };
@@ -54,6 +55,9 @@ codes! {
     Forbidden => ("forbidden", 403, "You do not have permission to do this"),
     EmailMismatch => ("email_mismatch", 403, "This invitation was sent to another email address"),
     EmailNotVerified => ("email_not_verified", 403, "Your email address is not verified"),
+    // The same code as `EmailDomainNotAllowed`: a join through an invite link is refused
+    // (403), while an invitation to such an address is a conflict with the settings (409).
+    EmailDomainNotAllowedToJoin => ("email_domain_not_allowed", 403, "Your email domain is not allowed here"),
     NotFound => ("not_found", 404, "Not found"),
     MethodNotAllowed => ("method_not_allowed", 405, "Method not allowed"),
     SlugTaken => ("slug_taken", 409, "That slug is taken"),
@@ -74,6 +78,7 @@ codes! {
     DomainTaken => ("domain_taken", 409, "The domain is verified by another organization"),
     DomainVerificationFailed => ("domain_verification_failed", 409, "The domain's record was not found"),
     DomainNotVerified => ("domain_not_verified", 409, "The domain is not verified"),
+    EmailDomainNotAllowed => ("email_domain_not_allowed", 409, "The email domain is not allowed"),
     Conflict => ("conflict", 409, "The resource changed while the request was processed"),
     InvitationExpired => ("invitation_expired", 410, "The invitation has expired"),
     InvitationCanceled => ("invitation_canceled", 410, "The invitation was canceled"),
@@ -87,6 +92,26 @@ codes! {
     Internal => ("internal", 500, "Something went wrong on our side"),
     Unavailable => ("unavailable", 503, "A backing service is unavailable"),
     DnsUnavailable => ("dns_unavailable", 503, "DNS could not be asked"),
+}
+
+impl Code {
+    /// Each wire code once: a code declared again under another status is left out.
+    pub fn distinct() -> impl Iterator<Item = Code> {
+        Code::ALL
+            .iter()
+            .copied()
+            .filter(|c| Code::parse(c.as_str()) == Some(*c))
+    }
+
+    /// The name of the code's example in the OpenAPI document: the wire code, followed by
+    /// the status for a code that shares it with an earlier one.
+    pub fn example_name(self) -> String {
+        if Code::parse(self.as_str()) == Some(self) {
+            self.as_str().to_owned()
+        } else {
+            format!("{}_{}", self.as_str(), self.status())
+        }
+    }
 }
 
 /// One invalid field of a request.
@@ -249,12 +274,53 @@ mod tests {
     #[test]
     fn codes_round_trip_and_are_unique() {
         let mut seen = std::collections::HashSet::new();
-        for &code in Code::ALL {
+        for code in Code::distinct() {
             assert_eq!(Code::parse(code.as_str()), Some(code));
             assert!(seen.insert(code.as_str()), "duplicate {}", code.as_str());
+        }
+        let mut examples = std::collections::HashSet::new();
+        for &code in Code::ALL {
             assert!((400..600).contains(&code.status()));
+            assert!(seen.contains(code.as_str()));
+            assert!(
+                examples.insert(code.example_name()),
+                "{}",
+                code.example_name()
+            );
         }
         assert_eq!(Code::parse("nope"), None);
+    }
+
+    /// One wire code, two statuses: an invitation outside the allowed domains conflicts
+    /// with the settings, a join through a link by such an address is refused.
+    #[test]
+    fn email_domain_not_allowed_has_two_statuses() {
+        let invitation = Problem::from(Code::EmailDomainNotAllowed).body();
+        let join = Problem::from(Code::EmailDomainNotAllowedToJoin).body();
+        for body in [&invitation, &join] {
+            let body = serde_json::to_value(body).unwrap();
+            assert_eq!(body["code"], "email_domain_not_allowed");
+            assert_eq!(
+                body["type"],
+                "https://roster.dev/problems/email_domain_not_allowed"
+            );
+        }
+        assert_eq!(invitation.status, 409);
+        assert_eq!(join.status, 403);
+        assert_eq!(
+            Code::parse("email_domain_not_allowed"),
+            Some(Code::EmailDomainNotAllowedToJoin)
+        );
+        assert_eq!(
+            Code::distinct()
+                .filter(|c| c.as_str() == "email_domain_not_allowed")
+                .count(),
+            1
+        );
+        assert_eq!(
+            Code::EmailDomainNotAllowed.example_name(),
+            "email_domain_not_allowed_409"
+        );
     }
 
     #[test]

@@ -310,6 +310,7 @@ async fn invite(
             .into_iter()
             .map(|t| (t.slug, t.id))
             .collect(),
+        allowed_domains: caller.org.allowed_email_domains(),
         now: ctx.now,
     });
     let judged: Vec<Result<(NewInvitation, InviteToken), Problem>> = items

@@ -135,7 +135,7 @@ pub async fn page(ctx: &Ctx) -> Answer {
 }
 
 /// An HTML page that is never cached, indexed or leaked by referrer.
-fn html(status: u16, body: &str) -> Answer {
+pub(super) fn html(status: u16, body: &str) -> Answer {
     let response = Response::from_html(body)
         .map_err(|_| Problem::internal())?
         .with_status(status);

@@ -22,6 +22,8 @@ pub mod integrations;
 #[cfg(target_arch = "wasm32")]
 pub mod invitations;
 #[cfg(target_arch = "wasm32")]
+pub mod invite_links;
+#[cfg(target_arch = "wasm32")]
 pub mod invitee;
 #[cfg(target_arch = "wasm32")]
 pub mod me;

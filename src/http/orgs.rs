@@ -3,6 +3,7 @@
 
 use super::auth;
 use super::body::{one_of, string, Fields};
+use super::invite_links::email_domains;
 use super::{json, no_content, Answer, Ctx};
 use crate::api::orgs::{DeletedOrganization, Org};
 use crate::domain::metadata::{self, Object};
@@ -31,6 +32,7 @@ pub fn org_of(row: &OrgRow, actor: &Actor) -> Result<Org, Problem> {
         permissions: actor.permissions().iter().collect(),
         metadata: row.metadata()?,
         private_metadata,
+        allowed_email_domains: row.allowed_email_domains(),
     })
 }
 
@@ -142,8 +144,8 @@ pub async fn get(ctx: &Ctx) -> Answer {
     json(200, &org_of(&caller.org, &caller.actor)?)
 }
 
-/// `PATCH /v1/orgs/{slug}` `{name?, slug?, logo_url?, metadata?, private_metadata?}` —
-/// metadata as JSON Merge Patch.
+/// `PATCH /v1/orgs/{slug}` `{name?, slug?, logo_url?, metadata?, private_metadata?,
+/// allowed_email_domains?}` — metadata as JSON Merge Patch.
 pub async fn update(ctx: &Ctx) -> Answer {
     let caller = auth::caller(ctx).await?;
     let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
@@ -152,9 +154,10 @@ pub async fn update(ctx: &Ctx) -> Answer {
     let logo_url = body.patch("logo_url", string(LogoUrl::parse));
     let public = body.optional("metadata", metadata::patch);
     let private = body.optional("private_metadata", metadata::patch);
-    let (name, slug, logo_url, public, private) =
-        body.finish((name, slug, logo_url, public, private))?;
-    let settings = name.is_some() || slug.is_some() || logo_url.is_some();
+    let domains = body.optional("allowed_email_domains", email_domains);
+    let (name, slug, logo_url, (public, private), domains) =
+        body.finish((name, slug, logo_url, public.zip(private), domains))?;
+    let settings = name.is_some() || slug.is_some() || logo_url.is_some() || domains.is_some();
     if settings || (public.is_none() && private.is_none()) {
         authorize(&caller.actor, Action::UpdateOrg)?;
     }
@@ -172,6 +175,7 @@ pub async fn update(ctx: &Ctx) -> Answer {
         logo_url: logo_url.filter(|l| l.as_ref().map(LogoUrl::as_str) != org.logo_url.as_deref()),
         metadata,
         private_metadata,
+        allowed_email_domains: domains.filter(|d| *d != org.allowed_email_domains()),
     };
     if change.is_empty() {
         return json(200, &org_of(org, &caller.actor)?);
@@ -194,6 +198,7 @@ pub async fn delete(ctx: &Ctx) -> Answer {
     let purge_at = ctx.now.plus(ctx.cfg.org_grace_seconds);
     let digests = store::orgs::delete(&ctx.db, &caller, purge_at, ctx.now).await?;
     ctx.kv.forget_invitations(&digests).await;
+    super::invite_links::forget_previews(ctx, &caller.org.id).await;
     no_content()
 }
 

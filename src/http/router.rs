@@ -2,8 +2,8 @@
 //! answer the same way (`x-request-id`, `Server-Timing`, CORS, caching and problem bodies).
 
 use super::{
-    billing, domains, integrations, invitations, invitee, me, members, ops, orgs, problem_response,
-    resources, roles, teams, usage, Answer, Ctx, MAX_BODY_BYTES,
+    billing, domains, integrations, invitations, invite_links, invitee, me, members, ops, orgs,
+    problem_response, resources, roles, teams, usage, Answer, Ctx, MAX_BODY_BYTES,
 };
 use crate::config::Config;
 use crate::domain::values::new_id;
@@ -34,6 +34,7 @@ async fn dispatch(ctx: &Ctx, route: RouteId) -> Answer {
         Health => ops::health(ctx).await,
         OpenApi => ops::openapi(),
         InvitePage => invitee::page(ctx).await,
+        InviteLinkPage => invite_links::page(ctx).await,
         Me => me::get(ctx).await,
         MyInvitations => invitee::mine(ctx).await,
         AcceptMyInvitation => invitee::accept_mine(ctx).await,
@@ -96,6 +97,11 @@ async fn dispatch(ctx: &Ctx, route: RouteId) -> Answer {
         PreviewInvitation => invitee::show(ctx).await,
         AcceptInvitation => invitee::accept_by_token(ctx).await,
         DeclineInvitation => invitee::decline_by_token(ctx).await,
+        ListInviteLinks => invite_links::list(ctx).await,
+        CreateInviteLink => invite_links::create(ctx).await,
+        RevokeInviteLink => invite_links::revoke(ctx).await,
+        PreviewInviteLink => invite_links::show(ctx).await,
+        JoinByInviteLink => invite_links::join(ctx).await,
         ListApiKeys => integrations::list_keys(ctx).await,
         CreateApiKey => integrations::create_key(ctx).await,
         RevokeApiKey => integrations::revoke_key(ctx).await,
@@ -191,6 +197,11 @@ async fn answer(
             )
         }
     };
+    if route.takes_public_token() {
+        if let Err(problem) = within_token_limit(&env, &req).await {
+            return (Err(problem), Cost::default(), None);
+        }
+    }
     let body = match read_body(&mut req).await {
         Ok(body) => body,
         Err(problem) => return (Err(problem), Cost::default(), None),
@@ -254,6 +265,33 @@ async fn answer(
         kv_reads: ctx.kv.reads(),
     };
     (answer, cost, ctx.db.bookmark())
+}
+
+/// The period of `TOKEN_LIMITER` (wrangler.toml): a client refused waits at most this long.
+const TOKEN_LIMIT_PERIOD_SECONDS: u64 = 60;
+
+/// Counts a request to a public token endpoint against the client's address with the
+/// `TOKEN_LIMITER` binding: 429 once the address has used up its requests for the period.
+/// Without the binding there is no limit; a limiter that fails lets the request through,
+/// since refusing every invitee would be worse than an unlimited minute.
+async fn within_token_limit(env: &Env, req: &Request) -> Result<(), Problem> {
+    let Ok(limiter) = env.rate_limiter("TOKEN_LIMITER") else {
+        return Ok(());
+    };
+    let client = req
+        .headers()
+        .get("cf-connecting-ip")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    match limiter.limit(format!("token:{client}")).await {
+        Ok(outcome) if !outcome.success => Err(Problem::rate_limited(TOKEN_LIMIT_PERIOD_SECONDS)),
+        Ok(_) => Ok(()),
+        Err(e) => {
+            worker::console_error!("rate limiter: {e}");
+            Ok(())
+        }
+    }
 }
 
 /// Reads the body of a POST, PUT or PATCH, refusing more than [`MAX_BODY_BYTES`] (first by

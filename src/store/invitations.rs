@@ -325,6 +325,7 @@ pub fn create(
     now: Timestamp,
 ) {
     guard_seat(batch, seats);
+    super::orgs::guard_allowed_domains(batch, &caller.org);
     for inv in invitations {
         let delivery = if inv.send_email {
             delivery

@@ -1,5 +1,5 @@
 //! The `INVITES` KV namespace: `invite:<sha256 hex of the token>` → the invitation's public
-//! summary, expiring with the invitation.
+//! summary, expiring with the invitation; `link:<sha256 hex>` → an invite link's preview.
 //!
 //! KV is a cache in front of D1 for the invitation link, read at the edge nearest the
 //! invitee. It is eventually consistent, so D1 decides anything that matters (accepting),
@@ -110,6 +110,11 @@ fn key(digest: &str) -> String {
     format!("invite:{digest}")
 }
 
+/// The key of an invite link's preview.
+fn link_key(digest: &str) -> String {
+    format!("link:{digest}")
+}
+
 /// The `INVITES` namespace of one request (or job run), counting its reads for
 /// `Server-Timing`.
 pub struct Kv {
@@ -173,6 +178,48 @@ impl Kv {
             if let Err(e) = kv.delete(&key(digest)).await {
                 worker::console_error!("kv delete failed: {e}");
             }
+        }
+    }
+
+    /// Caches an invite link's preview under `link:<digest>` until `until` (the link's
+    /// expiry; at least KV's minimum TTL). Failures are logged: D1 answers instead.
+    pub async fn remember_link(
+        &self,
+        digest: &str,
+        preview: &impl Serialize,
+        until: Timestamp,
+        now: Timestamp,
+    ) {
+        let Some(kv) = &self.namespace else { return };
+        let ttl = (until.0 - now.0).max(KV_MIN_TTL_SECONDS) as u64;
+        let put = match kv.put(
+            &link_key(digest),
+            serde_json::to_string(preview).unwrap_or_default(),
+        ) {
+            Ok(builder) => builder.expiration_ttl(ttl).execute().await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = put {
+            worker::console_error!("kv put failed: {e}");
+        }
+    }
+
+    /// The cached preview of an invite link, if KV has one.
+    pub async fn recall_link<T: serde::de::DeserializeOwned>(&self, digest: &str) -> Option<T> {
+        self.read()?
+            .get(&link_key(digest))
+            .json::<T>()
+            .await
+            .map_err(|e| worker::console_error!("kv get failed: {e}"))
+            .ok()
+            .flatten()
+    }
+
+    /// Drops the cached preview of an invite link (revoked, or used once more).
+    pub async fn forget_link(&self, digest: &str) {
+        let Some(kv) = &self.namespace else { return };
+        if let Err(e) = kv.delete(&link_key(digest)).await {
+            worker::console_error!("kv delete failed: {e}");
         }
     }
 

@@ -21,6 +21,7 @@ pub mod billing;
 pub mod domains;
 pub mod grants;
 pub mod invitations;
+pub mod invite_links;
 pub mod invitee;
 pub mod kv;
 pub mod members;

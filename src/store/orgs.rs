@@ -128,6 +128,8 @@ pub struct SettingsChange {
     pub logo_url: Option<Option<LogoUrl>>,
     pub metadata: Option<metadata::Change>,
     pub private_metadata: Option<metadata::Change>,
+    /// The email domains invitations and invite links admit (empty: any), normalised.
+    pub allowed_email_domains: Option<Vec<String>>,
 }
 
 impl SettingsChange {
@@ -137,7 +139,20 @@ impl SettingsChange {
             && self.logo_url.is_none()
             && self.metadata.is_none()
             && self.private_metadata.is_none()
+            && self.allowed_email_domains.is_none()
     }
+}
+
+/// Guards that the organization's allowed email domains are still those the request read
+/// (`conflict`: they changed meanwhile, and the request is decided again under them).
+pub fn guard_allowed_domains(batch: &mut Batch, org: &OrgRow) {
+    guard!(
+        batch,
+        Code::Conflict,
+        "NOT EXISTS (SELECT 1 FROM orgs WHERE id = ?2 AND allowed_email_domains = ?3)",
+        &org.id,
+        &org.allowed_email_domains,
+    );
 }
 
 /// Applies a change of settings made of fields that differed when read. Guards that none of
@@ -194,11 +209,25 @@ pub async fn update(
         private.is_some(),
         &caller.org.private_metadata,
     );
+    let domains = change
+        .allowed_email_domains
+        .as_ref()
+        .map(|d| serde_json::Value::from(d.clone()).to_string());
+    if domains.is_some() {
+        guard!(
+            batch,
+            Code::Conflict,
+            "EXISTS (SELECT 1 FROM orgs WHERE id = ?2 AND allowed_email_domains = ?3)",
+            &caller.org.id,
+            domains.as_deref(),
+        );
+    }
     batch.push(sql!(
         "UPDATE orgs SET name = coalesce(?2, name), slug = coalesce(?3, slug),
                 logo_url = CASE WHEN ?4 THEN ?5 ELSE logo_url END, updated_at = ?6,
                 metadata = coalesce(?7, metadata),
-                private_metadata = coalesce(?8, private_metadata)
+                private_metadata = coalesce(?8, private_metadata),
+                allowed_email_domains = coalesce(?9, allowed_email_domains)
           WHERE id = ?1",
         &caller.org.id,
         change.name.as_ref().map(Name::as_str),
@@ -208,6 +237,7 @@ pub async fn update(
         now.0,
         public,
         private,
+        domains.as_deref(),
     ));
     let data = OrganizationUpdatedData {
         name: change.name.as_ref().map(|n| n.as_str().to_owned()),
@@ -215,6 +245,7 @@ pub async fn update(
         logo_url: logo.map(|l| l.map(str::to_owned)),
         metadata: change.metadata.as_ref().map(|m| m.changed.clone()),
         private_metadata: change.private_metadata.as_ref().map(|m| m.changed.clone()),
+        allowed_email_domains: change.allowed_email_domains.clone(),
     };
     let slug = change
         .slug
@@ -406,7 +437,7 @@ pub async fn due_for_purge(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<St
 /// One statement per table holding a tenant's rows, children before their parents, each
 /// deleting at most `?2` rows of organization `?1` and returning the invitations' token
 /// digests (whose KV entries must go too).
-const PURGE_STATEMENTS: [&str; 16] = [
+const PURGE_STATEMENTS: [&str; 17] = [
     "DELETE FROM grants WHERE rowid IN (SELECT rowid FROM grants WHERE org_id = ?1 LIMIT ?2)
      RETURNING NULL AS token_hash",
     "DELETE FROM join_requests
@@ -430,6 +461,9 @@ const PURGE_STATEMENTS: [&str; 16] = [
     "DELETE FROM invitations
       WHERE seq IN (SELECT seq FROM invitations WHERE org_id = ?1 LIMIT ?2)
      RETURNING token_hash",
+    "DELETE FROM invite_links
+      WHERE seq IN (SELECT seq FROM invite_links WHERE org_id = ?1 LIMIT ?2)
+     RETURNING NULL AS token_hash",
     "DELETE FROM resources WHERE seq IN (SELECT seq FROM resources WHERE org_id = ?1 LIMIT ?2)
      RETURNING NULL AS token_hash",
     "DELETE FROM usage_events

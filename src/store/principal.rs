@@ -49,7 +49,7 @@ macro_rules! org_columns {
     () => {
         "o.id, o.slug, o.name, o.logo_url, o.plan, o.extra_seats, o.extra_seats_next,
          o.period_anchor, o.period_start, o.period_end, o.credits_used, o.created_at,
-         o.metadata, o.private_metadata"
+         o.metadata, o.private_metadata, o.allowed_email_domains"
     };
 }
 pub(super) use org_columns;
@@ -72,9 +72,16 @@ pub struct OrgRow {
     /// JSON objects, as stored.
     pub metadata: String,
     pub private_metadata: String,
+    /// The email domains invitations and invite links admit, a JSON array (`[]`: any).
+    pub allowed_email_domains: String,
 }
 
 impl OrgRow {
+    /// The email domains invitations and invite links admit (empty: any).
+    pub fn allowed_email_domains(&self) -> Vec<String> {
+        serde_json::from_str(&self.allowed_email_domains).unwrap_or_default()
+    }
+
     /// The organization's plan (the schema admits only known plans).
     pub fn plan(&self) -> Result<Plan, Problem> {
         Plan::parse(&self.plan).ok_or_else(Problem::internal)

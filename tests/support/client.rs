@@ -155,6 +155,16 @@ impl Request {
         for (name, value) in &self.headers {
             builder = builder.header(name, value);
         }
+        // Public token endpoints are limited per client address (`TOKEN_LIMITER`), and every
+        // request of the tests comes from 127.0.0.1: each gets an address of its own, which
+        // `wrangler dev` passes on as the client's, unless the test names one.
+        if !self
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("cf-connecting-ip"))
+        {
+            builder = builder.header("cf-connecting-ip", next_client_address());
+        }
         let sent = match self.body {
             Some(body) => agent.run(builder.body(body).expect("request")),
             None => agent.run(builder.body(()).expect("request")),
@@ -179,6 +189,14 @@ impl Request {
         }
         reply
     }
+}
+
+/// A client address no other request of this test binary (and so of its server) has used.
+fn next_client_address() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("10.{}.{}.{}", (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff)
 }
 
 pub fn get(path: &str) -> Request {

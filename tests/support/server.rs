@@ -23,6 +23,10 @@ pub struct Options {
     pub log_emails: bool,
     /// More `--var NAME:value` pairs.
     pub vars: Vec<(String, String)>,
+    /// `TOKEN_LIMITER`'s requests per minute instead of wrangler.toml's, for a client that
+    /// cannot give each request an address of its own (schemathesis); the server then runs
+    /// on a copy of wrangler.toml in its state directory.
+    pub token_limit: Option<u32>,
     /// Start from a database of an earlier version: these migrations first, then this SQL,
     /// then the rest, as a deployment upgrading with data would.
     pub upgrade: Option<Upgrade>,
@@ -122,7 +126,11 @@ impl Server {
             attempt += 1;
             let port = free_port();
             let base = format!("http://127.0.0.1:{port}");
-            let mut wrangler = spawn(&root, &state_dir, port, &vars(&options, &base, &mail));
+            let config = options
+                .token_limit
+                .map(|limit| config_with_token_limit(&root, &state_dir, limit));
+            let vars = vars(&options, &base, &mail);
+            let mut wrangler = spawn(&root, &state_dir, config.as_deref(), port, &vars);
             match wait_until_ready(&base, &mut wrangler, &state_dir) {
                 Ok(()) => {
                     return Server {
@@ -251,13 +259,54 @@ fn vars(options: &Options, base: &str, mail: &mail::Mailbox) -> Vec<(String, Str
     vars
 }
 
-/// Starts `wrangler dev` on `port` with local state in `state_dir`, logging to
-/// `state_dir/wrangler.log`.
-fn spawn(root: &Path, state_dir: &Path, port: u16, vars: &[(String, String)]) -> Child {
+/// A copy of the project's wrangler.toml, written to `state_dir`, whose `TOKEN_LIMITER`
+/// allows `limit` requests a minute; its paths lead back to the project.
+fn config_with_token_limit(root: &Path, state_dir: &Path, limit: u32) -> PathBuf {
+    let original = std::fs::read_to_string(root.join("wrangler.toml")).expect("wrangler.toml");
+    let root = root.display();
+    let limiter = "simple = { limit = 60, period = 60 }";
+    assert!(
+        original.contains(limiter),
+        "wrangler.toml binds TOKEN_LIMITER"
+    );
+    let copy = original
+        .replace(
+            limiter,
+            &format!("simple = {{ limit = {limit}, period = 60 }}"),
+        )
+        .replace("main = \"build/", &format!("main = \"{root}/build/"))
+        .replace(
+            "command = \"sh scripts/",
+            &format!("command = \"sh {root}/scripts/"),
+        )
+        // The harness built the Worker before starting the server: nothing to watch.
+        .replace("watch_dir = [\"src\", \"migrations\"]", "")
+        .replace(
+            "migrations_dir = \"migrations\"",
+            &format!("migrations_dir = \"{root}/migrations\""),
+        );
+    let path = state_dir.join("wrangler.toml");
+    std::fs::write(&path, copy).expect("writing the configuration");
+    path
+}
+
+/// Starts `wrangler dev` on `port` with local state in `state_dir` (and the configuration
+/// `config`, or the project's), logging to `state_dir/wrangler.log`.
+fn spawn(
+    root: &Path,
+    state_dir: &Path,
+    config: Option<&Path>,
+    port: u16,
+    vars: &[(String, String)],
+) -> Child {
     let log = std::fs::File::create(state_dir.join("wrangler.log")).expect("log file");
     let mut command = wrangler(root);
+    command.arg("dev");
+    if let Some(config) = config {
+        command.arg("--config").arg(config);
+    }
     command
-        .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--ip", "127.0.0.1", "--port", &port.to_string()])
         .args(["--inspector-port", &free_port().to_string()])
         .args([
             "--test-scheduled",
