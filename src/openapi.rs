@@ -641,7 +641,7 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
             .ok::<RoleObject>(200, "The role.")
             .errors(&[Forbidden, RoleBuiltin, Conflict])),
         ("delete", "/v1/orgs/{slug}/roles/{key}", Op::new("deleteRole", "Delete a custom role")
-            .describe("Needs `roles.manage`. A role held by members or pending invitations needs `reassign_to`, the role they get instead (the caller must be able to assign it); else 409 `role_in_use`. Reassignment and deletion happen in one transaction, each member's change recorded as `member.role_changed`. Built-in roles: 409 `role_builtin`.")
+            .describe("Needs `roles.manage`. A role held by members, or given by pending invitations, verified domains' enrollment or invite links not revoked, needs `reassign_to`, the role they get instead (the caller must be able to assign it; never `admin` while domains enroll with the role); else 409 `role_in_use`. Reassignment and deletion happen in one transaction, each member's change recorded as `member.role_changed`. Built-in roles: 409 `role_builtin`.")
             .query("reassign_to", "The role that the holders get instead: a built-in role but owner, or another custom role.", json!({"type": "string", "pattern": "^[a-z0-9-]{3,32}$"}))
             .empty(204, "Deleted.")
             .errors(&[Forbidden, RoleBuiltin, RoleInUse, RoleNotAvailable, Conflict])),

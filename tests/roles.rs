@@ -415,6 +415,40 @@ fn deleting_a_held_role_needs_somewhere_for_its_holders_to_go() {
     assert_eq!(invitation["role"], "viewer");
     delete(&path).auth(&owner).send().expect(404, "not_found");
 
+    // An invite link gives a role too: it moves with the holders.
+    create_role(&owner, &slug, role("guest", &[])).ok(201);
+    let link = post(&format!("/v1/orgs/{slug}/invite-links"))
+        .auth(&owner)
+        .json(&json!({"role": "guest"}))
+        .send()
+        .ok(201);
+    let guest = format!("{}/guest", roles_path(&slug));
+    delete(&guest)
+        .auth(&owner)
+        .send()
+        .expect(409, "role_in_use");
+    delete(&format!("{guest}?reassign_to=viewer"))
+        .auth(&owner)
+        .send()
+        .ok(204);
+    let links = get(&format!("/v1/orgs/{slug}/invite-links"))
+        .auth(&owner)
+        .send()
+        .ok(200);
+    let moved = links["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == link["id"])
+        .unwrap()
+        .clone();
+    assert_eq!(moved["role"], "viewer");
+    let token = link["url"].as_str().unwrap().rsplit('/').next().unwrap();
+    assert_eq!(
+        get(&format!("/v1/invite-links/{token}")).send().ok(200)["role"],
+        "viewer"
+    );
+
     // An unheld role goes without reassignment.
     create_role(&owner, &slug, role("spare", &[])).ok(201);
     delete(&format!("{}/spare", roles_path(&slug)))
@@ -422,7 +456,7 @@ fn deleting_a_held_role_needs_somewhere_for_its_holders_to_go() {
         .send()
         .ok(204);
 
-    let hits = hooks().wait_for(&url, 5);
+    let hits = hooks().wait_for(&url, 7);
     let mut types: Vec<&str> = hits
         .iter()
         .map(|h| h.json["type"].as_str().unwrap())
@@ -434,6 +468,8 @@ fn deleting_a_held_role_needs_somewhere_for_its_holders_to_go() {
             "member.role_changed",
             "role.created",
             "role.created",
+            "role.created",
+            "role.deleted",
             "role.deleted",
             "role.deleted"
         ]

@@ -302,15 +302,24 @@ pub async fn delete(ctx: &Ctx) -> Answer {
     authorize(&caller.actor, Action::ManageRole(def))?;
     let holders = holders.ok_or_else(no_such_role)?;
     let members = holders.members();
+    let invitations = holders.invitation_digests();
+    let links = holders.link_digests();
     let to = match reassign_to {
-        None if !members.is_empty() || holders.pending_invitations > 0 => {
+        None if !members.is_empty()
+            || !invitations.is_empty()
+            || holders.domains > 0
+            || !links.is_empty() =>
+        {
             return Err(Problem::new(
                 Code::RoleInUse,
                 format!(
-                    "`{key}` is held by {} members and {} pending invitations; pass \
-                     reassign_to with the role they should have instead.",
+                    "`{key}` is held by {} members and given by {} pending invitations, {} \
+                     domains and {} invite links; pass reassign_to with the role they should \
+                     have instead.",
                     members.len(),
-                    holders.pending_invitations
+                    invitations.len(),
+                    holders.domains,
+                    links.len()
                 ),
             ))
         }
@@ -319,6 +328,12 @@ pub async fn delete(ctx: &Ctx) -> Answer {
             return Err(Problem::invalid_field(
                 "reassign_to",
                 "must be another role, and not owner",
+            ))
+        }
+        Some(to) if holders.domains > 0 && to.builtin() == Some(Role::Admin) => {
+            return Err(Problem::invalid_field(
+                "reassign_to",
+                "cannot be admin while verified domains enroll people with this role",
             ))
         }
         Some(to) => {
@@ -331,7 +346,7 @@ pub async fn delete(ctx: &Ctx) -> Answer {
                 };
                 authorize(&caller.actor, change)?;
             }
-            if holders.pending_invitations > 0 {
+            if !invitations.is_empty() || holders.domains > 0 || !links.is_empty() {
                 authorize(&caller.actor, Action::Invite(target))?;
             }
             Some((to, target))
@@ -339,5 +354,10 @@ pub async fn delete(ctx: &Ctx) -> Answer {
     };
     let to = to.as_ref().map(|(k, d)| (k, *d));
     store::delete(&ctx.db, &caller, &row, to, &members, ctx.now).await?;
+    // Their cached previews named the role that went.
+    ctx.kv.forget_invitations(&invitations).await;
+    for digest in &links {
+        ctx.kv.forget_link(digest).await;
+    }
     no_content()
 }

@@ -148,17 +148,31 @@ pub fn counts(batch: &mut Batch, slug: &str) -> Rows<RoleCount> {
     ))
 }
 
-/// Who holds a role: the members, and the number of pending invitations that give it.
+/// Who holds a role: its members, and what gives it to people yet to join — pending
+/// invitations, the enrollment of verified domains, invite links not revoked.
 #[derive(Debug, Deserialize)]
 pub struct Holders {
     /// The members' user ids, a JSON array.
     pub members: String,
-    pub pending_invitations: i64,
+    /// The token digests of the pending invitations, a JSON array (their cached previews
+    /// name the role).
+    pub invitations: String,
+    pub domains: i64,
+    /// The token digests of the invite links, a JSON array.
+    pub links: String,
 }
 
 impl Holders {
     pub fn members(&self) -> Vec<String> {
         serde_json::from_str(&self.members).unwrap_or_default()
+    }
+
+    pub fn invitation_digests(&self) -> Vec<String> {
+        serde_json::from_str(&self.invitations).unwrap_or_default()
+    }
+
+    pub fn link_digests(&self) -> Vec<String> {
+        serde_json::from_str(&self.links).unwrap_or_default()
     }
 }
 
@@ -167,9 +181,14 @@ pub fn holders(batch: &mut Batch, slug: &str, key: &str) -> Rows<Holders> {
     batch.query(sql!(
         "SELECT (SELECT json_group_array(m.user_id) FROM memberships m
                   WHERE m.org_id = o.id AND m.role = ?2) AS members,
-                (SELECT count(*) FROM invitations i
+                (SELECT json_group_array(i.token_hash) FROM invitations i
                   WHERE i.org_id = o.id AND i.role = ?2 AND i.status = 'pending')
-                AS pending_invitations
+                AS invitations,
+                (SELECT count(*) FROM domains d WHERE d.org_id = o.id AND d.role = ?2)
+                AS domains,
+                (SELECT json_group_array(l.token_hash) FROM invite_links l
+                  WHERE l.org_id = o.id AND l.role = ?2 AND l.revoked_at IS NULL)
+                AS links
            FROM orgs o WHERE o.slug = ?1 AND o.deleted_at IS NULL",
         slug,
         key,
@@ -348,9 +367,10 @@ pub async fn update(
         .ok_or_else(Problem::internal)
 }
 
-/// Deletes custom role `row`. Without `reassign_to`, guards that nobody holds it
-/// (`role_in_use`); with it, its members (`holders`, as read) and pending invitations get
-/// that role in the same batch, each member's change recorded as `member.role_changed`.
+/// Deletes custom role `row`. Without `reassign_to`, guards that nobody holds it and nothing
+/// gives it (`role_in_use`); with it, its members (`holders`, as read), pending invitations,
+/// domains' enrollment and invite links get that role in the same batch, each member's
+/// change recorded as `member.role_changed`.
 pub async fn delete(
     db: &Db,
     caller: &Caller,
@@ -369,7 +389,10 @@ pub async fn delete(
             Code::RoleInUse,
             "EXISTS (SELECT 1 FROM memberships WHERE org_id = ?2 AND role = ?3)
              OR EXISTS (SELECT 1 FROM invitations
-                         WHERE org_id = ?2 AND role = ?3 AND status = 'pending')",
+                         WHERE org_id = ?2 AND role = ?3 AND status = 'pending')
+             OR EXISTS (SELECT 1 FROM domains WHERE org_id = ?2 AND role = ?3)
+             OR EXISTS (SELECT 1 FROM invite_links
+                         WHERE org_id = ?2 AND role = ?3 AND revoked_at IS NULL)",
             org,
             &row.key,
         ),
@@ -398,6 +421,19 @@ pub async fn delete(
             batch.push(sql!(
                 "UPDATE invitations SET role = ?3
                   WHERE org_id = ?1 AND role = ?2 AND status = 'pending'",
+                org,
+                &row.key,
+                to.as_str(),
+            ));
+            batch.push(sql!(
+                "UPDATE domains SET role = ?3 WHERE org_id = ?1 AND role = ?2",
+                org,
+                &row.key,
+                to.as_str(),
+            ));
+            batch.push(sql!(
+                "UPDATE invite_links SET role = ?3
+                  WHERE org_id = ?1 AND role = ?2 AND revoked_at IS NULL",
                 org,
                 &row.key,
                 to.as_str(),
