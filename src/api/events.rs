@@ -202,6 +202,26 @@ pub struct MemberAddedData {
     pub joined_via: JoinedVia,
 }
 
+impl MemberAddedData {
+    /// The news of user `user_id` becoming a member as `role` through `via`, at `at`.
+    pub fn joining(
+        user_id: &str,
+        (email, name): (Option<String>, Option<String>),
+        role: &RoleKey,
+        via: JoinedVia,
+        at: Timestamp,
+    ) -> MemberAddedData {
+        MemberAddedData {
+            user_id: user_id.to_owned(),
+            email,
+            name,
+            role: role.clone(),
+            joined_at: at,
+            joined_via: via,
+        }
+    }
+}
+
 /// `member.removed`: removed by an admin, or left.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct MemberRemovedData {

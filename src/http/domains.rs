@@ -344,24 +344,6 @@ fn seats_for(view: &JoinView) -> Result<(Plan, Seats), Problem> {
     Ok((plan, seats))
 }
 
-fn member_added(
-    user_id: &str,
-    email: Option<String>,
-    name: Option<String>,
-    role: &RoleKey,
-    via: JoinedVia,
-    now: Timestamp,
-) -> MemberAddedData {
-    MemberAddedData {
-        user_id: user_id.to_owned(),
-        email,
-        name,
-        role: role.clone(),
-        joined_at: now,
-        joined_via: via,
-    }
-}
-
 /// `POST /v1/orgs/{slug}/join` — `auto_join`: 200 Member; `request`: 202 JoinRequest (200
 /// with the pending one when asked again).
 pub async fn join(ctx: &Ctx) -> Answer {
@@ -412,10 +394,9 @@ pub async fn join(ctx: &Ctx) -> Answer {
             plan.require_role_def(def)?;
             seats.require_free_seat()?;
             let mut batch = Batch::new();
-            let added = member_added(
+            let added = MemberAddedData::joining(
                 &identity.user_id,
-                identity.email.clone(),
-                identity.name.clone(),
+                (identity.email.clone(), identity.name.clone()),
                 &role,
                 JoinedVia::Domain,
                 ctx.now,
@@ -568,10 +549,9 @@ pub async fn approve(ctx: &Ctx) -> Answer {
         extra_seats: view.org_extra_seats,
         total: seats.total,
     };
-    let added = member_added(
+    let added = MemberAddedData::joining(
         &request.user_id,
-        Some(request.email.clone()),
-        request.name.clone(),
+        (Some(request.email.clone()), request.name.clone()),
         &role,
         JoinedVia::JoinRequest,
         ctx.now,

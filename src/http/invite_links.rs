@@ -296,14 +296,13 @@ pub async fn join(ctx: &Ctx) -> Answer {
     plan.require_role_def(def)?;
     let seats = Seats::new(plan, view.org_extra_seats, view.seats_used, 0);
     seats.require_free_seat()?;
-    let member_added = MemberAddedData {
-        user_id: identity.user_id.clone(),
-        email: identity.email.clone(),
-        name: identity.name.clone(),
-        role: role.clone(),
-        joined_at: ctx.now,
-        joined_via: JoinedVia::InviteLink,
-    };
+    let member_added = MemberAddedData::joining(
+        &identity.user_id,
+        (identity.email.clone(), identity.name.clone()),
+        &role,
+        JoinedVia::InviteLink,
+        ctx.now,
+    );
     let mut batch = Batch::new();
     let member = store::join(
         &mut batch,

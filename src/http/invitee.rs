@@ -243,14 +243,13 @@ async fn accept(ctx: &Ctx, by: Result<Lookup, Problem>) -> Answer {
     plan.require_role_def(def)?;
     let seats = Seats::new(plan, view.org_extra_seats, view.seats_used, 0);
     seats.require_free_seat()?;
-    let member_added = MemberAddedData {
-        user_id: identity.user_id.clone(),
-        email: identity.email.clone(),
-        name: identity.name.clone(),
-        role: role.clone(),
-        joined_at: ctx.now,
-        joined_via: JoinedVia::Invitation,
-    };
+    let member_added = MemberAddedData::joining(
+        &identity.user_id,
+        (identity.email.clone(), identity.name.clone()),
+        &role,
+        JoinedVia::Invitation,
+        ctx.now,
+    );
     let mut batch = Batch::new();
     let member = store::accept(
         &mut batch,

@@ -76,9 +76,7 @@ impl DomainRow {
 
     /// The slugs of its teams, ordered.
     pub fn team_slugs(&self) -> Vec<String> {
-        let mut slugs: Vec<String> = serde_json::from_str(&self.team_slugs).unwrap_or_default();
-        slugs.sort();
-        slugs
+        super::sorted_strings(&self.team_slugs)
     }
 }
 
@@ -402,9 +400,7 @@ impl EnrollingDomain {
     }
 
     pub fn team_slugs(&self) -> Vec<String> {
-        let mut slugs: Vec<String> = serde_json::from_str(&self.team_slugs).unwrap_or_default();
-        slugs.sort();
-        slugs
+        super::sorted_strings(&self.team_slugs)
     }
 }
 

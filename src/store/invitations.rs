@@ -86,9 +86,7 @@ impl InvitationRow {
 
     /// The slugs of the teams joined on acceptance, sorted.
     pub fn team_slugs(&self) -> Vec<String> {
-        let mut slugs: Vec<String> = serde_json::from_str(&self.team_slugs).unwrap_or_default();
-        slugs.sort();
-        slugs
+        super::sorted_strings(&self.team_slugs)
     }
 
     /// The language of its email and page.

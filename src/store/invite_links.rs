@@ -74,9 +74,7 @@ impl LinkRow {
 
     /// The slugs of the teams joined, sorted.
     pub fn team_slugs(&self) -> Vec<String> {
-        let mut slugs: Vec<String> = serde_json::from_str(&self.team_slugs).unwrap_or_default();
-        slugs.sort();
-        slugs
+        super::sorted_strings(&self.team_slugs)
     }
 
     pub fn allowed_domains(&self) -> Vec<String> {

@@ -47,6 +47,14 @@ use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1Result, D1Ses
 /// The header that carries a session's bookmark, in responses and back in requests.
 pub const BOOKMARK_HEADER: &str = "roster-bookmark";
 
+/// A JSON array of strings as a column holds it (`json_group_array`), sorted; anything else
+/// reads as none.
+pub fn sorted_strings(json: &str) -> Vec<String> {
+    let mut strings: Vec<String> = serde_json::from_str(json).unwrap_or_default();
+    strings.sort();
+    strings
+}
+
 /// A value bound to a `?` of a statement.
 #[derive(Debug, Clone)]
 pub enum Arg {
