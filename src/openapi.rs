@@ -188,6 +188,13 @@ impl Op {
         self
     }
 
+    /// Takes `limit` and `cursor` for a list inside the answer (which names its own
+    /// `next_cursor`).
+    pub fn paged(mut self) -> Op {
+        self.list = true;
+        self
+    }
+
     /// A whole list of `T`s in the list envelope, never paged (`next_cursor` is null).
     pub fn all<T: ToSchema>(mut self, description: &'static str) -> Op {
         self.responses
@@ -705,7 +712,8 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
             .ok::<UsageRecorded>(201, "Recorded (or replayed).")
             .errors(&[Forbidden, InsufficientCredits, IdempotencyKeyReused, Conflict])),
         ("get", "/v1/orgs/{slug}/usage", Op::new("getUsage", "Credits used this period")
-            .describe("Every member sees the totals. Owners and admins (and API keys with `usage:read`) see a row per member — every current member, then anyone who used credits this period and has left since; other members see only their own row. An API key without `usage:read` gets 403.")
+            .describe("Every member sees the totals. Owners and admins (and API keys with `usage:read`) see a row for each member who used credits this period (those who left since included), most first, a page at a time (`limit`, `cursor`; the ranking moves as credits are used, so a page is as of its request); other members see only their own row, if they used any. An API key without `usage:read` gets 403.")
+            .paged()
             .ok::<Usage>(200, "The period's usage.")
             .errors(&[Forbidden])),
     ]

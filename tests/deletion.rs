@@ -369,6 +369,7 @@ fn after_the_grace_the_job_purges_every_row_and_frees_the_slug() {
         "resources",
         "grants",
         "usage_events",
+        "usage_by_member",
         "ledger",
         "api_keys",
         "webhooks",

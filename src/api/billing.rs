@@ -70,7 +70,11 @@ pub struct Usage {
     pub used: i64,
     #[schema(minimum = 0)]
     pub remaining: i64,
-    /// Every current member, then anyone who used credits this period and has left since;
-    /// a member who is not an owner or admin sees only their own row.
+    /// The members who used credits this period (those who left since included), most
+    /// first, one page at a time; a member who is not an owner or admin sees only their
+    /// own row, if they used any.
     pub by_member: Vec<MemberUsage>,
+    /// Pass as `cursor` for the next page of `by_member`; null on the last.
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
 }

@@ -119,33 +119,6 @@ pub struct MemberUsage {
     pub used: i64,
 }
 
-/// Usage per member: every current member in `members`' order (with 0 when they used
-/// nothing), then anyone who used credits this period and has left since, so the rows
-/// always add up to the organization's total.
-pub fn by_member(
-    members: Vec<(String, Option<String>)>,
-    usage: Vec<MemberUsage>,
-) -> Vec<MemberUsage> {
-    let mut rows: Vec<MemberUsage> = members
-        .into_iter()
-        .map(|(user_id, email)| MemberUsage {
-            used: usage
-                .iter()
-                .filter(|u| u.user_id == user_id)
-                .map(|u| u.used)
-                .sum(),
-            user_id,
-            email,
-        })
-        .collect();
-    for u in usage {
-        if !rows.iter().any(|r| r.user_id == u.user_id) {
-            rows.push(u);
-        }
-    }
-    rows
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,22 +222,5 @@ mod tests {
             usage_view(&key(vec![Scope::UsageWrite])).unwrap_err().code,
             Code::Forbidden
         );
-    }
-
-    #[test]
-    fn every_member_is_listed_and_rows_add_up() {
-        let usage = |id: &str, used| MemberUsage {
-            user_id: id.into(),
-            email: Some(format!("{id}@x")),
-            used,
-        };
-        let rows = by_member(
-            vec![("a".into(), Some("a@x".into())), ("b".into(), None)],
-            vec![usage("b", 30), usage("gone", 5), usage("a", 10)],
-        );
-        let got: Vec<_> = rows.iter().map(|r| (r.user_id.as_str(), r.used)).collect();
-        assert_eq!(got, [("a", 10), ("b", 30), ("gone", 5)]);
-        assert_eq!(rows[1].email, None);
-        assert_eq!(rows.iter().map(|r| r.used).sum::<i64>(), 45);
     }
 }

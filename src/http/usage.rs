@@ -6,14 +6,14 @@ use super::{auth, json, Answer, Ctx};
 use crate::api::billing::{Usage, UsageRecorded};
 use crate::domain::policy::{authorize, Action};
 use crate::domain::usage::{
-    by_member, consumer, idempotency_key, require_consumer_role, usage_view, Consumption,
-    MemberUsage, UsageView, IDEMPOTENCY_HEADER,
+    consumer, idempotency_key, require_consumer_role, usage_view, Consumption, MemberUsage,
+    UsageView, IDEMPOTENCY_HEADER,
 };
 use crate::domain::{Code, Problem};
 use crate::store::billing::{self, Current};
 use crate::store::members;
 use crate::store::principal::Caller;
-use crate::store::usage::{self as store, EventRow};
+use crate::store::usage::{self as store, EventRow, MemberUsed};
 
 /// The most credits one event may consume.
 const MAX_AMOUNT: i64 = 1_000_000;
@@ -105,36 +105,44 @@ async fn replay(ctx: &Ctx, caller: &Caller, consumption: &Consumption, key: &str
     recorded(&event)
 }
 
-/// `GET /v1/orgs/{slug}/usage` — the period's credits, with everyone's usage for owners,
-/// admins and keys with `usage:read`, and their own for other members.
+/// `GET /v1/orgs/{slug}/usage?limit=&cursor=` — the period's credits, with who used them,
+/// most first, a page at a time for owners, admins and keys with `usage:read`, and their
+/// own row for other members.
 pub async fn get(ctx: &Ctx) -> Answer {
+    let page = auth::valid(ctx, ctx.page()).await?;
     let (mut batch, query) = auth::begin(ctx)?;
     let slug = ctx.param("slug");
-    let members = store::members(&mut batch, slug);
-    let usage = store::since_stored_period(&mut batch, slug);
+    let own = query
+        .user_id()
+        .map(|user_id| store::of_member(&mut batch, slug, user_id));
+    let ranked = store::ranked(&mut batch, slug, page.after, page.fetch());
     let results = batch.run(&ctx.db).await?;
     let caller = query.resolve(&results)?;
     let view = usage_view(&caller.actor)?;
-    let members = results.all(members)?;
-    let now = billing::stored(&caller.org)?.at(ctx.now, members.len() as i64);
-    let period = now.period.start.0;
-    let usage = results
-        .all(usage)?
+    let now = billing::stored(&caller.org)?.at(ctx.now, caller.org.members_count);
+    let rows = match (view, own) {
+        (UsageView::All, _) => results.all(ranked)?,
+        (UsageView::Own(_), Some(own)) => results.all(own)?,
+        (UsageView::Own(_), None) => Vec::new(),
+    };
+    // Rows of a period that has ended but not yet rolled in the store are not this one's.
+    let rows: Vec<(i64, MemberUsed)> = rows
         .into_iter()
-        .filter(|u| u.period_start == period)
-        .map(|u| MemberUsage {
-            user_id: u.user_id,
-            email: u.email,
-            used: u.used,
-        })
+        .filter(|r| r.period_start == now.period.start.0)
+        .enumerate()
+        .map(|(i, r)| (page.after + i as i64 + 1, r))
         .collect();
-    let mut rows = by_member(
-        members.into_iter().map(|m| (m.user_id, m.email)).collect(),
-        usage,
-    );
-    if let UsageView::Own(user_id) = view {
-        rows.retain(|r| r.user_id == user_id);
-    }
+    let by_member = page.envelope(
+        rows,
+        |(position, _)| *position,
+        |(_, r)| {
+            Ok(MemberUsage {
+                user_id: r.user_id.clone(),
+                email: r.email.clone(),
+                used: r.used,
+            })
+        },
+    )?;
     let credits = now.credits();
     json(
         200,
@@ -144,7 +152,8 @@ pub async fn get(ctx: &Ctx) -> Answer {
             included: credits.included,
             used: credits.used,
             remaining: credits.remaining,
-            by_member: rows,
+            by_member: by_member.data,
+            next_cursor: by_member.next_cursor,
         },
     )
 }

@@ -437,7 +437,7 @@ pub async fn due_for_purge(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<St
 /// One statement per table holding a tenant's rows, children before their parents, each
 /// deleting at most `?2` rows of organization `?1` and returning the invitations' token
 /// digests (whose KV entries must go too).
-const PURGE_STATEMENTS: [&str; 17] = [
+const PURGE_STATEMENTS: [&str; 18] = [
     "DELETE FROM grants WHERE rowid IN (SELECT rowid FROM grants WHERE org_id = ?1 LIMIT ?2)
      RETURNING NULL AS token_hash",
     "DELETE FROM join_requests
@@ -468,6 +468,9 @@ const PURGE_STATEMENTS: [&str; 17] = [
      RETURNING NULL AS token_hash",
     "DELETE FROM usage_events
       WHERE seq IN (SELECT seq FROM usage_events WHERE org_id = ?1 LIMIT ?2)
+     RETURNING NULL AS token_hash",
+    "DELETE FROM usage_by_member
+      WHERE rowid IN (SELECT rowid FROM usage_by_member WHERE org_id = ?1 LIMIT ?2)
      RETURNING NULL AS token_hash",
     "DELETE FROM ledger WHERE seq IN (SELECT seq FROM ledger WHERE org_id = ?1 LIMIT ?2)
      RETURNING NULL AS token_hash",

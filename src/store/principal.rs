@@ -49,7 +49,7 @@ macro_rules! org_columns {
     () => {
         "o.id, o.slug, o.name, o.logo_url, o.plan, o.extra_seats, o.extra_seats_next,
          o.period_anchor, o.period_start, o.period_end, o.credits_used, o.created_at,
-         o.metadata, o.private_metadata, o.allowed_email_domains"
+         o.metadata, o.private_metadata, o.allowed_email_domains, o.members_count"
     };
 }
 pub(super) use org_columns;
@@ -74,6 +74,8 @@ pub struct OrgRow {
     pub private_metadata: String,
     /// The email domains invitations and invite links admit, a JSON array (`[]`: any).
     pub allowed_email_domains: String,
+    /// Seats used: its members, counted as they join and leave.
+    pub members_count: i64,
 }
 
 impl OrgRow {

@@ -147,43 +147,41 @@ pub async fn record(
     results.first(event)?.ok_or_else(Problem::internal)
 }
 
-/// A member of the organization, as the usage list names them.
+/// Credits one member used in the organization's stored period.
 #[derive(Debug, Deserialize)]
-pub struct MemberEmail {
-    pub user_id: String,
-    pub email: Option<String>,
-}
-
-/// Adds the read of organization `slug`'s members, in the order they joined.
-pub fn members(batch: &mut Batch, slug: &str) -> Rows<MemberEmail> {
-    batch.query(sql!(
-        "SELECT m.user_id, u.email FROM memberships m JOIN users u ON u.id = m.user_id
-          WHERE m.org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)
-          ORDER BY m.seq",
-        slug,
-    ))
-}
-
-/// Credits one user used in one period.
-#[derive(Debug, Deserialize)]
-pub struct UsageSum {
-    pub period_start: i64,
+pub struct MemberUsed {
     pub user_id: String,
     pub email: Option<String>,
     pub used: i64,
+    pub period_start: i64,
 }
 
-/// Adds the read of usage per period and user from the stored period on (the period at
-/// `now` may be a later one when it has not rolled yet; the caller picks it).
-pub fn since_stored_period(batch: &mut Batch, slug: &str) -> Rows<UsageSum> {
+/// Adds a page of organization `slug`'s members by credits used in its stored period, most
+/// first (ties by user id): `offset` rows skipped, at most `limit`.
+pub fn ranked(batch: &mut Batch, slug: &str, offset: i64, limit: i64) -> Rows<MemberUsed> {
     batch.query(sql!(
-        "SELECT e.period_start, e.user_id, u.email, sum(e.amount) AS used
+        "SELECT u.user_id, usr.email, u.used, u.period_start
            FROM orgs o
-           JOIN usage_events e ON e.org_id = o.id AND e.period_start >= o.period_start
-           LEFT JOIN users u ON u.id = e.user_id
-          WHERE o.slug = ?1 AND o.deleted_at IS NULL AND e.user_id IS NOT NULL
-          GROUP BY e.period_start, e.user_id
-          ORDER BY min(e.seq)",
+           JOIN usage_by_member u ON u.org_id = o.id AND u.period_start = o.period_start
+           LEFT JOIN users usr ON usr.id = u.user_id
+          WHERE o.slug = ?1 AND o.deleted_at IS NULL
+          ORDER BY u.used DESC, u.user_id LIMIT ?2 OFFSET ?3",
         slug,
+        limit,
+        offset,
+    ))
+}
+
+/// Adds the read of the credits `user_id` used in organization `slug`'s stored period.
+pub fn of_member(batch: &mut Batch, slug: &str, user_id: &str) -> Rows<MemberUsed> {
+    batch.query(sql!(
+        "SELECT u.user_id, usr.email, u.used, u.period_start
+           FROM orgs o
+           JOIN usage_by_member u ON u.org_id = o.id AND u.period_start = o.period_start
+                                 AND u.user_id = ?2
+           LEFT JOIN users usr ON usr.id = u.user_id
+          WHERE o.slug = ?1 AND o.deleted_at IS NULL",
+        slug,
+        user_id,
     ))
 }
