@@ -64,9 +64,9 @@ pub async fn send(
 
 /// Sends the first email of each new or resent invitation during the request, and records
 /// which went out; those that did not stay queued for a retry (through the `OUTBOX` Queue
-/// when it is bound, else by the scheduled job). An invitation
-/// whose link the product delivers itself gets no email, only its link cached. Returns each
-/// invitation's `email_delivery`.
+/// when it is bound, else by the scheduled job). An invitation whose link the product
+/// delivers itself gets no email, only its link cached. Returns each invitation's
+/// `email_delivery`.
 pub async fn send_first(
     kv: &Kv,
     cfg: &Config,
