@@ -1,4 +1,5 @@
-//! The Worker's configuration, read once per isolate from its vars and secrets.
+//! The Worker's configuration, read once per isolate from its vars, secrets and optional
+//! bindings.
 
 use crate::domain::jwt::JwtVerifier;
 use crate::domain::retention::Retention;
@@ -36,6 +37,9 @@ pub struct Config {
     pub retention: Retention,
     /// The DNS-over-HTTPS resolver that verifies domains.
     pub dns_resolver_url: String,
+    /// The `OUTBOX` Queue, when bound: failed deliveries are retried through it. A binding,
+    /// not a var, but like the vars it cannot change while the isolate lives.
+    pub outbox: Option<worker::Queue>,
 }
 
 pub struct EmailConfig {
@@ -110,6 +114,7 @@ impl Config {
             retention: Retention::parse(var("RETENTION_DAYS").as_deref()),
             dns_resolver_url: var("DNS_RESOLVER_URL")
                 .unwrap_or_else(|| DEFAULT_DNS_RESOLVER_URL.into()),
+            outbox: env.queue("OUTBOX").ok(),
         }
     }
 }

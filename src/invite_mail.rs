@@ -1,12 +1,14 @@
 //! Sending an invitation's email, the same way from a request and from the scheduled job:
 //! cache the link's preview under the new token (dropping the one it replaces), compose the
-//! email and hand it to the provider. A request records its first attempts here too; the job
-//! records its retries against the outbox row it claimed.
+//! email and hand it to the provider. A request records its first attempts here too, and
+//! queues a retry of those that failed; the job and the Queue's consumer record their
+//! retries against the outbox row they claimed.
 
 use crate::config::Config;
 use crate::domain::secret::InviteToken;
 use crate::domain::Timestamp;
 use crate::email::{self, EmailOutcome};
+use crate::queue::{self, Delivery, Retry};
 use crate::store::invitations::InvitationRow;
 use crate::store::kv::{Kv, Preview, PreviewOrg};
 use crate::store::{outbox, Db};
@@ -61,9 +63,10 @@ pub async fn send(
 }
 
 /// Sends the first email of each new or resent invitation during the request, and records
-/// which went out; those that did not stay queued for the scheduled job. An invitation
-/// whose link the product delivers itself gets no email, only its link cached. Returns each
-/// invitation's `email_delivery`.
+/// which went out; those that did not stay queued for a retry (through the `OUTBOX` Queue
+/// when it is bound, else by the scheduled job). An invitation whose link the product
+/// delivers itself gets no email, only its link cached. Returns each invitation's
+/// `email_delivery`.
 pub async fn send_first(
     kv: &Kv,
     cfg: &Config,
@@ -100,8 +103,16 @@ pub async fn send_first(
         };
         outcome.insert((*id).to_owned(), state);
     }
-    if let Err(e) = outbox::record_first_delivery(db, &sent, &failed, &reason, now).await {
-        worker::console_error!("recording email delivery failed: {e}");
+    match outbox::record_first_delivery(db, &sent, &failed, &reason, now).await {
+        // Due at once: the Queue's consumer tries them next, before the job would.
+        Ok(pending) => {
+            let retries = pending.into_iter().map(|id| Retry {
+                delivery: Delivery::Email { id },
+                delay: 0,
+            });
+            queue::send(cfg, retries.collect()).await;
+        }
+        Err(e) => worker::console_error!("recording email delivery failed: {e}"),
     }
     outcome
 }

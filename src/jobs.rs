@@ -2,7 +2,8 @@
 //! roll billing periods, purge deleted organizations whose grace has run out, delete what is
 //! older than its retention, check domains again, deliver due webhooks.
 //! Every step is idempotent — guarded or claimed in SQL — so running it twice, or two runs
-//! overlapping, changes nothing more than one run.
+//! overlapping, changes nothing more than one run. With the `OUTBOX` Queue bound, retries
+//! normally go through it (`queue`); the job then sends only what a lost message left.
 
 use crate::config::Config;
 use crate::domain::domains::{recheck, record_name, Checked, Found, Recheck};
@@ -12,6 +13,7 @@ use crate::domain::secret::InviteToken;
 use crate::domain::{Code, Problem, Timestamp};
 use crate::email::EmailOutcome;
 use crate::invite_mail::{self, InvitationMail};
+use crate::queue::{self, Delivery, Retry};
 use crate::store::domains::{self, DueDomain};
 use crate::store::kv::{Kv, PreviewOrg};
 use crate::store::orgs::{self, PurgeStep};
@@ -70,7 +72,7 @@ pub async fn run(env: &Env) {
         worker::console_error!("scheduled job: checking domains failed: {e}");
     }
     // Last, so that the events the steps before it record go out in the same run.
-    webhooks::deliver_due(env).await;
+    webhooks::deliver_due(env, &cfg).await;
 }
 
 /// Starts the next billing period of organizations whose period has ended: credits back to
@@ -175,31 +177,56 @@ async fn expire_invitations(kv: &Kv, db: &Db, now: Timestamp) -> Result<(), Prob
     Ok(())
 }
 
-/// Tries due invitation emails again.
+/// Tries due invitation emails again; those that fail again and will be retried go to the
+/// `OUTBOX` Queue, when it is bound, to be tried when they are next due.
 async fn retry_emails(kv: &Kv, cfg: &Config, db: &Db, now: Timestamp) -> Result<(), Problem> {
+    let mut retries = Vec::new();
     for claimed in outbox::claim_emails(db, now, BATCH_LIMIT).await? {
-        if let Err(e) = retry_email(kv, cfg, db, &claimed, now).await {
-            worker::console_error!("scheduled job: email {} failed: {e}", claimed.id);
+        match retry_email(kv, cfg, db, &claimed, now).await {
+            Ok(Some(delay)) => retries.push(Retry {
+                delivery: Delivery::Email { id: claimed.id },
+                delay,
+            }),
+            Ok(None) => {}
+            Err(e) => worker::console_error!("scheduled job: email {} failed: {e}", claimed.id),
         }
     }
+    queue::send(cfg, retries).await;
     Ok(())
 }
 
+/// Tries the email of outbox row `id` again, if it is due and nobody else has it (the
+/// `OUTBOX` Queue's consumer). Returns the seconds until its next retry, if it failed again
+/// and will be retried.
+pub async fn retry_email_row(
+    kv: &Kv,
+    cfg: &Config,
+    db: &Db,
+    id: &str,
+    now: Timestamp,
+) -> Result<Option<i64>, Problem> {
+    match outbox::claim_email(db, id, now).await? {
+        Some(claimed) => retry_email(kv, cfg, db, &claimed, now).await,
+        None => Ok(None),
+    }
+}
+
 /// One retry. The invitation gets a fresh token first: the token of the earlier attempt was
-/// never stored, and a link in an email that did not arrive is worth nothing anyway.
+/// never stored, and a link in an email that did not arrive is worth nothing anyway. Returns
+/// the seconds until the next retry, when this one failed and another follows.
 async fn retry_email(
     kv: &Kv,
     cfg: &Config,
     db: &Db,
     claimed: &ClaimedEmail,
     now: Timestamp,
-) -> Result<(), Problem> {
+) -> Result<Option<i64>, Problem> {
     let mut batch = Batch::new();
     let view = invitee::view_by_id(&mut batch, &claimed.subject_id, "");
     let view = batch.run(db).await?.first(view)?;
     let Some(view) = view.filter(|v| v.invitation.status_at(now).ok() == Some(Status::Pending))
     else {
-        return outbox::drop_email(db, claimed, now).await;
+        return outbox::drop_email(db, claimed, now).await.map(|()| None);
     };
     let inv = &view.invitation;
     let token = InviteToken::generate().map_err(|_| Problem::internal())?;
@@ -208,7 +235,7 @@ async fn retry_email(
         return if p.code == Code::Internal {
             Err(p)
         } else {
-            outbox::drop_email(db, claimed, now).await
+            outbox::drop_email(db, claimed, now).await.map(|()| None)
         };
     }
     let mail = InvitationMail {
@@ -218,11 +245,15 @@ async fn retry_email(
         replaces: Some(&inv.token_hash),
     };
     match invite_mail::send(kv, cfg, &mail, now).await {
-        EmailOutcome::Sent => outbox::email_delivered(db, claimed, "sent", now).await,
-        EmailOutcome::Logged => outbox::email_delivered(db, claimed, "logged", now).await,
+        EmailOutcome::Sent => outbox::email_delivered(db, claimed, "sent", now)
+            .await
+            .map(|()| None),
+        EmailOutcome::Logged => outbox::email_delivered(db, claimed, "logged", now)
+            .await
+            .map(|()| None),
         EmailOutcome::Failed(reason) => {
-            let retry_at =
-                email_retry_delay(claimed.attempts, cfg.email_max_attempts).map(|d| now.plus(d));
+            let delay = email_retry_delay(claimed.attempts, cfg.email_max_attempts);
+            let retry_at = delay.map(|d| now.plus(d));
             worker::console_warn!(
                 "invitation {}: email attempt {} failed ({reason}){}",
                 inv.id,
@@ -233,7 +264,9 @@ async fn retry_email(
                     "; giving up"
                 }
             );
-            outbox::email_failed(db, claimed, &reason, retry_at, now).await
+            outbox::email_failed(db, claimed, &reason, retry_at, now)
+                .await
+                .map(|()| delay)
         }
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! `domain` holds the rules as plain Rust, `routes` the route table and `api` the objects
 //! on the wire; these, with the pure parts of `http`, compile and are tested natively. Everything that touches the platform
-//! (the rest of `http`, `store`, `jobs`, `config`) exists only in the wasm32 build.
+//! (the rest of `http`, `store`, `jobs`, `queue`, `config`) exists only in the wasm32 build.
 
 pub mod api;
 pub mod domain;
@@ -28,6 +28,8 @@ mod jobs;
 #[cfg(target_arch = "wasm32")]
 mod outbound;
 #[cfg(target_arch = "wasm32")]
+mod queue;
+#[cfg(target_arch = "wasm32")]
 mod store;
 #[cfg(target_arch = "wasm32")]
 mod webhooks;
@@ -50,4 +52,18 @@ async fn scheduled(
     _ctx: worker::ScheduleContext,
 ) {
     jobs::run(&env).await;
+}
+
+/// The `OUTBOX` Queue's consumer: retries of deliveries. It never fails the batch (a failed
+/// batch would be retried whole, and an error here would panic the isolate): what it could
+/// not settle stays pending in the outbox for the scheduled job.
+#[cfg(target_arch = "wasm32")]
+#[worker::event(queue)]
+async fn queue(
+    batch: worker::MessageBatch<queue::Delivery>,
+    env: worker::Env,
+    _ctx: worker::Context,
+) -> worker::Result<()> {
+    queue::consume(batch, &env).await;
+    Ok(())
 }

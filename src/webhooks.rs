@@ -1,7 +1,8 @@
 //! Webhook delivery: sends the outbox's webhook rows to their endpoints, signed, within a
 //! time limit, and records each outcome. A request sends the deliveries its own changes
-//! queued once its response is out (`ctx.wait_until`); the scheduled job retries the ones
-//! that failed, on the schedule of `domain::webhook`.
+//! queued once its response is out (`ctx.wait_until`); the ones that failed are retried on
+//! the schedule of `domain::webhook` by the `OUTBOX` Queue's consumer when it is bound, and
+//! by the scheduled job otherwise (and whenever a message was lost).
 //!
 //! Delivery is at least once: a row is claimed before it is sent, so two senders never
 //! send it at the same time, but an accepted delivery whose outcome is not recorded (the
@@ -13,6 +14,7 @@ use crate::domain::secret::WebhookSecret;
 use crate::domain::webhook::{self, WebhookUrl};
 use crate::domain::{Problem, Timestamp};
 use crate::outbound::post_json;
+use crate::queue::{self, Delivery, Retry};
 use crate::store::webhooks::{self as outbox, DueWebhooks, Failure, WebhookAttempt};
 use crate::store::{Db, Start};
 use std::rc::Rc;
@@ -49,59 +51,85 @@ pub fn deliver_queued(
     let cfg = Rc::clone(cfg);
     background.wait_until(async move {
         if let Some(db) = database(&env) {
-            deliver(&db, &cfg, DueWebhooks::Events(&event_ids)).await;
+            let retries = deliver(&db, &cfg, DueWebhooks::Events(&event_ids)).await;
+            queue::send(&cfg, retries).await;
         }
     });
 }
 
 /// Sends every delivery whose time has come (the scheduled job).
-pub async fn deliver_due(env: &Env) {
+pub async fn deliver_due(env: &Env, cfg: &Config) {
     if let Some(db) = database(env) {
-        deliver(&db, &Config::get(env), DueWebhooks::All).await;
+        let retries = deliver(&db, cfg, DueWebhooks::All).await;
+        queue::send(cfg, retries).await;
     }
 }
 
-fn database(env: &Env) -> Option<Db> {
+/// Sends the delivery of outbox row `id`, if it is due and nobody else has it (the
+/// `OUTBOX` Queue's consumer). Returns the seconds until its next retry, if it failed and
+/// will be retried.
+pub async fn deliver_row(db: &Db, cfg: &Config, id: &str) -> Option<i64> {
+    let retries = deliver(db, cfg, DueWebhooks::Row(id)).await;
+    retries.into_iter().next().map(|retry| retry.delay)
+}
+
+/// The database, at the primary, for work outside a request.
+pub fn database(env: &Env) -> Option<Db> {
     env.d1("DB")
         .map_err(|e| worker::console_error!("d1 binding: {e}"))
         .ok()
         .and_then(|d1| Db::new(&d1, Start::Primary).ok())
 }
 
-async fn deliver(db: &Db, cfg: &Config, due: DueWebhooks<'_>) {
+/// Claims and sends `due`, and records each outcome. Returns the deliveries that failed
+/// and are to be retried, with their delays.
+async fn deliver(db: &Db, cfg: &Config, due: DueWebhooks<'_>) -> Vec<Retry> {
     let claimed = match outbox::claim(db, due, clock(), CLAIM_SECONDS, CLAIM_LIMIT).await {
         Ok(claimed) => claimed,
-        Err(_) => return,
+        Err(_) => return Vec::new(),
     };
+    let mut retries = Vec::new();
     for delivery in claimed {
         let recorded = match (&delivery.url, &delivery.secret) {
             (Some(url), Some(secret)) => match send(cfg, url, secret, &delivery).await {
-                Ok(()) => outbox::delivered(db, &delivery, clock()).await,
+                Ok(()) => outbox::delivered(db, &delivery, clock())
+                    .await
+                    .map(|()| None),
                 Err(error) => failed(db, &delivery, &error).await,
             },
-            _ => outbox::dropped(db, &delivery, clock()).await,
+            _ => outbox::dropped(db, &delivery, clock()).await.map(|()| None),
         };
-        if recorded.is_err() {
-            worker::console_error!(
+        match recorded {
+            Ok(Some(delay)) => retries.push(Retry {
+                delivery: Delivery::Webhook { id: delivery.id },
+                delay,
+            }),
+            Ok(None) => {}
+            Err(_) => worker::console_error!(
                 "webhook delivery {}: the outcome was not recorded; it will be sent again",
                 delivery.id
-            );
+            ),
         }
     }
+    retries
 }
 
-/// Records a failed attempt, with what the domain decides follows from it.
-async fn failed(db: &Db, delivery: &WebhookAttempt, error: &str) -> Result<(), Problem> {
+/// Records a failed attempt, with what the domain decides follows from it. Returns the
+/// delay before the next attempt, if there is one.
+async fn failed(db: &Db, delivery: &WebhookAttempt, error: &str) -> Result<Option<i64>, Problem> {
     let now = clock();
     let attempts = delivery.attempts + 1;
     let reason = webhook::disabled_reason(error);
+    let delay = webhook::retry_delay(attempts);
     let failure = Failure {
         error,
-        retry_at: webhook::retry_delay(attempts).map(|delay| now.plus(delay)),
+        retry_at: delay.map(|delay| now.plus(delay)),
         disable_after: webhook::DISABLE_AFTER_FAILURES,
         disabled_reason: &reason,
     };
-    outbox::failed(db, delivery, &failure, now).await
+    outbox::failed(db, delivery, &failure, now)
+        .await
+        .map(|()| delay)
 }
 
 /// POSTs the delivery, signed; `Err` says why it did not succeed.

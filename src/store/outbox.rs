@@ -2,7 +2,7 @@
 //! request that tries the provider first), taken off when the invitation is used, claimed
 //! by one worker at a time, retried with backoff until delivered, dropped or given up.
 
-use super::{Arg, Batch, Db};
+use super::{Arg, Batch, Db, Rows};
 use crate::domain::values::new_id;
 use crate::domain::{Problem, Timestamp};
 use crate::sql;
@@ -72,14 +72,19 @@ pub(super) fn drop_queued_emails(batch: &mut Batch, invitation_id: &str, now: Ti
     ));
 }
 
-/// Records the outcome of the first attempt at an invitation's email.
+/// Records the outcome of the first attempt at an invitation's email. Returns the outbox
+/// rows of the failed ones, each now due for its first retry.
 pub async fn record_first_delivery(
     db: &Db,
     sent: &[&str],
     failed: &[&str],
     reason: &str,
     now: Timestamp,
-) -> Result<(), Problem> {
+) -> Result<Vec<String>, Problem> {
+    #[derive(Deserialize)]
+    struct Pending {
+        id: String,
+    }
     let mut batch = Batch::new();
     if !sent.is_empty() {
         let ids = Arg::from(Value::from(sent.to_vec()).to_string());
@@ -97,25 +102,28 @@ pub async fn record_first_delivery(
             now.0,
         ));
     }
-    if !failed.is_empty() {
-        // The first retry is due at once: the job's next run.
-        batch.push(sql!(
-            "UPDATE outbox SET attempts = attempts + 1, locked_until = NULL,
-                    next_attempt_at = ?2, last_error = ?3
-              WHERE kind = 'email' AND status = 'pending'
-                AND subject_id IN (SELECT value FROM json_each(?1))",
-            Value::from(failed.to_vec()).to_string(),
-            now.0,
-            reason,
-        ));
+    if failed.is_empty() {
+        return batch.run(db).await.map(|_| Vec::new());
     }
-    batch.run(db).await.map(|_| ())
+    // The first retry is due at once: the job's next run, or the Queue's next batch.
+    let pending: Rows<Pending> = batch.query(sql!(
+        "UPDATE outbox SET attempts = attempts + 1, locked_until = NULL,
+                next_attempt_at = ?2, last_error = ?3
+          WHERE kind = 'email' AND status = 'pending'
+            AND subject_id IN (SELECT value FROM json_each(?1))
+         RETURNING id",
+        Value::from(failed.to_vec()).to_string(),
+        now.0,
+        reason,
+    ));
+    let results = batch.run(db).await?;
+    Ok(results.all(pending)?.into_iter().map(|p| p.id).collect())
 }
 
 /// How long a claimed row stays with the run that claimed it.
 const CLAIM_SECONDS: i64 = 120;
 
-/// An email the scheduled job is to try again.
+/// An email the scheduled job (or the Queue's consumer) is to try again.
 #[derive(Debug, Deserialize)]
 pub struct ClaimedEmail {
     pub id: String,
@@ -144,6 +152,27 @@ pub async fn claim_emails(
         limit,
     ))
     .await
+}
+
+/// Claims the email of outbox row `id` for a retry, as [`claim_emails`] would: `None` when
+/// it is settled, not due yet, or claimed by someone else.
+pub async fn claim_email(
+    db: &Db,
+    id: &str,
+    now: Timestamp,
+) -> Result<Option<ClaimedEmail>, Problem> {
+    let claimed: Vec<ClaimedEmail> = db
+        .all(sql!(
+            "UPDATE outbox SET locked_until = ?1 + ?2, attempts = attempts + 1
+              WHERE id = ?3 AND kind = 'email' AND status = 'pending' AND next_attempt_at <= ?1
+                AND (locked_until IS NULL OR locked_until <= ?1)
+              RETURNING id, subject_id, attempts",
+            now.0,
+            CLAIM_SECONDS,
+            id,
+        ))
+        .await?;
+    Ok(claimed.into_iter().next())
 }
 
 /// The email went out (`sent`) or to the log (`logged`).

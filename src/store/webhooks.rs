@@ -3,7 +3,8 @@
 //! `audit::record` queues one `kind = 'webhook'` outbox row per subscribed endpoint in the
 //! change's own batch; here those rows are claimed, and their outcome recorded. A claim is
 //! one `UPDATE … RETURNING` that locks rows for a while, so a request finishing its own
-//! deliveries and the scheduled job retrying old ones never send the same row at once.
+//! deliveries, the scheduled job and the `OUTBOX` Queue's consumer retrying old ones never
+//! send the same row at once.
 //! Rows of other kinds (email) are never touched here.
 
 use super::audit::{self, By, Change};
@@ -175,6 +176,8 @@ pub enum DueWebhooks<'a> {
     Events(&'a [String]),
     /// Every one whose time has come (the scheduled job).
     All,
+    /// The one of this outbox row (a message of the `OUTBOX` Queue).
+    Row(&'a str),
 }
 
 /// Claims up to `limit` due deliveries for `lock_seconds`: nobody else claims them until
@@ -230,6 +233,23 @@ pub async fn claim(
             now.0,
             lock_seconds,
             limit,
+        ),
+        DueWebhooks::Row(id) => sql!(
+            "UPDATE outbox SET locked_until = ?1 + ?2
+              WHERE id = ?3 AND kind = 'webhook' AND status = 'pending'
+                AND next_attempt_at <= ?1
+                AND (locked_until IS NULL OR locked_until < ?1)
+                AND (EXISTS (SELECT 1 FROM orgs o
+                              WHERE o.id = outbox.org_id AND o.deleted_at IS NULL)
+                     OR json_extract(payload, '$.type') = 'organization.deleted')
+             RETURNING id, subject_id AS webhook_id, event_id, payload, attempts,
+               (SELECT url FROM webhooks w WHERE w.id = outbox.subject_id
+                   AND w.deleted_at IS NULL AND w.disabled_at IS NULL) AS url,
+               (SELECT secret FROM webhooks w WHERE w.id = outbox.subject_id
+                   AND w.deleted_at IS NULL AND w.disabled_at IS NULL) AS secret",
+            now.0,
+            lock_seconds,
+            id,
         ),
     };
     db.all(stmt).await
