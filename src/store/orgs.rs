@@ -416,7 +416,9 @@ pub fn deleted_for_owner(
 }
 
 /// Up to `limit` deleted organizations due for their purge (those deleted before deletion
-/// could be undone have no `purge_at` and are due at once).
+/// could be undone have no `purge_at` and are due at once), in the order they fell due.
+/// Two searches of `orgs_purge_due`, one per case: as one condition with `OR`, SQLite reads
+/// every deleted organization, due or still in its grace.
 pub async fn due_for_purge(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<String>, Problem> {
     #[derive(Deserialize)]
     struct Due {
@@ -424,8 +426,11 @@ pub async fn due_for_purge(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<St
     }
     let due: Vec<Due> = db
         .all(sql!(
-            "SELECT id FROM orgs
-              WHERE deleted_at IS NOT NULL AND (purge_at IS NULL OR purge_at <= ?1)
+            "SELECT id FROM (SELECT id, purge_at FROM orgs
+                              WHERE deleted_at IS NOT NULL AND purge_at IS NULL
+                             UNION ALL
+                             SELECT id, purge_at FROM orgs
+                              WHERE deleted_at IS NOT NULL AND purge_at <= ?1)
               ORDER BY purge_at LIMIT ?2",
             now.0,
             limit,
