@@ -28,8 +28,8 @@ mod invite_mail;
 mod jobs;
 #[cfg(target_arch = "wasm32")]
 mod outbound;
-// Natively the store compiles without a database and nothing calls it, hence the unused
-// code there.
+// Natively the store compiles without a database, so that its statements can be planned
+// against the schema in the tests; nothing there calls it, hence the unused code.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod store;
 #[cfg(target_arch = "wasm32")]

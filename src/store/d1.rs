@@ -1,6 +1,6 @@
 //! The D1 half of the store: a request's session, sending a [`Batch`] as one round trip,
 //! and reading its [`Results`]. Only the Worker has a database; natively the store's
-//! statements are compiled, never run.
+//! statements are compiled and planned (see `plans`), never run.
 
 use super::{guard_code, Arg, Batch, Rows, Stmt};
 use crate::domain::values::is_bookmark;

@@ -17,7 +17,7 @@
 //!
 //! Building statements is pure and compiles everywhere; sending them is `d1`'s, in the
 //! Worker only. Natively `native` stands in with a `Db` that has no values, so the store
-//! compiles without the platform and nothing can run it.
+//! compiles and its statements are planned against the schema in the tests (`plans`).
 
 pub mod api_keys;
 pub mod audit;
@@ -43,6 +43,8 @@ pub mod webhooks;
 mod d1;
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
+#[cfg(test)]
+mod plans;
 
 #[cfg(target_arch = "wasm32")]
 pub use d1::{ping, Db, Results, Start, BOOKMARK_HEADER};
@@ -109,8 +111,25 @@ impl<T: Into<Arg>> From<Option<T>> for Arg {
 #[macro_export]
 macro_rules! sql {
     ($text:expr $(, $arg:expr)* $(,)?) => {
-        $crate::store::Stmt::new($text, vec![$($crate::store::Arg::from($arg)),*])
+        $crate::store::Stmt::new(
+            $crate::statement!($text),
+            vec![$($crate::store::Arg::from($arg)),*],
+        )
     };
+}
+
+/// A statement's text, as it is: `statement!("…")`. The crate's tests also list it, where it
+/// is written, in `plans::STATEMENTS`, so every statement the store can send is planned
+/// against the schema. `sql!` and `guard!` pass through here; a text sent any other way
+/// must too.
+#[macro_export]
+macro_rules! statement {
+    ($text:expr) => {{
+        #[cfg(test)]
+        #[linkme::distributed_slice($crate::store::plans::STATEMENTS)]
+        static STATEMENT: &str = $text;
+        $text
+    }};
 }
 
 /// A statement not yet bound to a database.
@@ -198,7 +217,7 @@ macro_rules! guard {
     ($batch:expr, $code:expr, $violation:literal $(, $arg:expr)* $(,)?) => {
         $batch.guard(
             $code,
-            concat!("INSERT INTO guard (code) SELECT ?1 WHERE ", $violation),
+            $crate::statement!(concat!("INSERT INTO guard (code) SELECT ?1 WHERE ", $violation)),
             vec![$($crate::store::Arg::from($arg)),*],
         )
     };

@@ -1,5 +1,5 @@
-//! The store without a database, as it compiles natively: its statements are built, never
-//! run. [`Db`] and [`Results`] have no values,
+//! The store without a database, as it compiles natively: its statements are built and
+//! planned against the schema (`plans`), never run. [`Db`] and [`Results`] have no values,
 //! so nothing outside the Worker can send a batch or read one's rows.
 
 use super::{Batch, Rows, Stmt};
