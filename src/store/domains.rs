@@ -122,12 +122,14 @@ pub struct Flag {
     pub yes: i64,
 }
 
-/// Adds whether another organization than `slug` has `domain` verified.
+/// Adds whether another organization than `slug` (a live one: the caller's) has `domain`
+/// verified.
 pub fn taken_elsewhere(batch: &mut Batch, slug: &str, domain: &str) -> Rows<Flag> {
     batch.query(sql!(
         "SELECT EXISTS (SELECT 1 FROM domains
                          WHERE domain = ?2 AND status = 'verified'
-                           AND org_id IS NOT (SELECT id FROM orgs WHERE slug = ?1)) AS yes",
+                           AND org_id IS NOT (SELECT id FROM orgs
+                                               WHERE slug = ?1 AND deleted_at IS NULL)) AS yes",
         slug,
         domain
     ))
@@ -752,7 +754,8 @@ pub struct DueDomain {
 }
 
 /// Domains due for a re-check: pending ones, and verified ones not checked for a day,
-/// least recently checked first.
+/// least recently checked first. Each of the three cases is its own search of
+/// `domains_by_status`, so verified domains checked since the cutoff are not read.
 pub async fn due(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<DueDomain>, Problem> {
     db.all(sql!(
         "SELECT d.seq, d.id, d.org_id, d.domain, d.status, d.challenge, d.enrollment, d.role,
@@ -761,8 +764,8 @@ pub async fn due(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<DueDomain>, 
            FROM domains d JOIN orgs o ON o.id = d.org_id
           WHERE o.deleted_at IS NULL
             AND (d.status = 'pending'
-                 OR (d.status = 'verified'
-                     AND (d.last_checked_at IS NULL OR d.last_checked_at <= ?1 - ?2)))
+                 OR (d.status = 'verified' AND d.last_checked_at IS NULL)
+                 OR (d.status = 'verified' AND d.last_checked_at <= ?1 - ?2))
           ORDER BY d.last_checked_at IS NOT NULL, d.last_checked_at LIMIT ?3",
         now.0,
         VERIFIED_RECHECK_SECONDS,

@@ -8,14 +8,14 @@
 use super::invitations::InvitationRow;
 use super::invitee::InviteeView;
 use super::principal::OrgRow;
-use crate::config::KV_MIN_TTL_SECONDS;
 use crate::domain::invitation::Status;
 use crate::domain::locale::Locale;
 use crate::domain::values::Email;
 use crate::domain::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::cell::Cell;
-use worker::{Env, KvStore};
+
+#[cfg(target_arch = "wasm32")]
+pub use namespace::Kv;
 
 /// What the invitation link shows before anyone signs in; cached in KV under the token's
 /// digest until the invitation expires.
@@ -104,130 +104,141 @@ impl Preview {
     }
 }
 
-const BINDING: &str = "INVITES";
+/// The namespace itself, which only the Worker has.
+#[cfg(target_arch = "wasm32")]
+mod namespace {
+    use super::Preview;
+    use crate::config::KV_MIN_TTL_SECONDS;
+    use crate::domain::Timestamp;
+    use serde::Serialize;
+    use std::cell::Cell;
+    use worker::{Env, KvStore};
 
-fn key(digest: &str) -> String {
-    format!("invite:{digest}")
-}
+    const BINDING: &str = "INVITES";
 
-/// The key of an invite link's preview.
-fn link_key(digest: &str) -> String {
-    format!("link:{digest}")
-}
+    fn key(digest: &str) -> String {
+        format!("invite:{digest}")
+    }
 
-/// The `INVITES` namespace of one request (or job run), counting its reads for
-/// `Server-Timing`.
-pub struct Kv {
-    namespace: Option<KvStore>,
-    reads: Cell<u32>,
-}
+    /// The key of an invite link's preview.
+    fn link_key(digest: &str) -> String {
+        format!("link:{digest}")
+    }
 
-impl Kv {
-    pub fn new(env: &Env) -> Kv {
-        let namespace = env
-            .kv(BINDING)
-            .map_err(|e| worker::console_error!("kv binding: {e}"))
-            .ok();
-        Kv {
-            namespace,
-            reads: Cell::new(0),
+    /// The `INVITES` namespace of one request (or job run), counting its reads for
+    /// `Server-Timing`.
+    pub struct Kv {
+        namespace: Option<KvStore>,
+        reads: Cell<u32>,
+    }
+
+    impl Kv {
+        pub fn new(env: &Env) -> Kv {
+            let namespace = env
+                .kv(BINDING)
+                .map_err(|e| worker::console_error!("kv binding: {e}"))
+                .ok();
+            Kv {
+                namespace,
+                reads: Cell::new(0),
+            }
         }
-    }
 
-    pub fn reads(&self) -> u32 {
-        self.reads.get()
-    }
+        pub fn reads(&self) -> u32 {
+            self.reads.get()
+        }
 
-    fn read(&self) -> Option<&KvStore> {
-        self.reads.set(self.reads.get() + 1);
-        self.namespace.as_ref()
-    }
+        fn read(&self) -> Option<&KvStore> {
+            self.reads.set(self.reads.get() + 1);
+            self.namespace.as_ref()
+        }
 
-    /// Caches an invitation's summary until it expires (KV's minimum TTL is 60 seconds).
-    /// Failures are logged, not raised: the D1 fallback keeps the link working.
-    pub async fn remember_invitation(&self, digest: &str, preview: &Preview, now: Timestamp) {
-        let Some(kv) = &self.namespace else { return };
-        let ttl = (preview.expires_at().0 - now.0).max(KV_MIN_TTL_SECONDS) as u64;
-        let put = match kv.put(
-            &key(digest),
-            serde_json::to_string(preview).unwrap_or_default(),
+        /// Caches an invitation's summary until it expires (KV's minimum TTL is 60 seconds).
+        /// Failures are logged, not raised: the D1 fallback keeps the link working.
+        pub async fn remember_invitation(&self, digest: &str, preview: &Preview, now: Timestamp) {
+            let Some(kv) = &self.namespace else { return };
+            let ttl = (preview.expires_at().0 - now.0).max(KV_MIN_TTL_SECONDS) as u64;
+            let put = match kv.put(
+                &key(digest),
+                serde_json::to_string(preview).unwrap_or_default(),
+            ) {
+                Ok(builder) => builder.expiration_ttl(ttl).execute().await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = put {
+                worker::console_error!("kv put failed: {e}");
+            }
+        }
+
+        /// The cached summary of an invitation, if KV has one.
+        pub async fn recall_invitation(&self, digest: &str) -> Option<Preview> {
+            self.read()?
+                .get(&key(digest))
+                .json::<Preview>()
+                .await
+                .map_err(|e| worker::console_error!("kv get failed: {e}"))
+                .ok()
+                .flatten()
+        }
+
+        /// Drops the cached summaries of invitations that are no longer pending.
+        pub async fn forget_invitations(&self, digests: &[String]) {
+            let Some(kv) = &self.namespace else { return };
+            for digest in digests {
+                if let Err(e) = kv.delete(&key(digest)).await {
+                    worker::console_error!("kv delete failed: {e}");
+                }
+            }
+        }
+
+        /// Caches an invite link's preview under `link:<digest>` until `until` (the link's
+        /// expiry; at least KV's minimum TTL). Failures are logged: D1 answers instead.
+        pub async fn remember_link(
+            &self,
+            digest: &str,
+            preview: &impl Serialize,
+            until: Timestamp,
+            now: Timestamp,
         ) {
-            Ok(builder) => builder.expiration_ttl(ttl).execute().await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = put {
-            worker::console_error!("kv put failed: {e}");
+            let Some(kv) = &self.namespace else { return };
+            let ttl = (until.0 - now.0).max(KV_MIN_TTL_SECONDS) as u64;
+            let put = match kv.put(
+                &link_key(digest),
+                serde_json::to_string(preview).unwrap_or_default(),
+            ) {
+                Ok(builder) => builder.expiration_ttl(ttl).execute().await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = put {
+                worker::console_error!("kv put failed: {e}");
+            }
         }
-    }
 
-    /// The cached summary of an invitation, if KV has one.
-    pub async fn recall_invitation(&self, digest: &str) -> Option<Preview> {
-        self.read()?
-            .get(&key(digest))
-            .json::<Preview>()
-            .await
-            .map_err(|e| worker::console_error!("kv get failed: {e}"))
-            .ok()
-            .flatten()
-    }
+        /// The cached preview of an invite link, if KV has one.
+        pub async fn recall_link<T: serde::de::DeserializeOwned>(&self, digest: &str) -> Option<T> {
+            self.read()?
+                .get(&link_key(digest))
+                .json::<T>()
+                .await
+                .map_err(|e| worker::console_error!("kv get failed: {e}"))
+                .ok()
+                .flatten()
+        }
 
-    /// Drops the cached summaries of invitations that are no longer pending.
-    pub async fn forget_invitations(&self, digests: &[String]) {
-        let Some(kv) = &self.namespace else { return };
-        for digest in digests {
-            if let Err(e) = kv.delete(&key(digest)).await {
+        /// Drops the cached preview of an invite link (revoked, or used once more).
+        pub async fn forget_link(&self, digest: &str) {
+            let Some(kv) = &self.namespace else { return };
+            if let Err(e) = kv.delete(&link_key(digest)).await {
                 worker::console_error!("kv delete failed: {e}");
             }
         }
-    }
 
-    /// Caches an invite link's preview under `link:<digest>` until `until` (the link's
-    /// expiry; at least KV's minimum TTL). Failures are logged: D1 answers instead.
-    pub async fn remember_link(
-        &self,
-        digest: &str,
-        preview: &impl Serialize,
-        until: Timestamp,
-        now: Timestamp,
-    ) {
-        let Some(kv) = &self.namespace else { return };
-        let ttl = (until.0 - now.0).max(KV_MIN_TTL_SECONDS) as u64;
-        let put = match kv.put(
-            &link_key(digest),
-            serde_json::to_string(preview).unwrap_or_default(),
-        ) {
-            Ok(builder) => builder.expiration_ttl(ttl).execute().await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = put {
-            worker::console_error!("kv put failed: {e}");
-        }
-    }
-
-    /// The cached preview of an invite link, if KV has one.
-    pub async fn recall_link<T: serde::de::DeserializeOwned>(&self, digest: &str) -> Option<T> {
-        self.read()?
-            .get(&link_key(digest))
-            .json::<T>()
-            .await
-            .map_err(|e| worker::console_error!("kv get failed: {e}"))
-            .ok()
-            .flatten()
-    }
-
-    /// Drops the cached preview of an invite link (revoked, or used once more).
-    pub async fn forget_link(&self, digest: &str) {
-        let Some(kv) = &self.namespace else { return };
-        if let Err(e) = kv.delete(&link_key(digest)).await {
-            worker::console_error!("kv delete failed: {e}");
-        }
-    }
-
-    /// Whether the namespace answers (for `/health`).
-    pub async fn ping(&self) -> bool {
-        match self.read() {
-            Some(kv) => kv.get("health:ping").text().await.is_ok(),
-            None => false,
+        /// Whether the namespace answers (for `/health`).
+        pub async fn ping(&self) -> bool {
+            match self.read() {
+                Some(kv) => kv.get("health:ping").text().await.is_ok(),
+                None => false,
+            }
         }
     }
 }

@@ -14,6 +14,10 @@
 //! token, the plan, a field already written by someone else). [`Db`] notes a `conflict`
 //! refusal, and the router then decides the request again on a fresh read, so the loser of
 //! a race is answered as if it had arrived after the winner.
+//!
+//! Building statements is pure and compiles everywhere; sending them is `d1`'s, in the
+//! Worker only. Natively `native` stands in with a `Db` that has no values, so the store
+//! compiles and its statements are planned against the schema in the tests (`plans`).
 
 pub mod api_keys;
 pub mod audit;
@@ -35,17 +39,21 @@ pub mod teams;
 pub mod usage;
 pub mod webhooks;
 
-use crate::domain::values::is_bookmark;
-use crate::domain::{Code, Problem};
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
-use std::cell::{Cell, RefCell};
-use std::marker::PhantomData;
-use worker::wasm_bindgen::JsValue;
-use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1Result, D1SessionConstraint};
+#[cfg(target_arch = "wasm32")]
+mod d1;
+#[cfg(not(target_arch = "wasm32"))]
+mod native;
+#[cfg(test)]
+mod plans;
 
-/// The header that carries a session's bookmark, in responses and back in requests.
-pub const BOOKMARK_HEADER: &str = "roster-bookmark";
+#[cfg(target_arch = "wasm32")]
+pub use d1::{ping, Db, Results, Start, BOOKMARK_HEADER};
+#[cfg(not(target_arch = "wasm32"))]
+pub use native::{Db, Results};
+
+use crate::domain::Code;
+use serde::de::DeserializeOwned;
+use std::marker::PhantomData;
 
 /// A JSON array of strings as a column holds it (`json_group_array`), sorted; anything else
 /// reads as none.
@@ -99,23 +107,29 @@ impl<T: Into<Arg>> From<Option<T>> for Arg {
     }
 }
 
-impl Arg {
-    fn to_js(&self) -> JsValue {
-        match self {
-            // D1 numbers are JS numbers: exact up to 2^53, far beyond any value stored here.
-            Arg::Int(i) => JsValue::from_f64(*i as f64),
-            Arg::Text(s) => JsValue::from_str(s),
-            Arg::Null => JsValue::NULL,
-        }
-    }
-}
-
 /// Builds a statement with its arguments: `sql!("… ?1 … ?2", a, b)`.
 #[macro_export]
 macro_rules! sql {
     ($text:expr $(, $arg:expr)* $(,)?) => {
-        $crate::store::Stmt::new($text, vec![$($crate::store::Arg::from($arg)),*])
+        $crate::store::Stmt::new(
+            $crate::statement!($text),
+            vec![$($crate::store::Arg::from($arg)),*],
+        )
     };
+}
+
+/// A statement's text, as it is: `statement!("…")`. The crate's tests also list it, where it
+/// is written, in `plans::STATEMENTS`, so every statement the store can send is planned
+/// against the schema. `sql!` and `guard!` pass through here; a text sent any other way
+/// must too.
+#[macro_export]
+macro_rules! statement {
+    ($text:expr) => {{
+        #[cfg(test)]
+        #[linkme::distributed_slice($crate::store::plans::STATEMENTS)]
+        static STATEMENT: &str = $text;
+        $text
+    }};
 }
 
 /// A statement not yet bound to a database.
@@ -128,145 +142,6 @@ pub struct Stmt {
 impl Stmt {
     pub fn new(sql: &'static str, args: Vec<Arg>) -> Stmt {
         Stmt { sql, args }
-    }
-}
-
-/// Where a request's D1 session starts (D1 read replication).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Start<'a> {
-    /// At the primary: writes, and the work of the scheduled job and of deliveries.
-    Primary,
-    /// At whichever copy is nearest, possibly a replica a little behind the primary.
-    Nearest,
-    /// At a copy at least as fresh as this bookmark, from an earlier response.
-    AtLeast(&'a str),
-}
-
-/// The D1 session of one request, counting its round trips (for `Server-Timing`). Every
-/// statement of the request runs in it, so each read sees at least what the one before
-/// saw, and its bookmark afterwards lets the client's next request do the same.
-pub struct Db {
-    d1: D1DatabaseSession,
-    round_trips: Cell<u32>,
-    /// Event ids of the webhook deliveries that committed batches queued, to be sent once
-    /// the response is out.
-    queued_deliveries: RefCell<Vec<String>>,
-    /// Whether a `conflict` guard refused a batch: the state the request decided on moved.
-    moved: Cell<bool>,
-}
-
-impl Db {
-    /// A session of `d1` starting at `start`. A bookmark D1 does not take is the client's
-    /// mistake (400, naming the header).
-    pub fn new(d1: &D1Database, start: Start<'_>) -> Result<Db, Problem> {
-        let not_a_bookmark = || {
-            Problem::invalid_field(
-                BOOKMARK_HEADER,
-                "is not a bookmark this database gave; send back the last one received",
-            )
-        };
-        let session = match start {
-            Start::Primary => d1.with_session_constraint(D1SessionConstraint::FirstPrimary),
-            Start::Nearest => d1.with_session_constraint(D1SessionConstraint::FirstUnconstrained),
-            Start::AtLeast(bookmark) if is_bookmark(bookmark) => d1.with_session(Some(bookmark)),
-            Start::AtLeast(_) => return Err(not_a_bookmark()),
-        };
-        let session = session.map_err(|e| match start {
-            Start::AtLeast(_) => not_a_bookmark(),
-            _ => {
-                worker::console_error!("d1 session: {e}");
-                Problem::internal()
-            }
-        })?;
-        Ok(Db {
-            d1: session,
-            round_trips: Cell::new(0),
-            queued_deliveries: RefCell::new(Vec::new()),
-            moved: Cell::new(false),
-        })
-    }
-
-    /// The latest bookmark of the session: what a client sends back as [`BOOKMARK_HEADER`]
-    /// to read at least this fresh.
-    pub fn bookmark(&self) -> Option<String> {
-        self.d1.get_bookmark().ok().flatten()
-    }
-
-    /// Whether a `conflict` guard refused one of this request's batches since the last call
-    /// (and forgets it): what the request read had moved before its write ran, so deciding
-    /// again on a fresh read gives the answer the current state calls for.
-    pub fn take_moved(&self) -> bool {
-        self.moved.take()
-    }
-
-    pub fn round_trips(&self) -> u32 {
-        self.round_trips.get()
-    }
-
-    /// The event ids whose webhook deliveries this request queued (and forgets them).
-    pub fn take_queued_deliveries(&self) -> Vec<String> {
-        self.queued_deliveries.take()
-    }
-
-    /// Notes the deliveries queued by the statements at `indexes` of a committed batch.
-    fn note_deliveries(&self, results: &[D1Result], indexes: &[usize]) {
-        #[derive(Deserialize)]
-        struct Queued {
-            event_id: String,
-        }
-        let mut queued = self.queued_deliveries.borrow_mut();
-        for rows in indexes
-            .iter()
-            .filter_map(|&i| results.get(i)?.results::<Queued>().ok())
-        {
-            for row in rows {
-                if !queued.contains(&row.event_id) {
-                    queued.push(row.event_id);
-                }
-            }
-        }
-    }
-
-    fn prepare(&self, stmt: &Stmt) -> Result<D1PreparedStatement, Problem> {
-        let args: Vec<JsValue> = stmt.args.iter().map(Arg::to_js).collect();
-        self.d1.prepare(stmt.sql).bind(&args).map_err(|e| {
-            worker::console_error!("d1 bind failed: {e}");
-            Problem::internal()
-        })
-    }
-
-    /// Sends statements as one batch. A guard's refusal becomes the problem its code names
-    /// (handlers may refine the detail); any other database error is logged and becomes a
-    /// plain 500.
-    async fn send(&self, stmts: &[Stmt]) -> Result<Vec<D1Result>, Problem> {
-        let prepared = stmts
-            .iter()
-            .map(|s| self.prepare(s))
-            .collect::<Result<Vec<_>, _>>()?;
-        self.round_trips.set(self.round_trips.get() + 1);
-        self.d1.batch(prepared).await.map_err(|e| {
-            let message = e.to_string();
-            match guard_code(&message) {
-                Some(code) => {
-                    if code == Code::Conflict {
-                        self.moved.set(true);
-                    }
-                    Problem::from(code)
-                }
-                None => {
-                    worker::console_error!("d1 batch failed: {message}");
-                    Problem::internal()
-                }
-            }
-        })
-    }
-
-    /// Runs one statement and returns its rows.
-    pub async fn all<T: DeserializeOwned>(&self, stmt: Stmt) -> Result<Vec<T>, Problem> {
-        let mut batch = Batch::new();
-        let rows = batch.query(stmt);
-        let results = batch.run(self).await?;
-        results.all(rows)
     }
 }
 
@@ -333,16 +208,6 @@ impl Batch {
     pub fn is_empty(&self) -> bool {
         self.stmts.is_empty()
     }
-
-    /// Sends the batch. Empty batches cost nothing.
-    pub async fn run(self, db: &Db) -> Result<Results, Problem> {
-        if self.stmts.is_empty() {
-            return Ok(Results(Vec::new()));
-        }
-        let results = db.send(&self.stmts).await?;
-        db.note_deliveries(&results, &self.deliveries);
-        Ok(Results(results))
-    }
 }
 
 /// Adds a guard: `guard!(batch, Code::X, "<condition with ?2, ?3…>", args…)`. The code is
@@ -352,32 +217,8 @@ macro_rules! guard {
     ($batch:expr, $code:expr, $violation:literal $(, $arg:expr)* $(,)?) => {
         $batch.guard(
             $code,
-            concat!("INSERT INTO guard (code) SELECT ?1 WHERE ", $violation),
+            $crate::statement!(concat!("INSERT INTO guard (code) SELECT ?1 WHERE ", $violation)),
             vec![$($crate::store::Arg::from($arg)),*],
         )
     };
-}
-
-/// The results of a batch, read through the handles its statements returned.
-pub struct Results(Vec<D1Result>);
-
-impl Results {
-    pub fn all<T: DeserializeOwned>(&self, rows: Rows<T>) -> Result<Vec<T>, Problem> {
-        let result = self.0.get(rows.index).ok_or_else(Problem::internal)?;
-        result.results::<T>().map_err(|e| {
-            worker::console_error!("d1 row does not deserialize: {e}");
-            Problem::internal()
-        })
-    }
-
-    pub fn first<T: DeserializeOwned>(&self, rows: Rows<T>) -> Result<Option<T>, Problem> {
-        Ok(self.all(rows)?.into_iter().next())
-    }
-}
-
-/// Whether D1 answers a trivial query (for `/health`).
-pub async fn ping(db: &Db) -> bool {
-    db.all::<serde::de::IgnoredAny>(crate::sql!("SELECT 1 AS ok"))
-        .await
-        .is_ok()
 }

@@ -13,7 +13,7 @@ use crate::domain::metadata;
 use crate::domain::plan::{period_at, Plan};
 use crate::domain::values::{new_id, LogoUrl, Name, Slug};
 use crate::domain::{Code, Problem, Timestamp};
-use crate::{guard, sql};
+use crate::{guard, sql, statement};
 use serde::Deserialize;
 
 /// An organization in a caller's list, with their role there.
@@ -416,7 +416,9 @@ pub fn deleted_for_owner(
 }
 
 /// Up to `limit` deleted organizations due for their purge (those deleted before deletion
-/// could be undone have no `purge_at` and are due at once).
+/// could be undone have no `purge_at` and are due at once), in the order they fell due.
+/// Two searches of `orgs_purge_due`, one per case: as one condition with `OR`, SQLite reads
+/// every deleted organization, due or still in its grace.
 pub async fn due_for_purge(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<String>, Problem> {
     #[derive(Deserialize)]
     struct Due {
@@ -424,8 +426,11 @@ pub async fn due_for_purge(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<St
     }
     let due: Vec<Due> = db
         .all(sql!(
-            "SELECT id FROM orgs
-              WHERE deleted_at IS NOT NULL AND (purge_at IS NULL OR purge_at <= ?1)
+            "SELECT id FROM (SELECT id, purge_at FROM orgs
+                              WHERE deleted_at IS NOT NULL AND purge_at IS NULL
+                             UNION ALL
+                             SELECT id, purge_at FROM orgs
+                              WHERE deleted_at IS NOT NULL AND purge_at <= ?1)
               ORDER BY purge_at LIMIT ?2",
             now.0,
             limit,
@@ -436,52 +441,89 @@ pub async fn due_for_purge(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<St
 
 /// One statement per table holding a tenant's rows, children before their parents, each
 /// deleting at most `?2` rows of organization `?1` and returning the invitations' token
-/// digests (whose KV entries must go too).
+/// digests (whose KV entries must go too). Sent with `Stmt::new`, so each text goes
+/// through `statement!` here to be planned in the tests like every other.
 const PURGE_STATEMENTS: [&str; 18] = [
-    "DELETE FROM grants WHERE rowid IN (SELECT rowid FROM grants WHERE org_id = ?1 LIMIT ?2)
-     RETURNING NULL AS token_hash",
-    "DELETE FROM join_requests
-      WHERE seq IN (SELECT seq FROM join_requests WHERE org_id = ?1 LIMIT ?2)
-     RETURNING NULL AS token_hash",
-    "DELETE FROM domains WHERE seq IN (SELECT seq FROM domains WHERE org_id = ?1 LIMIT ?2)
-     RETURNING NULL AS token_hash",
-    "DELETE FROM team_grants
-      WHERE rowid IN (SELECT rowid FROM team_grants WHERE org_id = ?1 LIMIT ?2)
-     RETURNING NULL AS token_hash",
-    "DELETE FROM team_members
-      WHERE seq IN (SELECT seq FROM team_members WHERE org_id = ?1 LIMIT ?2)
-     RETURNING NULL AS token_hash",
-    "DELETE FROM teams WHERE seq IN (SELECT seq FROM teams WHERE org_id = ?1 LIMIT ?2)
-     RETURNING NULL AS token_hash",
-    "DELETE FROM roles WHERE seq IN (SELECT seq FROM roles WHERE org_id = ?1 LIMIT ?2)
-     RETURNING NULL AS token_hash",
-    "DELETE FROM memberships
-      WHERE seq IN (SELECT seq FROM memberships WHERE org_id = ?1 LIMIT ?2)
-     RETURNING NULL AS token_hash",
-    "DELETE FROM invitations
-      WHERE seq IN (SELECT seq FROM invitations WHERE org_id = ?1 LIMIT ?2)
-     RETURNING token_hash",
-    "DELETE FROM invite_links
-      WHERE seq IN (SELECT seq FROM invite_links WHERE org_id = ?1 LIMIT ?2)
-     RETURNING NULL AS token_hash",
-    "DELETE FROM resources WHERE seq IN (SELECT seq FROM resources WHERE org_id = ?1 LIMIT ?2)
-     RETURNING NULL AS token_hash",
-    "DELETE FROM usage_events
-      WHERE seq IN (SELECT seq FROM usage_events WHERE org_id = ?1 LIMIT ?2)
-     RETURNING NULL AS token_hash",
-    "DELETE FROM usage_by_member
-      WHERE rowid IN (SELECT rowid FROM usage_by_member WHERE org_id = ?1 LIMIT ?2)
-     RETURNING NULL AS token_hash",
-    "DELETE FROM ledger WHERE seq IN (SELECT seq FROM ledger WHERE org_id = ?1 LIMIT ?2)
-     RETURNING NULL AS token_hash",
-    "DELETE FROM api_keys WHERE seq IN (SELECT seq FROM api_keys WHERE org_id = ?1 LIMIT ?2)
-     RETURNING NULL AS token_hash",
-    "DELETE FROM webhooks WHERE seq IN (SELECT seq FROM webhooks WHERE org_id = ?1 LIMIT ?2)
-     RETURNING NULL AS token_hash",
-    "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE org_id = ?1 LIMIT ?2)
-     RETURNING NULL AS token_hash",
-    "DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE org_id = ?1 LIMIT ?2)
-     RETURNING NULL AS token_hash",
+    statement!(
+        "DELETE FROM grants WHERE rowid IN (SELECT rowid FROM grants WHERE org_id = ?1 LIMIT ?2)
+         RETURNING NULL AS token_hash"
+    ),
+    statement!(
+        "DELETE FROM join_requests
+          WHERE seq IN (SELECT seq FROM join_requests WHERE org_id = ?1 LIMIT ?2)
+         RETURNING NULL AS token_hash"
+    ),
+    statement!(
+        "DELETE FROM domains WHERE seq IN (SELECT seq FROM domains WHERE org_id = ?1 LIMIT ?2)
+         RETURNING NULL AS token_hash"
+    ),
+    statement!(
+        "DELETE FROM team_grants
+          WHERE rowid IN (SELECT rowid FROM team_grants WHERE org_id = ?1 LIMIT ?2)
+         RETURNING NULL AS token_hash"
+    ),
+    statement!(
+        "DELETE FROM team_members
+          WHERE seq IN (SELECT seq FROM team_members WHERE org_id = ?1 LIMIT ?2)
+         RETURNING NULL AS token_hash"
+    ),
+    statement!(
+        "DELETE FROM teams WHERE seq IN (SELECT seq FROM teams WHERE org_id = ?1 LIMIT ?2)
+         RETURNING NULL AS token_hash"
+    ),
+    statement!(
+        "DELETE FROM roles WHERE seq IN (SELECT seq FROM roles WHERE org_id = ?1 LIMIT ?2)
+         RETURNING NULL AS token_hash"
+    ),
+    statement!(
+        "DELETE FROM memberships
+          WHERE seq IN (SELECT seq FROM memberships WHERE org_id = ?1 LIMIT ?2)
+         RETURNING NULL AS token_hash"
+    ),
+    statement!(
+        "DELETE FROM invitations
+          WHERE seq IN (SELECT seq FROM invitations WHERE org_id = ?1 LIMIT ?2)
+         RETURNING token_hash"
+    ),
+    statement!(
+        "DELETE FROM invite_links
+          WHERE seq IN (SELECT seq FROM invite_links WHERE org_id = ?1 LIMIT ?2)
+         RETURNING NULL AS token_hash"
+    ),
+    statement!(
+        "DELETE FROM resources WHERE seq IN (SELECT seq FROM resources WHERE org_id = ?1 LIMIT ?2)
+         RETURNING NULL AS token_hash"
+    ),
+    statement!(
+        "DELETE FROM usage_events
+          WHERE seq IN (SELECT seq FROM usage_events WHERE org_id = ?1 LIMIT ?2)
+         RETURNING NULL AS token_hash"
+    ),
+    statement!(
+        "DELETE FROM usage_by_member
+          WHERE rowid IN (SELECT rowid FROM usage_by_member WHERE org_id = ?1 LIMIT ?2)
+         RETURNING NULL AS token_hash"
+    ),
+    statement!(
+        "DELETE FROM ledger WHERE seq IN (SELECT seq FROM ledger WHERE org_id = ?1 LIMIT ?2)
+         RETURNING NULL AS token_hash"
+    ),
+    statement!(
+        "DELETE FROM api_keys WHERE seq IN (SELECT seq FROM api_keys WHERE org_id = ?1 LIMIT ?2)
+         RETURNING NULL AS token_hash"
+    ),
+    statement!(
+        "DELETE FROM webhooks WHERE seq IN (SELECT seq FROM webhooks WHERE org_id = ?1 LIMIT ?2)
+         RETURNING NULL AS token_hash"
+    ),
+    statement!(
+        "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE org_id = ?1 LIMIT ?2)
+         RETURNING NULL AS token_hash"
+    ),
+    statement!(
+        "DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE org_id = ?1 LIMIT ?2)
+         RETURNING NULL AS token_hash"
+    ),
 ];
 
 /// Where a purge stands after one step.

@@ -5,6 +5,7 @@
 use super::{Arg, Batch, Db, Rows, Stmt};
 use crate::domain::retention::Retention;
 use crate::domain::{Problem, Timestamp};
+use crate::statement;
 use serde::de::IgnoredAny;
 
 /// Which cutoff a table's rows are judged by.
@@ -16,30 +17,39 @@ enum Kept {
     Settled,
 }
 
-/// One statement per table, each deleting at most `?2` rows older than `?1`.
+/// One statement per table, each deleting at most `?2` rows older than `?1`. Sent with
+/// `Stmt::new`, so each text goes through `statement!` here to be planned in the tests.
 const SWEEPS: [(&str, Kept); 4] = [
     (
-        "DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE at < ?1 LIMIT ?2)
-         RETURNING 1 AS deleted",
+        statement!(
+            "DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE at < ?1 LIMIT ?2)
+             RETURNING 1 AS deleted"
+        ),
         Kept::History,
     ),
     (
-        "DELETE FROM usage_events
-          WHERE seq IN (SELECT seq FROM usage_events WHERE created_at < ?1 LIMIT ?2)
-         RETURNING 1 AS deleted",
+        statement!(
+            "DELETE FROM usage_events
+              WHERE seq IN (SELECT seq FROM usage_events WHERE created_at < ?1 LIMIT ?2)
+             RETURNING 1 AS deleted"
+        ),
         Kept::History,
     ),
     (
-        "DELETE FROM outbox
-          WHERE seq IN (SELECT seq FROM outbox WHERE status <> 'pending' AND done_at < ?1 LIMIT ?2)
-         RETURNING 1 AS deleted",
+        statement!(
+            "DELETE FROM outbox
+              WHERE seq IN (SELECT seq FROM outbox WHERE status <> 'pending' AND done_at < ?1 LIMIT ?2)
+             RETURNING 1 AS deleted"
+        ),
         Kept::Settled,
     ),
     (
-        "DELETE FROM invitations
-          WHERE seq IN (SELECT seq FROM invitations
-                         WHERE status <> 'pending' AND ended_at < ?1 LIMIT ?2)
-         RETURNING 1 AS deleted",
+        statement!(
+            "DELETE FROM invitations
+              WHERE seq IN (SELECT seq FROM invitations
+                             WHERE status <> 'pending' AND ended_at < ?1 LIMIT ?2)
+             RETURNING 1 AS deleted"
+        ),
         Kept::Settled,
     ),
 ];
