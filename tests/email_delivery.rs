@@ -23,13 +23,6 @@ fn server_with_two_attempts() -> &'static Server {
     })
 }
 
-fn invitation(owner: &User, slug: &str, id: &str) -> serde_json::Value {
-    get(&format!("/v1/orgs/{slug}/invitations/{id}"))
-        .auth(owner)
-        .send()
-        .ok(200)
-}
-
 #[test]
 fn a_failed_send_is_queued_and_delivered_once_by_the_job() {
     let _turn = take_turn();
@@ -42,11 +35,11 @@ fn a_failed_send_is_queued_and_delivered_once_by_the_job() {
     assert_eq!(created["email_delivery"], "queued");
     assert!(server.mail.to(&invitee.email).is_empty());
     let id = created["id"].as_str().unwrap();
-    assert_eq!(invitation(&owner, &slug, id)["email_delivery"], "queued");
+    assert_eq!(invitation_of(&owner, &slug, id)["email_delivery"], "queued");
 
     server.run_cron();
     let emails = server.mail.wait_for(&invitee.email, 1);
-    assert_eq!(invitation(&owner, &slug, id)["email_delivery"], "sent");
+    assert_eq!(invitation_of(&owner, &slug, id)["email_delivery"], "sent");
     // Running the job again sends nothing more.
     server.run_cron();
     server.run_cron();
@@ -75,7 +68,7 @@ fn after_the_last_attempt_the_email_is_failed() {
     assert_eq!(created["email_delivery"], "queued");
     let id = created["id"].as_str().unwrap();
     server.run_cron();
-    assert_eq!(invitation(&owner, &slug, id)["email_delivery"], "failed");
+    assert_eq!(invitation_of(&owner, &slug, id)["email_delivery"], "failed");
     let refused = server.mail.refused();
     server.run_cron();
     assert_eq!(server.mail.refused(), refused, "no attempt after the last");

@@ -6,7 +6,7 @@ mod support;
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::hooks::{hooks, Hit};
 use support::*;
 
@@ -54,24 +54,6 @@ fn create_hook(owner: &User, slug: &str, url: &str, events: &[&str]) -> Value {
 fn list(owner: &User, path: &str) -> Vec<Value> {
     let page = get(path).auth(owner).send().ok(200);
     page["data"].as_array().cloned().unwrap_or_default()
-}
-
-fn rename(owner: &User, slug: &str, name: &str) {
-    patch(&format!("/v1/orgs/{slug}"))
-        .auth(owner)
-        .json(&json!({"name": name}))
-        .send()
-        .ok(200);
-}
-
-/// Polls `check` for up to 20 seconds.
-#[track_caller]
-fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 fn event_ids(hits: &[Hit]) -> Vec<String> {
@@ -638,7 +620,7 @@ fn endpoints_get_only_the_events_of_their_subscription_and_organization() {
         &["organization.updated"],
     );
 
-    rename(&owner, &slug, "Only for the subscriber");
+    rename_org(&owner, &slug, "Only for the subscriber");
     let hits = hooks().wait_for(&subscribed, 1);
     assert_eq!(hits[0].json["type"], "organization.updated");
     server().run_cron();
@@ -658,8 +640,8 @@ fn failed_deliveries_are_retried_by_the_job_once_per_event() {
     let secret = hook["secret"].as_str().unwrap();
     let hooks_path = format!("/v1/orgs/{slug}/webhooks");
     hooks().fail(&url);
-    rename(&owner, &slug, "First");
-    rename(&owner, &slug, "Second");
+    rename_org(&owner, &slug, "First");
+    rename_org(&owner, &slug, "Second");
     let refused = hooks().wait_for_hits(&url, 2);
     assert!(refused.iter().all(|h| h.status == 500));
     eventually("the failures to be recorded", || {
@@ -699,7 +681,7 @@ fn the_job_and_the_request_never_send_one_event_twice() {
     for round in 0..3 {
         in_parallel(4, |i| {
             if i == 0 {
-                rename(&owner, &slug, &format!("Round {round}"));
+                rename_org(&owner, &slug, &format!("Round {round}"));
             } else {
                 std::thread::sleep(Duration::from_millis(30 * i as u64));
                 server().run_cron();
@@ -723,7 +705,7 @@ fn an_endpoint_that_keeps_failing_is_disabled_and_says_why() {
     let hooks_path = format!("/v1/orgs/{slug}/webhooks");
     hooks().fail(&url);
     for n in 0..20 {
-        rename(&owner, &slug, &format!("Attempt {n}"));
+        rename_org(&owner, &slug, &format!("Attempt {n}"));
     }
     let mut listed = Value::Null;
     eventually("the endpoint to be disabled", || {
@@ -753,7 +735,7 @@ fn an_endpoint_that_keeps_failing_is_disabled_and_says_why() {
     std::thread::sleep(Duration::from_secs(1));
     hooks().recover(&url);
     let before = hooks().hits(&url).len();
-    rename(&owner, &slug, "After");
+    rename_org(&owner, &slug, "After");
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(hooks().hits(&url).len(), before);
 }
@@ -859,7 +841,7 @@ fn the_audit_log_lists_every_change_newest_first() {
     let (owner, slug) = owned_org();
     let base = format!("/v1/orgs/{slug}");
     let org = get(&base).auth(&owner).send().ok(200);
-    rename(&owner, &slug, "Audited");
+    rename_org(&owner, &slug, "Audited");
     let key = create_key(&owner, &slug, &["members:read"]);
     let key_id = key["id"].as_str().unwrap();
     delete(&format!("{base}/api-keys/{key_id}"))

@@ -23,23 +23,6 @@ fn take_turn() -> MutexGuard<'static, ()> {
 /// (the schedule's 0 s, plus 1 s) and the batch timeout (5 s), with room to spare.
 const QUEUE_ROUND: Duration = Duration::from_secs(9);
 
-/// Polls `check` for up to 30 seconds.
-#[track_caller]
-fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-fn invitation(owner: &User, slug: &str, id: &str) -> Value {
-    get(&format!("/v1/orgs/{slug}/invitations/{id}"))
-        .auth(owner)
-        .send()
-        .ok(200)
-}
-
 /// The outbox rows of `kind` whose subject (invitation or endpoint) is `subject`.
 fn outbox(kind: &str, subject: &str) -> Vec<Value> {
     server().sql(&format!(
@@ -54,14 +37,6 @@ fn create_hook(owner: &User, slug: &str, url: &str) -> Value {
         .json(&json!({"url": url, "events": ["organization.updated"]}))
         .send()
         .ok(201)
-}
-
-fn rename(owner: &User, slug: &str, name: &str) {
-    patch(&format!("/v1/orgs/{slug}"))
-        .auth(owner)
-        .json(&json!({"name": name}))
-        .send()
-        .ok(200);
 }
 
 #[test]
@@ -79,7 +54,7 @@ fn an_email_whose_first_send_failed_is_retried_through_the_queue_once() {
     // No job run: the Queue's consumer sends it.
     let emails = server.mail.wait_for(&invitee.email, 1);
     eventually("the email to be recorded as sent", || {
-        invitation(&owner, &slug, id)["email_delivery"] == "sent"
+        invitation_of(&owner, &slug, id)["email_delivery"] == "sent"
     });
     std::thread::sleep(QUEUE_ROUND);
     assert_eq!(server.mail.to(&invitee.email).len(), 1, "sent once");
@@ -106,7 +81,7 @@ fn a_webhook_that_failed_once_is_delivered_by_the_queue_after_its_delay() {
     let hook_id = hook["id"].as_str().unwrap();
     let secret = hook["secret"].as_str().unwrap();
     hooks().fail(&url);
-    rename(&owner, &slug, "Refused first");
+    rename_org(&owner, &slug, "Refused first");
     let refused = hooks().wait_for_hits(&url, 1);
     let failed_at = Instant::now();
     hooks().recover(&url);
@@ -144,7 +119,7 @@ fn a_message_for_a_row_already_settled_does_nothing() {
     server.mail.fail_next(&invitee.email, 1);
     create_invitation(&owner, &slug, &invitee.email, "member");
     hooks().fail(&url);
-    rename(&owner, &slug, "Refused first");
+    rename_org(&owner, &slug, "Refused first");
     eventually("the failure to be recorded", || {
         outbox("webhook", hook_id)[0]["attempts"] == 1
     });
@@ -188,5 +163,5 @@ fn a_row_that_failed_again_waits_its_delay_in_the_queue_and_the_job() {
     std::thread::sleep(QUEUE_ROUND);
     assert_eq!(server.mail.refused(), refused + 1, "one attempt more");
     assert!(server.mail.to(&invitee.email).is_empty());
-    assert_eq!(invitation(&owner, &slug, id)["email_delivery"], "queued");
+    assert_eq!(invitation_of(&owner, &slug, id)["email_delivery"], "queued");
 }

@@ -225,3 +225,33 @@ pub fn audit_actions(by: &User, slug: &str) -> Vec<String> {
         .filter_map(|e| e["action"].as_str().map(str::to_string))
         .collect()
 }
+
+/// Polls `check` for up to 30 seconds (deliveries after a response, the Queue).
+#[track_caller]
+pub fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// Renames organization `slug` (an `organization.updated` event).
+pub fn rename_org(owner: &User, slug: &str, name: &str) {
+    super::client::patch(&format!("/v1/orgs/{slug}"))
+        .auth(owner)
+        .json(&json!({"name": name}))
+        .send()
+        .ok(200);
+}
+
+/// Invitation `id` of `slug`, as `by` reads it.
+pub fn invitation_of(by: &User, slug: &str, id: &str) -> Value {
+    get(&format!("/v1/orgs/{slug}/invitations/{id}"))
+        .auth(by)
+        .send()
+        .ok(200)
+}
