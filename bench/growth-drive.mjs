@@ -409,7 +409,12 @@ for (const { kind, rows } of results) {
   }
   add("");
   const ratios = rows.map((r) => (r.measured && base ? r.measured.rps / base : NaN));
-  summary.push({ name: kind.name, ratios, trips: rows.map((r) => r.sample?.timing.d1) });
+  // Slower beyond the noise: below 90 % of the smallest size, every pass below every pass
+  // of the smallest size.
+  const passes = rows.map((r) => r.measured?.passes ?? []);
+  const slower = rows.some((r, i) => ratios[i] < 0.9 &&
+    Math.max(...passes[i]) < Math.min(...passes[0]));
+  summary.push({ name: kind.name, ratios, slower, trips: rows.map((r) => r.sample?.timing.d1) });
 }
 add(
   "### Summary",
@@ -420,12 +425,20 @@ add(
 for (const s of summary) {
   const flat = s.ratios.every((x) => x >= 0.9 && x <= 1.1);
   const show = (x) => (Number.isNaN(x) ? "n/a" : pct(x));
+  const verdict = s.ratios.some(Number.isNaN) ? "not measured"
+    : flat ? "yes"
+    : s.slower ? "**no**: slower"
+    : "within noise";
   add(`| ${s.name} | ${show(s.ratios[1])} | ${show(s.ratios[2])} | ` +
-    `${s.trips.map((t) => t ?? "?").join(" / ")} | ` +
-    `${s.ratios.some(Number.isNaN) ? "not measured" : flat ? "yes" : "**no**"} |`);
+    `${s.trips.map((t) => t ?? "?").join(" / ")} | ${verdict} |`);
 }
 const [first, last] = baselines.map((b) => b.measured?.rps);
 add(
+  "",
+  "flat: every size within ±10 % of the 100-member organization. **no**: slower: a size " +
+    "below 90 % with every one of its passes below every pass of the 100-member " +
+    "organization. within noise: outside ±10 %, but faster, or with passes overlapping " +
+    "those of the 100-member organization.",
   "",
   `Baselines: one D1 SELECT ${first?.toFixed(0)} req/s before the scenarios, ` +
     `${last?.toFixed(0)} after (moved ${(100 * (last / first - 1)).toFixed(0)} %: a measure ` +
