@@ -1,7 +1,9 @@
 -- The request of one benchmark scenario, for wrk (`wrk -s bench/load.lua`), described by the
 -- environment bench/drive.mjs sets:
 --   BENCH_METHOD, BENCH_PATH   method and path; `{token}` in the path takes a token per request
---   BENCH_BODY                 a JSON body (optional)
+--   BENCH_BODY                 a JSON body (optional); `{unique}` in it takes a value no other
+--                              request of the run has (BENCH_NONCE, the thread, a counter)
+--   BENCH_NONCE                what makes `{unique}` differ between wrk runs (optional)
 --   BENCH_JWT                  a bearer token sent with every request (optional)
 --   BENCH_TOKENS               a file of tokens, one a line, cycled through (optional)
 --   BENCH_PAIRS                a file of "<token> <jwt>" lines, each sent once (optional);
@@ -25,6 +27,9 @@ local jwt = option("BENCH_JWT")
 local tokens_file = option("BENCH_TOKENS")
 local pairs_file = option("BENCH_PAIRS")
 local thread_count = tonumber(option("BENCH_THREADS") or "1")
+local nonce = option("BENCH_NONCE") or "0"
+-- A body with `{unique}` is made anew for each request.
+local unique_body = body and body:find("{unique}", 1, true) ~= nil
 
 local headers = {}
 if body then
@@ -70,7 +75,7 @@ function init(args)
     end
     -- Threads start at different places, so that they do not ask for the same token at once.
     next_item = math.floor(#tokens * (index - 1) / thread_count) + 1
-  else
+  elseif not unique_body then
     fixed_request = wrk.format(method, path, headers, body)
   end
   wrk.thread:set("exhausted", 0)
@@ -79,6 +84,11 @@ end
 function request()
   if fixed_request then
     return fixed_request
+  end
+  if unique_body and not tokens_file and not pairs_file then
+    sent = sent + 1
+    local unique = string.format("%s-%d-%d", nonce, thread_index, sent)
+    return wrk.format(method, path, headers, (body:gsub("{unique}", unique)))
   end
   if next_item > #tokens then
     if pairs_file then
