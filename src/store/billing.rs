@@ -64,14 +64,18 @@ impl SeatState {
     }
 }
 
+/// The statement reading an organization's seats. Which built-in roles are held (`?3`, the
+/// policy's names) is asked role by role along `memberships_by_role`, so it costs the same
+/// in an organization of any size.
 macro_rules! seat_state {
     ($org:literal) => {
         concat!(
             "SELECT o.members_count AS members,
                     (SELECT count(*) FROM invitations
                       WHERE org_id = o.id AND status = 'pending' AND expires_at > ?2) AS pending,
-                    (SELECT json_group_array(DISTINCT role) FROM memberships
-                      WHERE org_id = o.id) AS roles,
+                    (SELECT json_group_array(r.value) FROM json_each(?3) r
+                      WHERE EXISTS (SELECT 1 FROM memberships m
+                                     WHERE m.org_id = o.id AND m.role = r.value)) AS roles,
                     (SELECT count(*) FROM roles WHERE org_id = o.id) AS custom_roles,
                     (SELECT count(*) FROM teams WHERE org_id = o.id) AS teams
                FROM orgs o WHERE ",
@@ -80,19 +84,30 @@ macro_rules! seat_state {
     };
 }
 
+/// The built-in roles' names, as a JSON array for SQL.
+fn builtin_roles() -> String {
+    Value::from(Role::ALL.map(Role::as_str).to_vec()).to_string()
+}
+
 /// Adds the read of organization `slug`'s seats.
 pub fn seat_state(batch: &mut Batch, slug: &str, now: Timestamp) -> Rows<SeatState> {
     batch.query(sql!(
         seat_state!("o.slug = ?1 AND o.deleted_at IS NULL"),
         slug,
-        now.0
+        now.0,
+        builtin_roles(),
     ))
 }
 
 /// Adds the read of an organization's seats by id (at the end of a write, whatever its
 /// slug has become meanwhile).
 fn seat_state_by_id(batch: &mut Batch, org_id: &str, now: Timestamp) -> Rows<SeatState> {
-    batch.query(sql!(seat_state!("o.id = ?1"), org_id, now.0))
+    batch.query(sql!(
+        seat_state!("o.id = ?1"),
+        org_id,
+        now.0,
+        builtin_roles()
+    ))
 }
 
 /// The move of an organization's billing into the period that contains `now`.

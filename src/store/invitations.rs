@@ -264,9 +264,12 @@ pub fn invite_state(
             slug,
         )),
         members: batch.query(sql!(
-            "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id
-              WHERE m.org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)
-                AND u.email IN (SELECT value FROM json_each(?2))",
+            "SELECT u.email FROM users u
+              WHERE u.email IN (SELECT value FROM json_each(?2))
+                AND EXISTS (SELECT 1 FROM memberships m
+                             WHERE m.org_id = (SELECT id FROM orgs
+                                                WHERE slug = ?1 AND deleted_at IS NULL)
+                               AND m.user_id = u.id)",
             slug,
             &emails,
         )),
@@ -336,8 +339,10 @@ pub fn create(
         guard!(
             batch,
             Code::AlreadyMember,
-            "EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
-                      WHERE m.org_id = ?2 AND u.email = ?3)",
+            "EXISTS (SELECT 1 FROM users u
+                      WHERE u.email = ?3
+                        AND EXISTS (SELECT 1 FROM memberships m
+                                     WHERE m.org_id = ?2 AND m.user_id = u.id))",
             &caller.org.id,
             inv.email.as_str(),
         );
