@@ -10,9 +10,10 @@
 // Files written: roster.sql; server.vars (`NAME:value` lines for `wrangler dev --var`);
 // member.jwt; authorize.jwt and authorize.json; preview.tokens (one token a line); accept.pairs, accept-warmup.pairs and
 // accept-probe.pair ("<token> <jwt>" a line); seed.json (what the report says of the data).
-import { createHash, createHmac, randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { seeding } from "./seeding.mjs";
 
 const [outDir, acceptPoolArg, warmupPoolArg] = process.argv.slice(2);
 if (!outDir || !acceptPoolArg || !warmupPoolArg) {
@@ -38,42 +39,8 @@ const DOMAIN = "bench.roster.test";
 const INCLUDED_SEATS = 20;
 const SEATS = MEMBERS + ACCEPT_POOL + WARMUP_POOL + 1;
 
-const now = Math.floor(Date.now() / 1000);
-const periodEnd = (() => {
-  const end = new Date(now * 1000);
-  end.setUTCMonth(end.getUTCMonth() + 1);
-  return Math.floor(end.getTime() / 1000);
-})();
-const expiresAt = now + 7 * 24 * 3600;
-
-const secret = randomBytes(32).toString("hex");
-const token = () => randomBytes(32).toString("base64url");
-const sha256 = (text) => createHash("sha256").update(text).digest("hex");
-const sqlText = (value) => (value === null ? "NULL" : `'${String(value).replaceAll("'", "''")}'`);
-const pad = (n, width) => String(n).padStart(width, "0");
-
-function jwt(sub, email, name) {
-  const b64 = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
-  const payload = {
-    sub, email, email_verified: true, name,
-    iss: ISSUER, aud: AUDIENCE, iat: now, exp: now + 6 * 3600,
-  };
-  const unsigned = `${b64({ alg: "HS256", typ: "JWT" })}.${b64(payload)}`;
-  return `${unsigned}.${createHmac("sha256", secret).update(unsigned).digest("base64url")}`;
-}
-
-/** `INSERT INTO table (columns) VALUES …`, 100 rows a statement (D1 refuses over 100 KB). */
-function inserts(table, columns, rows) {
-  const out = [];
-  for (let i = 0; i < rows.length; i += 100) {
-    const values = rows
-      .slice(i, i + 100)
-      .map((row) => `(${row.map(sqlText).join(", ")})`)
-      .join(",\n");
-    out.push(`INSERT INTO ${table} (${columns.join(", ")}) VALUES\n${values};`);
-  }
-  return out.join("\n");
-}
+const { now, periodEnd, expiresAt, secret, token, sha256, pad, jwt, inserts } =
+  seeding(ISSUER, AUDIENCE);
 
 const orgId = randomUUID();
 const users = Array.from({ length: MEMBERS }, (_, i) => ({
