@@ -3,18 +3,7 @@
 
 mod support;
 
-use std::sync::{Mutex, MutexGuard};
 use support::*;
-
-/// The scheduled job retries every due email of the server, not one test's: tests that
-/// run it take turns, so that no test's job run delivers another test's email early.
-static JOB_RUNS: Mutex<()> = Mutex::new(());
-
-fn take_turn() -> MutexGuard<'static, ()> {
-    JOB_RUNS
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 fn server_with_two_attempts() -> &'static Server {
     server_with(Options {

@@ -6,18 +6,9 @@
 mod support;
 
 use serde_json::{json, Value};
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use support::hooks::hooks;
 use support::*;
-
-/// Each test counts on who sends what and when: the job must not run in the middle of
-/// another test's wait for the Queue, so the tests take turns.
-static TURN: Mutex<()> = Mutex::new(());
-
-fn take_turn() -> MutexGuard<'static, ()> {
-    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 /// Longer than a message's way through the local Queue: its delay after the first failure
 /// (the schedule's 0 s, plus 1 s) and the batch timeout (5 s), with room to spare.

@@ -255,3 +255,11 @@ pub fn invitation_of(by: &User, slug: &str, id: &str) -> Value {
         .send()
         .ok(200)
 }
+
+/// Serialises the tests of one binary that count on who sends what and when: the
+/// scheduled job delivers every due row of the server, not one test's, so a test that runs
+/// it or waits for a delivery must not overlap another such test.
+pub fn take_turn() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
