@@ -163,13 +163,24 @@ impl Server {
     }
 
     /// Runs `sql` on the server's local D1 (beside the running Worker) and returns its rows.
+    /// The Worker holds the same SQLite file, so a statement that meets its write lock
+    /// (`SQLITE_BUSY`, nothing applied) is run again after a pause.
     pub fn sql(&self, sql: &str) -> Vec<serde_json::Value> {
-        let output = wrangler(&project_root())
-            .args(["d1", "execute", "DB", "--local", "--json", "--persist-to"])
-            .arg(&self.state_dir)
-            .args(["--command", sql])
-            .output()
-            .expect("wrangler d1 execute runs");
+        let mut attempt = 0;
+        let output = loop {
+            let output = wrangler(&project_root())
+                .args(["d1", "execute", "DB", "--local", "--json", "--persist-to"])
+                .arg(&self.state_dir)
+                .args(["--command", sql])
+                .output()
+                .expect("wrangler d1 execute runs");
+            let busy = String::from_utf8_lossy(&output.stderr).contains("SQLITE_BUSY");
+            if output.status.success() || !busy || attempt == 10 {
+                break output;
+            }
+            attempt += 1;
+            std::thread::sleep(std::time::Duration::from_millis(200 * attempt));
+        };
         assert!(
             output.status.success(),
             "d1 execute: {}",
