@@ -1,6 +1,11 @@
 //! The D1 half of the store: a request's session, sending a [`Batch`] as one round trip,
 //! and reading its [`Results`]. Only the Worker has a database; natively the store's
 //! statements are compiled and planned (see `plans`), never run.
+//!
+//! A statement's rows cross from JavaScript into the Worker as one JSON text (one
+//! `JSON.stringify`, one copy, then `serde_json`), not value by value: a page of fifty
+//! members is some nine hundred values, and each one read across the boundary on its own
+//! cost more than the query.
 
 use super::{guard_code, Arg, Batch, Rows, Stmt};
 use crate::domain::values::is_bookmark;
@@ -8,8 +13,11 @@ use crate::domain::{Code, Problem};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::cell::{Cell, RefCell};
-use worker::wasm_bindgen::JsValue;
-use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1Result, D1SessionConstraint};
+use worker::js_sys::{Array, Error as JsError, Reflect, JSON};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::worker_sys::D1DatabaseSession as SessionSys;
+use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1SessionConstraint};
 
 /// The header that carries a session's bookmark, in responses and back in requests.
 pub const BOOKMARK_HEADER: &str = "roster-bookmark";
@@ -103,7 +111,7 @@ impl Db {
     }
 
     /// Notes the deliveries queued by the statements at `indexes` of a committed batch.
-    fn note_deliveries(&self, results: &[D1Result], indexes: &[usize]) {
+    fn note_deliveries(&self, results: &Results, indexes: &[usize]) {
         #[derive(Deserialize)]
         struct Queued {
             event_id: String,
@@ -111,7 +119,7 @@ impl Db {
         let mut queued = self.queued_deliveries.borrow_mut();
         for rows in indexes
             .iter()
-            .filter_map(|&i| results.get(i)?.results::<Queued>().ok())
+            .filter_map(|&i| results.rows::<Queued>(i).ok())
         {
             for row in rows {
                 if !queued.contains(&row.event_id) {
@@ -132,27 +140,35 @@ impl Db {
     /// Sends statements as one batch. A guard's refusal becomes the problem its code names
     /// (handlers may refine the detail); any other database error is logged and becomes a
     /// plain 500.
-    async fn send(&self, stmts: &[Stmt]) -> Result<Vec<D1Result>, Problem> {
+    async fn send(&self, stmts: &[Stmt]) -> Result<Results, Problem> {
         let prepared = stmts
             .iter()
-            .map(|s| self.prepare(s))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|s| Ok(JsValue::from(self.prepare(s)?.inner().clone())))
+            .collect::<Result<Array, Problem>>()?;
         self.round_trips.set(self.round_trips.get() + 1);
-        self.d1.batch(prepared).await.map_err(|e| {
-            let message = e.to_string();
-            match guard_code(&message) {
-                Some(code) => {
-                    if code == Code::Conflict {
-                        self.moved.set(true);
+        let session: &SessionSys = self.d1.as_ref().unchecked_ref();
+        let answer = match session.session_batch(prepared) {
+            Ok(promise) => JsFuture::from(promise).await,
+            Err(e) => Err(e),
+        };
+        match answer {
+            Ok(results) => Ok(Results(Array::from(&results).to_vec())),
+            Err(e) => {
+                let message = error_text(&e);
+                match guard_code(&message) {
+                    Some(code) => {
+                        if code == Code::Conflict {
+                            self.moved.set(true);
+                        }
+                        Err(Problem::from(code))
                     }
-                    Problem::from(code)
-                }
-                None => {
-                    worker::console_error!("d1 batch failed: {message}");
-                    Problem::internal()
+                    None => {
+                        worker::console_error!("d1 batch failed: {message}");
+                        Err(Problem::internal())
+                    }
                 }
             }
-        })
+        }
     }
 
     /// Runs one statement and returns its rows.
@@ -172,20 +188,55 @@ impl Batch {
         }
         let results = db.send(&self.stmts).await?;
         db.note_deliveries(&results, &self.deliveries);
-        Ok(Results(results))
+        Ok(results)
     }
 }
 
-/// The results of a batch, read through the handles its statements returned.
-pub struct Results(Vec<D1Result>);
+/// An error D1 threw, as text: its message and its cause's (where SQLite's words are).
+fn error_text(e: &JsValue) -> String {
+    match e.dyn_ref::<JsError>() {
+        Some(error) => {
+            let cause = error.cause();
+            let cause = cause
+                .dyn_ref::<JsError>()
+                .map(|c| String::from(c.message()))
+                .or_else(|| cause.as_string())
+                .unwrap_or_default();
+            format!("{}: {cause}", String::from(error.message()))
+        }
+        None => e.as_string().unwrap_or_else(|| format!("{e:?}")),
+    }
+}
+
+/// The results of a batch (D1's result objects), read through the handles its statements
+/// returned.
+pub struct Results(Vec<JsValue>);
 
 impl Results {
-    pub fn all<T: DeserializeOwned>(&self, rows: Rows<T>) -> Result<Vec<T>, Problem> {
-        let result = self.0.get(rows.index).ok_or_else(Problem::internal)?;
-        result.results::<T>().map_err(|e| {
+    /// The rows of the statement at `index`, through their JSON text.
+    fn rows<T: DeserializeOwned>(&self, index: usize) -> Result<Vec<T>, Problem> {
+        let result = self.0.get(index).ok_or_else(Problem::internal)?;
+        let rows = Reflect::get(result, &JsValue::from_str("results"))
+            .ok()
+            .filter(|rows| !rows.is_undefined() && !rows.is_null());
+        let Some(rows) = rows else {
+            return Ok(Vec::new());
+        };
+        let text = JSON::stringify(&rows)
+            .ok()
+            .and_then(|text| text.as_string())
+            .ok_or_else(|| {
+                worker::console_error!("d1 rows do not stringify");
+                Problem::internal()
+            })?;
+        serde_json::from_str(&text).map_err(|e| {
             worker::console_error!("d1 row does not deserialize: {e}");
             Problem::internal()
         })
+    }
+
+    pub fn all<T: DeserializeOwned>(&self, rows: Rows<T>) -> Result<Vec<T>, Problem> {
+        self.rows(rows.index)
     }
 
     pub fn first<T: DeserializeOwned>(&self, rows: Rows<T>) -> Result<Option<T>, Problem> {
