@@ -66,6 +66,55 @@ fn prorated(n: i64, now: i64, start: i64, end: i64) -> i64 {
     (numerator + length - 1) / length
 }
 
+/// The pending invitations billing reports: those that can still be accepted, however the
+/// others ended (accepted, declined, canceled, past their time before or after the scheduled
+/// job marked them expired).
+#[test]
+fn pending_invitations_are_those_that_can_still_be_accepted() {
+    let _turn = take_turn();
+    let owner = User::new("owner");
+    let slug = create_org(&owner, "business");
+    let pending = |expected: i64| {
+        let b = billing(&owner, &slug).ok(200);
+        assert_eq!(b["seats"]["pending_invitations"], expected, "{b}");
+    };
+    let users: Vec<User> = (0..5).map(|i| User::new(&format!("p{i}"))).collect();
+    let invited: Vec<(Value, String)> = users
+        .iter()
+        .map(|u| invite(&owner, &slug, &u.email, "member"))
+        .collect();
+    pending(5);
+    post(&format!("/v1/invitations/{}/accept", invited[0].1))
+        .auth(&users[0])
+        .send()
+        .ok(200);
+    post(&format!("/v1/invitations/{}/decline", invited[1].1))
+        .auth(&users[1])
+        .send()
+        .ok(204);
+    let id = invited[2].0["id"].as_str().expect("id");
+    delete(&format!("/v1/orgs/{slug}/invitations/{id}"))
+        .auth(&owner)
+        .send()
+        .ok(204);
+    pending(2);
+    let late = invited[3].0["id"].as_str().expect("id");
+    server().sql(&format!(
+        "UPDATE invitations SET expires_at = 1 WHERE id = '{late}'"
+    ));
+    pending(1);
+    server().run_cron();
+    assert_eq!(invitation_of(&owner, &slug, late)["status"], "expired");
+    pending(1);
+    let counted = server().sql(&format!(
+        "SELECT pending_invitations_count AS n FROM orgs WHERE slug = '{slug}'"
+    ));
+    assert_eq!(
+        counted[0]["n"], 1,
+        "the job's expiry took it off the counter"
+    );
+}
+
 #[test]
 fn billing_shows_the_plan_seats_period_and_credits() {
     let owner = User::new("owner");

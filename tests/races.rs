@@ -1723,6 +1723,13 @@ fn identical_writes_at_once_are_answered_as_if_one_came_after_another() {
           WHERE members_count <> (SELECT count(*) FROM memberships m WHERE m.org_id = o.id)",
     );
     assert!(drifted.is_empty(), "{drifted:?}");
+    // And the pending invitations counted on each are its pending invitations.
+    let drifted = server().sql(
+        "SELECT slug, pending_invitations_count FROM orgs o
+          WHERE pending_invitations_count <> (SELECT count(*) FROM invitations i
+                                               WHERE i.org_id = o.id AND i.status = 'pending')",
+    );
+    assert!(drifted.is_empty(), "{drifted:?}");
     let counted = server().sql("SELECT count(*) AS n FROM orgs WHERE members_count > 1");
     assert!(
         counted[0]["n"].as_i64() > Some(0),

@@ -64,15 +64,18 @@ impl SeatState {
     }
 }
 
-/// The statement reading an organization's seats. Which built-in roles are held (`?3`, the
-/// policy's names) is asked role by role along `memberships_by_role`, so it costs the same
-/// in an organization of any size.
+/// The statement reading an organization's seats. Members and pending invitations are
+/// counters (less the invitations past their expiry that the scheduled job has not marked
+/// yet), and which built-in roles are held (`?3`, the policy's names) is asked role by role
+/// along `memberships_by_role`, so it costs the same in an organization of any size.
 macro_rules! seat_state {
     ($org:literal) => {
         concat!(
             "SELECT o.members_count AS members,
-                    (SELECT count(*) FROM invitations
-                      WHERE org_id = o.id AND status = 'pending' AND expires_at > ?2) AS pending,
+                    o.pending_invitations_count
+                    - (SELECT count(*) FROM invitations
+                        WHERE org_id = o.id AND status = 'pending' AND expires_at <= ?2)
+                    AS pending,
                     (SELECT json_group_array(r.value) FROM json_each(?3) r
                       WHERE EXISTS (SELECT 1 FROM memberships m
                                      WHERE m.org_id = o.id AND m.role = r.value)) AS roles,

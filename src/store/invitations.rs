@@ -273,10 +273,13 @@ pub fn invite_state(
             slug,
             &emails,
         )),
+        // Address by address along `invitations_one_pending`: not through every pending
+        // invitation of the organization.
         pending: batch.query(sql!(
-            "SELECT id, email, expires_at, token_hash FROM invitations
-              WHERE org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)
-                AND status = 'pending' AND email IN (SELECT value FROM json_each(?2))",
+            "SELECT i.id, i.email, i.expires_at, i.token_hash
+               FROM json_each(?2) e CROSS JOIN invitations i
+              WHERE i.org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)
+                AND i.email = e.value AND i.status = 'pending'",
             slug,
             &emails,
         )),
