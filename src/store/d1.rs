@@ -7,7 +7,7 @@
 //! members is some nine hundred values, and each one read across the boundary on its own
 //! cost more than the query.
 
-use super::{guard_code, Arg, Batch, Rows, Stmt};
+use super::{guard_code, Arg, Batch, Rows, Shape, Stmt};
 use crate::domain::values::is_bookmark;
 use crate::domain::{Code, Problem};
 use serde::de::DeserializeOwned;
@@ -236,7 +236,24 @@ impl Results {
     }
 
     pub fn all<T: DeserializeOwned>(&self, rows: Rows<T>) -> Result<Vec<T>, Problem> {
-        self.rows(rows.index)
+        match rows.shape {
+            Shape::Columns => self.rows(rows.index),
+            Shape::Packed => {
+                #[derive(Deserialize)]
+                struct Packed {
+                    rows: String,
+                }
+                let mut all = Vec::new();
+                for packed in self.rows::<Packed>(rows.index)? {
+                    let page: Vec<T> = serde_json::from_str(&packed.rows).map_err(|e| {
+                        worker::console_error!("d1 packed row does not deserialize: {e}");
+                        Problem::internal()
+                    })?;
+                    all.extend(page);
+                }
+                Ok(all)
+            }
+        }
     }
 
     pub fn first<T: DeserializeOwned>(&self, rows: Rows<T>) -> Result<Option<T>, Problem> {

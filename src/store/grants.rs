@@ -5,16 +5,22 @@ use crate::domain::values::Level;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+/// One stored grant, as read inside a row.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Stored {
+    resource_id: String,
+    level: i64,
+}
+
 /// Reads stored grants: `[{"resource_id": "…", "level": 1}]`. Elements that do not parse
 /// are left out.
 pub fn decode(json: &str) -> Vec<(String, Level)> {
-    #[derive(Deserialize)]
-    struct Grant {
-        resource_id: String,
-        level: i64,
-    }
-    serde_json::from_str::<Vec<Grant>>(json)
-        .unwrap_or_default()
+    levels(serde_json::from_str::<Vec<Stored>>(json).unwrap_or_default())
+}
+
+/// Stored grants with their levels; those whose level is not one are left out.
+pub fn levels(stored: Vec<Stored>) -> Vec<(String, Level)> {
+    stored
         .into_iter()
         .filter_map(|g| Level::from_rank(g.level).map(|l| (g.resource_id, l)))
         .collect()

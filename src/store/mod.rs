@@ -159,7 +159,18 @@ fn guard_code(message: &str) -> Option<Code> {
 /// A handle on the rows one statement of a batch returns.
 pub struct Rows<T> {
     index: usize,
+    shape: Shape,
     _type: PhantomData<T>,
+}
+
+/// How a statement returns its rows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// A row per row, a column per field.
+    Columns,
+    /// One row whose column `rows` is a JSON array of the rows as objects: a page of many
+    /// rows crosses from the database as one value instead of one per field.
+    Packed,
 }
 
 /// Statements to run together, in order, as one transaction and one round trip.
@@ -182,9 +193,20 @@ impl Batch {
 
     /// Adds a statement and returns a handle on its rows.
     pub fn query<T: DeserializeOwned>(&mut self, stmt: Stmt) -> Rows<T> {
+        self.add(stmt, Shape::Columns)
+    }
+
+    /// Adds a statement answering one row with a column `rows`, the JSON array of its
+    /// rows as objects (`json_group_array(json_object(…))`), and returns a handle on them.
+    pub fn query_packed<T: DeserializeOwned>(&mut self, stmt: Stmt) -> Rows<T> {
+        self.add(stmt, Shape::Packed)
+    }
+
+    fn add<T>(&mut self, stmt: Stmt, shape: Shape) -> Rows<T> {
         self.stmts.push(stmt);
         Rows {
             index: self.stmts.len() - 1,
+            shape,
             _type: PhantomData,
         }
     }

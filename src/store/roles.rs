@@ -25,6 +25,15 @@ macro_rules! role_def_columns {
 }
 pub(super) use role_def_columns;
 
+/// The same, as the fields of a `json_object` (see `Batch::query_packed`).
+macro_rules! role_def_fields {
+    () => {
+        "'role_permissions', ro.permissions, 'role_floor', ro.resource_floor,
+         'role_cap', ro.resource_cap"
+    };
+}
+pub(super) use role_def_fields;
+
 /// A custom role's definition as read next to its key; all `None` for a built-in role.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct StoredDef {
