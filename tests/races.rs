@@ -1730,6 +1730,12 @@ fn identical_writes_at_once_are_answered_as_if_one_came_after_another() {
                                                WHERE i.org_id = o.id AND i.status = 'pending')",
     );
     assert!(drifted.is_empty(), "{drifted:?}");
+    // And each team's members counted are its members.
+    let drifted = server().sql(
+        "SELECT slug, members_count FROM teams t
+          WHERE members_count <> (SELECT count(*) FROM team_members tm WHERE tm.team_id = t.id)",
+    );
+    assert!(drifted.is_empty(), "{drifted:?}");
     let counted = server().sql("SELECT count(*) AS n FROM orgs WHERE members_count > 1");
     assert!(
         counted[0]["n"].as_i64() > Some(0),

@@ -420,7 +420,7 @@ pub fn join_view(
         concat!(
             "SELECT o.id AS org_id, o.slug AS org_slug, o.plan AS org_plan,
                     o.extra_seats AS org_extra_seats,
-                    (SELECT count(*) FROM memberships m WHERE m.org_id = o.id) AS seats_used,
+                    o.members_count AS seats_used,
                     EXISTS (SELECT 1 FROM memberships m
                              WHERE m.org_id = o.id AND m.user_id = ?2) AS is_member,
                     d.id AS domain_id, d.enrollment, d.role, d.teams,

@@ -312,7 +312,7 @@ pub fn view_by_token(batch: &mut Batch, digest: &str, user_id: &str) -> Rows<Lin
             ", o.slug AS org_slug, o.name AS org_name, o.logo_url AS org_logo_url,
                o.plan AS org_plan, o.extra_seats AS org_extra_seats,
                o.allowed_email_domains AS org_allowed_email_domains,
-               (SELECT count(*) FROM memberships m WHERE m.org_id = l.org_id) AS seats_used,
+               o.members_count AS seats_used,
                EXISTS (SELECT 1 FROM memberships m
                         WHERE m.org_id = l.org_id AND m.user_id = ?2) AS is_member,
                o.deleted_at IS NOT NULL AS org_deleted, ",

@@ -20,13 +20,11 @@ use crate::domain::{Code, Problem, Timestamp};
 use crate::{guard, sql};
 use serde::Deserialize;
 
-/// The statement reading teams with their member counts.
+/// The statement reading teams with their member counts (a counter kept by triggers).
 macro_rules! team_select {
     ($where:literal) => {
         concat!(
-            "SELECT t.seq, t.id, t.slug, t.name, t.created_at,
-                    (SELECT count(*) FROM team_members tm WHERE tm.team_id = t.id)
-                    AS members_count
+            "SELECT t.seq, t.id, t.slug, t.name, t.created_at, t.members_count
                FROM teams t
               WHERE t.org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)
                 AND ",
@@ -170,8 +168,7 @@ pub fn on_resource(
 
 fn read_back(batch: &mut Batch, id: &str) -> Rows<TeamRow> {
     batch.query(sql!(
-        "SELECT t.seq, t.id, t.slug, t.name, t.created_at,
-                (SELECT count(*) FROM team_members tm WHERE tm.team_id = t.id) AS members_count
+        "SELECT t.seq, t.id, t.slug, t.name, t.created_at, t.members_count
            FROM teams t WHERE t.id = ?1",
         id,
     ))

@@ -1,6 +1,8 @@
--- Pending invitations, kept as a counter on the organization like its members
--- (0010_member_count.sql): billing and usage report them on every read, and counting them
--- walked every pending invitation of the organization. The triggers keep the counter in
+-- Counts that reads report, kept as counters like an organization's members
+-- (0010_member_count.sql) instead of counted from every row on each read.
+--
+-- Pending invitations, on the organization: billing and usage report them on every read,
+-- and counting them walked every pending invitation of the organization. The triggers keep the counter in
 -- the same transaction as the invitation's change of status, whatever statement makes it.
 -- Invitations past their expiry that the scheduled job has not marked yet are still
 -- `pending` here; readers subtract them along the index below, which holds only those of
@@ -35,3 +37,19 @@ END;
 
 CREATE INDEX invitations_pending_expiry_by_org ON invitations (org_id, expires_at)
   WHERE status = 'pending';
+
+-- A team's members, on the team: the teams list and a team's read report them.
+ALTER TABLE teams ADD COLUMN members_count INTEGER NOT NULL DEFAULT 0
+  CHECK (members_count >= 0);
+UPDATE teams SET members_count =
+  (SELECT count(*) FROM team_members tm WHERE tm.team_id = teams.id);
+
+CREATE TRIGGER team_members_counted_in AFTER INSERT ON team_members
+BEGIN
+  UPDATE teams SET members_count = members_count + 1 WHERE id = NEW.team_id;
+END;
+
+CREATE TRIGGER team_members_counted_out AFTER DELETE ON team_members
+BEGIN
+  UPDATE teams SET members_count = members_count - 1 WHERE id = OLD.team_id;
+END;
