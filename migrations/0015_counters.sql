@@ -53,3 +53,32 @@ CREATE TRIGGER team_members_counted_out AFTER DELETE ON team_members
 BEGIN
   UPDATE teams SET members_count = members_count - 1 WHERE id = OLD.team_id;
 END;
+
+-- Members per role, for each organization: the roles list reports them.
+CREATE TABLE role_counts (
+  org_id TEXT NOT NULL,
+  role   TEXT NOT NULL,
+  n      INTEGER NOT NULL CHECK (n >= 0),
+  PRIMARY KEY (org_id, role)
+) WITHOUT ROWID;
+INSERT INTO role_counts (org_id, role, n)
+  SELECT org_id, role, count(*) FROM memberships GROUP BY org_id, role;
+
+CREATE TRIGGER memberships_role_counted_in AFTER INSERT ON memberships
+BEGIN
+  INSERT INTO role_counts (org_id, role, n) VALUES (NEW.org_id, NEW.role, 1)
+    ON CONFLICT (org_id, role) DO UPDATE SET n = n + 1;
+END;
+
+CREATE TRIGGER memberships_role_counted_out AFTER DELETE ON memberships
+BEGIN
+  UPDATE role_counts SET n = n - 1 WHERE org_id = OLD.org_id AND role = OLD.role;
+END;
+
+CREATE TRIGGER memberships_role_counted_moved AFTER UPDATE OF role ON memberships
+WHEN OLD.role <> NEW.role
+BEGIN
+  UPDATE role_counts SET n = n - 1 WHERE org_id = OLD.org_id AND role = OLD.role;
+  INSERT INTO role_counts (org_id, role, n) VALUES (NEW.org_id, NEW.role, 1)
+    ON CONFLICT (org_id, role) DO UPDATE SET n = n + 1;
+END;

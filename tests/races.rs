@@ -1730,6 +1730,13 @@ fn identical_writes_at_once_are_answered_as_if_one_came_after_another() {
                                                WHERE i.org_id = o.id AND i.status = 'pending')",
     );
     assert!(drifted.is_empty(), "{drifted:?}");
+    // And the members counted per role are those holding it.
+    let drifted = server().sql(
+        "SELECT org_id, role, n FROM role_counts r
+          WHERE n <> (SELECT count(*) FROM memberships m
+                       WHERE m.org_id = r.org_id AND m.role = r.role)",
+    );
+    assert!(drifted.is_empty(), "{drifted:?}");
     // And each team's members counted are its members.
     let drifted = server().sql(
         "SELECT slug, members_count FROM teams t

@@ -443,7 +443,7 @@ pub async fn due_for_purge(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<St
 /// deleting at most `?2` rows of organization `?1` and returning the invitations' token
 /// digests (whose KV entries must go too). Sent with `Stmt::new`, so each text goes
 /// through `statement!` here to be planned in the tests like every other.
-const PURGE_STATEMENTS: [&str; 18] = [
+const PURGE_STATEMENTS: [&str; 19] = [
     statement!(
         "DELETE FROM grants WHERE rowid IN (SELECT rowid FROM grants WHERE org_id = ?1 LIMIT ?2)
          RETURNING NULL AS token_hash"
@@ -478,6 +478,12 @@ const PURGE_STATEMENTS: [&str; 18] = [
     statement!(
         "DELETE FROM memberships
           WHERE seq IN (SELECT seq FROM memberships WHERE org_id = ?1 LIMIT ?2)
+         RETURNING NULL AS token_hash"
+    ),
+    statement!(
+        "DELETE FROM role_counts
+          WHERE org_id = ?1
+            AND role IN (SELECT role FROM role_counts WHERE org_id = ?1 LIMIT ?2)
          RETURNING NULL AS token_hash"
     ),
     statement!(

@@ -147,12 +147,12 @@ pub struct RoleCount {
     pub n: i64,
 }
 
-/// Adds the count of organization `slug`'s members by role.
+/// Adds the count of organization `slug`'s members by role (counters kept by triggers).
 pub fn counts(batch: &mut Batch, slug: &str) -> Rows<RoleCount> {
     batch.query(sql!(
-        "SELECT role, count(*) AS n FROM memberships
+        "SELECT role, n FROM role_counts
           WHERE org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)
-          GROUP BY role",
+            AND n > 0",
         slug,
     ))
 }
