@@ -1,0 +1,386 @@
+//! The console over HTTP, as a browser without scripts uses it: the link and its rules,
+//! the session cookie and its ends, the CSRF token, the headers and policy of every page,
+//! and forms that the policy refuses changing nothing.
+
+mod support;
+
+use serde_json::json;
+use support::*;
+
+fn links(slug: &str) -> String {
+    format!("/v1/orgs/{slug}/console-links")
+}
+
+#[test]
+fn a_member_gets_a_one_time_link_for_five_minutes() {
+    let owner = User::new("Olivia Owner");
+    let slug = create_org(&owner, "business");
+    let viewer = add_member(&owner, &slug, "viewer");
+    let link = post(&links(&slug))
+        .auth(&viewer)
+        .json(&json!({"return_url": "https://app.test.roster/settings"}))
+        .send()
+        .ok(201);
+    let url = link["url"].as_str().unwrap();
+    assert!(url.starts_with(&format!("{}/console/enter/", server().base)));
+    let expires =
+        roster::domain::Timestamp::parse_rfc3339(link["expires_at"].as_str().unwrap()).unwrap();
+    assert!((expires.0 - now() - 300).abs() <= 5, "{link}");
+    // Without a body too.
+    post(&links(&slug)).auth(&owner).send().ok(201);
+}
+
+#[test]
+fn api_keys_cannot_open_a_session() {
+    let owner = User::new("Olivia Owner");
+    let slug = create_org(&owner, "pro");
+    let key = post(&format!("/v1/orgs/{slug}/api-keys"))
+        .auth(&owner)
+        .json(&json!({"name": "server", "scopes": ["members:read"]}))
+        .send()
+        .ok(201);
+    post(&links(&slug))
+        .bearer(key["secret"].as_str().unwrap())
+        .json(&json!({}))
+        .send()
+        .expect(403, "forbidden");
+}
+
+#[test]
+fn the_return_url_must_be_on_the_app() {
+    let owner = User::new("Olivia Owner");
+    let slug = create_org(&owner, "pro");
+    for bad in ["https://evil.test/", "javascript:alert(1)", "not a url", ""] {
+        let reply = post(&links(&slug))
+            .auth(&owner)
+            .json(&json!({"return_url": bad}))
+            .send()
+            .expect(400, "invalid_request");
+        assert_eq!(reply.error_fields(), ["return_url"], "{bad}");
+    }
+    // Strangers learn nothing.
+    post(&links(&slug))
+        .auth(&User::new("Stranger"))
+        .json(&json!({}))
+        .send()
+        .expect(404, "not_found");
+}
+
+#[test]
+fn a_link_opens_one_session_even_under_parallel_requests() {
+    let owner = User::new("Olivia Owner");
+    let slug = create_org(&owner, "pro");
+    let path = path_of(&console_link(&owner, &slug));
+    let replies = in_parallel(8, |_| raw("GET", &path, None, None));
+    let entered: Vec<_> = replies.iter().filter(|r| r.status == 303).collect();
+    assert_eq!(
+        entered.len(),
+        1,
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    assert!(replies.iter().all(|r| r.status == 303 || r.status == 410));
+    assert_eq!(
+        entered[0].header("location"),
+        Some(format!("/console/{slug}/members").as_str())
+    );
+    let gone = raw("GET", &path, None, None);
+    assert_eq!(gone.status, 410);
+    assert!(gone.text.contains("This console link cannot be used"));
+    assert!(gone.header("set-cookie").is_none());
+}
+
+#[test]
+fn an_expired_link_is_gone() {
+    let owner = User::new("Olivia Owner");
+    let slug = create_org(&owner, "pro");
+    let path = path_of(&console_link(&owner, &slug));
+    server().sql(&format!(
+        "UPDATE console_codes SET expires_at = {} WHERE org_id = (SELECT id FROM orgs WHERE slug = '{slug}')",
+        now() - 1
+    ));
+    assert_eq!(raw("GET", &path, None, None).status, 410);
+    assert_eq!(
+        raw("GET", "/console/enter/nonsense", None, None).status,
+        410
+    );
+}
+
+#[test]
+fn the_session_cookie_is_strict_http_only_and_stored_hashed() {
+    let owner = User::new("Olivia Owner");
+    let slug = create_org(&owner, "pro");
+    let entered = raw("GET", &path_of(&console_link(&owner, &slug)), None, None);
+    let cookie = entered.header("set-cookie").unwrap().to_string();
+    for part in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/console",
+        "Max-Age=28800",
+    ] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    // The harness serves on http: no Secure (which https adds).
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    let token = cookie_pair(&cookie).split_once('=').unwrap().1.to_string();
+    let stored = server().sql(&format!(
+        "SELECT token_hash FROM console_sessions WHERE user_id = '{}'",
+        owner.id
+    ));
+    assert_eq!(stored.len(), 1);
+    let hash = stored[0]["token_hash"].as_str().unwrap();
+    assert_ne!(hash, token);
+    assert_eq!(hash.len(), 64);
+}
+
+#[test]
+fn pages_are_never_cached_leak_no_referrer_and_run_nothing_inline() {
+    let owner = User::new("Olivia Owner");
+    let slug = create_org(&owner, "pro");
+    let session = Session::open(&owner, &slug);
+    for page in ["members", "invitations", "billing", "usage"] {
+        let reply = session.page(page);
+        assert_eq!(reply.status, 200, "{page}: {}", reply.text);
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
+        assert_eq!(reply.header("referrer-policy"), Some("no-referrer"));
+        assert!(reply
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/html"));
+        let csp = reply.header("content-security-policy").unwrap();
+        assert!(csp.contains("default-src 'none'"), "{csp}");
+        assert!(csp.contains("style-src 'self'"), "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(!csp.contains("unsafe"), "{csp}");
+        assert!(!reply.text.contains("<script"), "{page}");
+        assert!(!reply.text.contains("<style"), "{page}");
+        assert!(!reply.text.contains(" style="), "{page}");
+    }
+    let css = raw("GET", "/console/style.css", None, None);
+    assert_eq!(css.status, 200);
+    assert!(css.header("content-type").unwrap().starts_with("text/css"));
+}
+
+#[test]
+fn without_a_session_there_is_no_page() {
+    let owner = User::new("Olivia Owner");
+    let slug = create_org(&owner, "pro");
+    let reply = raw("GET", &format!("/console/{slug}/members"), None, None);
+    assert_eq!(reply.status, 401);
+    assert!(reply.text.contains("Your session has ended"));
+    let forged = raw(
+        "GET",
+        &format!("/console/{slug}/members"),
+        Some("roster_console=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        None,
+    );
+    assert_eq!(forged.status, 401);
+    // A session is for its own organization only.
+    let other = create_org(&owner, "pro");
+    let session = Session::open(&owner, &slug);
+    let elsewhere = raw(
+        "GET",
+        &format!("/console/{other}/members"),
+        Some(&session.cookie),
+        None,
+    );
+    assert_eq!(elsewhere.status, 404);
+}
+
+#[test]
+fn a_form_without_the_sessions_csrf_token_changes_nothing() {
+    let owner = User::new("Olivia Owner");
+    let slug = create_org(&owner, "pro");
+    let session = Session::open(&owner, &slug);
+    let email = format!("{}@example.com", unique("csrf"));
+    let path = format!("/console/{slug}/invitations");
+    for form in [
+        vec![("email", email.as_str()), ("role", "member")],
+        vec![
+            ("csrf", "wrong"),
+            ("email", email.as_str()),
+            ("role", "member"),
+        ],
+    ] {
+        let reply = raw("POST", &path, Some(&session.cookie), Some(&form));
+        assert_eq!(reply.status, 403, "{}", reply.text);
+        assert!(reply.text.contains("nothing was changed"));
+    }
+    // Another session's token is no better.
+    let other = Session::open(&owner, &slug);
+    let form = [
+        ("csrf", other.csrf.as_str()),
+        ("email", email.as_str()),
+        ("role", "member"),
+    ];
+    assert_eq!(
+        raw("POST", &path, Some(&session.cookie), Some(&form)).status,
+        403
+    );
+    let pending = get(&format!("/v1/orgs/{slug}/invitations"))
+        .auth(&owner)
+        .send()
+        .ok(200);
+    assert_eq!(pending["data"].as_array().unwrap().len(), 0);
+    // With it, the form works.
+    let reply = session.submit("invitations", &[("email", &email), ("role", "member")]);
+    assert_eq!(reply.status, 303, "{}", reply.text);
+    assert_eq!(
+        reply.header("location"),
+        Some(format!("/console/{slug}/invitations?done=invited").as_str())
+    );
+}
+
+#[test]
+fn a_viewers_forged_post_is_refused_inline_and_changes_nothing() {
+    let owner = User::new("Olivia Owner");
+    let slug = create_org(&owner, "business");
+    let viewer = add_member(&owner, &slug, "viewer");
+    let member = add_member(&owner, &slug, "member");
+    let session = Session::open(&viewer, &slug);
+    let page = session.page("invitations");
+    assert!(!page.text.contains("Send invitation"), "{}", page.text);
+    let members = session.page("members");
+    assert!(!members.text.contains("Change role"));
+    // They may leave, but remove no one else.
+    assert!(!members
+        .text
+        .contains(&format!("/members/{}/remove", member.id)));
+    assert!(members
+        .text
+        .contains(&format!("/members/{}/remove", viewer.id)));
+
+    let email = format!("{}@example.com", unique("forged"));
+    let reply = session.submit("invitations", &[("email", &email), ("role", "member")]);
+    assert_eq!(reply.status, 403, "{}", reply.text);
+    assert!(reply.text.contains("role=\"alert\""));
+    let reply = session.submit(
+        &format!("members/{}/role", member.id),
+        &[("role", "viewer")],
+    );
+    assert_eq!(reply.status, 403, "{}", reply.text);
+    let reply = session.submit(&format!("members/{}/remove", member.id), &[]);
+    assert_eq!(reply.status, 403, "{}", reply.text);
+
+    let members = get(&format!("/v1/orgs/{slug}/members"))
+        .auth(&owner)
+        .send()
+        .ok(200);
+    let roles: Vec<_> = members["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["user_id"].as_str().unwrap().to_string(),
+                m["role"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(roles.contains(&(member.id.clone(), "member".to_string())));
+    let pending = get(&format!("/v1/orgs/{slug}/invitations"))
+        .auth(&owner)
+        .send()
+        .ok(200);
+    assert_eq!(pending["data"].as_array().unwrap().len(), 0);
+    // Billing is not theirs to see, and it is not in their navigation.
+    assert!(!page.text.contains(&format!("/console/{slug}/billing")));
+    assert_eq!(session.page("billing").status, 403);
+}
+
+#[test]
+fn a_session_ends_after_an_idle_hour() {
+    let owner = User::new("Olivia Owner");
+    let slug = create_org(&owner, "pro");
+    let session = Session::open(&owner, &slug);
+    server().sql(&format!(
+        "UPDATE console_sessions SET last_seen_at = {} WHERE user_id = '{}'",
+        now() - 3601,
+        owner.id
+    ));
+    assert_eq!(session.page("members").status, 401);
+}
+
+#[test]
+fn a_session_ends_eight_hours_after_it_began_however_busy() {
+    let owner = User::new("Olivia Owner");
+    let slug = create_org(&owner, "pro");
+    let session = Session::open(&owner, &slug);
+    server().sql(&format!(
+        "UPDATE console_sessions SET created_at = {} WHERE user_id = '{}'",
+        now() - 8 * 3600 - 1,
+        owner.id
+    ));
+    assert_eq!(session.page("members").status, 401);
+}
+
+#[test]
+fn signing_out_ends_the_session() {
+    let owner = User::new("Olivia Owner");
+    let slug = create_org(&owner, "pro");
+    let session = Session::open(&owner, &slug);
+    let refused = raw("POST", "/console/logout", Some(&session.cookie), Some(&[]));
+    assert_eq!(refused.status, 403);
+    assert_eq!(session.page("members").status, 200);
+    let out = raw(
+        "POST",
+        "/console/logout",
+        Some(&session.cookie),
+        Some(&[("csrf", session.csrf.as_str())]),
+    );
+    assert_eq!(out.status, 200);
+    assert!(out.header("set-cookie").unwrap().contains("Max-Age=0"));
+    assert_eq!(session.page("members").status, 401);
+}
+
+#[test]
+fn a_removed_member_loses_the_console_at_once() {
+    let owner = User::new("Olivia Owner");
+    let slug = create_org(&owner, "business");
+    let admin = add_member(&owner, &slug, "admin");
+    let session = Session::open(&admin, &slug);
+    assert_eq!(session.page("members").status, 200);
+    delete(&format!("/v1/orgs/{slug}/members/{}", admin.id))
+        .auth(&owner)
+        .send()
+        .ok(204);
+    assert_eq!(session.page("members").status, 404);
+}
+
+#[test]
+fn a_full_plan_says_seat_limit_reached_and_what_to_do() {
+    let owner = User::new("Olivia Owner");
+    // The free plan's one seat is the owner's.
+    let slug = create_org(&owner, "free");
+    let session = Session::open(&owner, &slug);
+    let email = format!("{}@example.com", unique("full"));
+    let reply = session.submit("invitations", &[("email", &email), ("role", "member")]);
+    assert_eq!(reply.status, 409, "{}", reply.text);
+    assert!(reply.text.contains("Seat limit reached"));
+    assert!(reply
+        .text
+        .contains(&format!("href=\"/console/{slug}/billing\"")));
+}
+
+#[test]
+fn the_billing_page_shows_the_price_before_buying() {
+    let owner = User::new("Olivia Owner");
+    let slug = create_org(&owner, "pro");
+    let session = Session::open(&owner, &slug);
+    let preview = session.page("billing?extra=3");
+    assert_eq!(preview.status, 200);
+    assert!(preview.text.contains("adds 3 now, for"), "{}", preview.text);
+    assert!(preview.text.contains("Confirm 3 extra seats"));
+    let bought = session.submit("billing/seats", &[("extra", "3")]);
+    assert_eq!(bought.status, 303, "{}", bought.text);
+    let billing = get(&format!("/v1/orgs/{slug}/billing"))
+        .auth(&owner)
+        .send()
+        .ok(200);
+    assert_eq!(billing["seats"]["extra"], 3);
+    let page = session.page("billing");
+    assert!(page.text.contains("Ledger"));
+    assert!(!page.text.contains("Nothing has been charged."));
+    let refused = session.submit("billing/seats", &[("extra", "many")]);
+    assert_eq!(refused.status, 400, "{}", refused.text);
+}
