@@ -9,7 +9,7 @@ use crate::api::invitations::Invitation;
 use crate::api::orgs::Member;
 use crate::domain::locale::Locale;
 use crate::domain::plan::{proration_cents, Plan, SEAT_PRICE_CENTS};
-use crate::domain::values::RoleKey;
+use crate::domain::values::{Role, RoleKey};
 use crate::domain::{Code, Timestamp};
 use crate::i18n::strings;
 use maud::{html, Markup, DOCTYPE};
@@ -105,8 +105,15 @@ fn date(at: Timestamp) -> String {
     strings(Locale::En).date(at)
 }
 
-fn role_name(role: &RoleKey) -> String {
-    strings(Locale::En).role(role)
+/// A role as the pages name it: the built-in ones by their name, custom ones by key.
+fn role_name(role: &RoleKey) -> &str {
+    match role.builtin() {
+        Some(Role::Owner) => "Owner",
+        Some(Role::Admin) => "Admin",
+        Some(Role::Member) => "Member",
+        Some(Role::Viewer) => "Viewer",
+        None => role.as_str(),
+    }
 }
 
 /// `1234` cents as `$12.34`.
@@ -580,7 +587,6 @@ mod tests {
     use super::*;
     use crate::api::orgs::Member;
     use crate::domain::joining::JoinedVia;
-    use crate::domain::values::Role;
 
     fn frame(sections: Vec<Section>) -> Frame<'static> {
         Frame {

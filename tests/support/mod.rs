@@ -2,7 +2,7 @@
 //! (`server`), a client whose every reply is checked against the OpenAPI document
 //! (`client`), users, JWTs and organizations to test with (`fixtures`), a local stand-in
 //! for the email provider (`mail`), console sessions as a browser without scripts has them
-//! (`console`), a webhook receiver (`hooks`) and a DNS-over-HTTPS
+//! (`console`), a real Chromium driven over WebDriver (`browser`), a webhook receiver (`hooks`) and a DNS-over-HTTPS
 //! resolver (`dns`).
 //!
 //! Each test binary starts one server (on first use) on a free port with a fresh state
@@ -10,6 +10,7 @@
 
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
+pub mod browser;
 pub mod client;
 pub mod console;
 pub mod dns;
