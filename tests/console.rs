@@ -384,3 +384,13 @@ fn the_billing_page_shows_the_price_before_buying() {
     let refused = session.submit("billing/seats", &[("extra", "many")]);
     assert_eq!(refused.status, 400, "{}", refused.text);
 }
+
+#[test]
+fn the_demo_sign_in_exists_only_in_local_development() {
+    let path = "/console/dev/accept-invite";
+    assert_eq!(
+        raw("GET", &format!("{path}?token=x"), None, None).status,
+        404
+    );
+    assert_eq!(raw("POST", path, None, Some(&[("token", "x")])).status, 404);
+}

@@ -1,8 +1,9 @@
 //! The console in a real Chromium, as people use it: entering through a link, inviting one
 //! person and then a pasted list, resending and canceling, an acceptance showing up among
 //! the members, changing a role, removing a member, a full plan, a viewer's page and a
-//! forged form, a used link, and the whole invitation flow with the keyboard alone. Each
-//! main page is saved as a screenshot under `target/console-screenshots/`.
+//! forged form, a used link, the whole invitation flow with the keyboard alone, and the
+//! demo sign-in of local development. Each main page is saved as a screenshot under
+//! `target/console-screenshots/`.
 //!
 //! Browsers run one at a time (`support::browser`); each command is bounded in time.
 
@@ -11,6 +12,15 @@ mod support;
 use serde_json::json;
 use support::browser::{Browser, Element};
 use support::*;
+
+/// The server of these tests, with the demo sign-in of local development on. Every test
+/// asks for it first, so that the server starts with it whichever test runs first.
+fn serve() {
+    server_with(Options {
+        vars: vec![("DEV_SIGN_IN".into(), "1".into())],
+        ..Options::default()
+    });
+}
 
 /// Opens `slug`'s console as `user` in `browser`, through a fresh link.
 fn enter(browser: &Browser, user: &User, slug: &str) {
@@ -41,6 +51,7 @@ fn address(prefix: &str) -> String {
 
 #[test]
 fn invite_one_then_a_pasted_list_resend_and_cancel() {
+    serve();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "pro");
     let browser = Browser::new();
@@ -86,6 +97,7 @@ fn invite_one_then_a_pasted_list_resend_and_cancel() {
 
 #[test]
 fn an_accepted_invitation_becomes_a_member_whose_role_changes_and_who_is_removed() {
+    serve();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "business");
     let invitee = User::new("Ivy Invitee");
@@ -140,6 +152,7 @@ fn an_accepted_invitation_becomes_a_member_whose_role_changes_and_who_is_removed
 
 #[test]
 fn a_full_plan_says_seat_limit_reached() {
+    serve();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "free");
     let browser = Browser::new();
@@ -160,6 +173,7 @@ fn a_full_plan_says_seat_limit_reached() {
 
 #[test]
 fn a_viewer_sees_no_invite_form_and_their_forged_post_is_refused() {
+    serve();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "business");
     let viewer = add_member(&owner, &slug, "viewer");
@@ -193,6 +207,7 @@ fn a_viewer_sees_no_invite_form_and_their_forged_post_is_refused() {
 
 #[test]
 fn a_form_without_or_with_a_wrong_csrf_token_is_refused() {
+    serve();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "pro");
     let browser = Browser::new();
@@ -221,6 +236,7 @@ fn a_form_without_or_with_a_wrong_csrf_token_is_refused() {
 
 #[test]
 fn a_used_link_shows_the_gone_page() {
+    serve();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "pro");
     let link = console_link(&owner, &slug);
@@ -237,6 +253,7 @@ fn a_used_link_shows_the_gone_page() {
 
 #[test]
 fn billing_and_usage_show_seats_prices_and_credits() {
+    serve();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "pro");
     let member = add_member(&owner, &slug, "member");
@@ -274,6 +291,7 @@ fn billing_and_usage_show_seats_prices_and_credits() {
 
 #[test]
 fn the_whole_invite_flow_works_with_the_keyboard_alone() {
+    serve();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "pro");
     let browser = Browser::new();
@@ -309,4 +327,32 @@ fn the_whole_invite_flow_works_with_the_keyboard_alone() {
     browser.keys("\u{E007}");
     browser.wait_for("The invitation was canceled.");
     assert!(pending(&browser).is_empty());
+}
+
+#[test]
+fn the_demo_sign_in_accepts_an_invitation_and_opens_the_console() {
+    serve();
+    let owner = User::new("Olivia Owner");
+    let slug = create_org(&owner, "pro");
+    let email = address("demo");
+    let (_, token) = invite(&owner, &slug, &email, "member");
+    let browser = Browser::new();
+    browser.goto(&format!(
+        "{}/console/dev/accept-invite?token={token}",
+        server().base
+    ));
+    browser.find("#dev-email").type_text(&email);
+    browser.find("#dev-name").type_text("Dana Demo");
+    browser.find("form button").click();
+    browser.wait_for("Dana Demo (you)");
+    assert!(browser.url().ends_with(&format!("/console/{slug}/members")));
+    let members = get(&format!("/v1/orgs/{slug}/members"))
+        .auth(&owner)
+        .send()
+        .ok(200);
+    assert!(members["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["email"] == email.as_str()));
 }
