@@ -5,10 +5,13 @@
 //! with a redirect (or the page again, with the problem, when it was refused).
 
 use crate::api::billing::{Billing, LedgerEntry, Usage};
+use crate::api::integrations::{ActorKind, ApiKey, AuditEntry, Webhook};
 use crate::api::invitations::Invitation;
 use crate::api::orgs::Member;
+use crate::domain::event::WEBHOOK_EVENTS;
 use crate::domain::locale::Locale;
 use crate::domain::plan::{proration_cents, Plan, SEAT_PRICE_CENTS};
+use crate::domain::policy::Scope;
 use crate::domain::values::{Role, RoleKey};
 use crate::domain::{Code, Timestamp};
 use crate::i18n::strings;
@@ -35,14 +38,20 @@ pub enum Section {
     Invitations,
     Billing,
     Usage,
+    ApiKeys,
+    Webhooks,
+    AuditLog,
 }
 
 impl Section {
-    pub const ALL: [Section; 4] = [
+    pub const ALL: [Section; 7] = [
         Section::Members,
         Section::Invitations,
         Section::Billing,
         Section::Usage,
+        Section::ApiKeys,
+        Section::Webhooks,
+        Section::AuditLog,
     ];
 
     /// The path segment after `/console/{slug}/`.
@@ -52,6 +61,9 @@ impl Section {
             Section::Invitations => "invitations",
             Section::Billing => "billing",
             Section::Usage => "usage",
+            Section::ApiKeys => "api-keys",
+            Section::Webhooks => "webhooks",
+            Section::AuditLog => "audit-log",
         }
     }
 
@@ -65,6 +77,9 @@ impl Section {
             Section::Invitations => "Invitations",
             Section::Billing => "Billing",
             Section::Usage => "Usage",
+            Section::ApiKeys => "API keys",
+            Section::Webhooks => "Webhooks",
+            Section::AuditLog => "Audit log",
         }
     }
 }
@@ -84,6 +99,11 @@ pub struct Frame<'a> {
 /// A message above a page's content: what was done, or why it was refused.
 pub enum Notice<'a> {
     Done(&'a str),
+    /// A secret just issued (`what` names it), shown this once.
+    Secret {
+        what: &'a str,
+        secret: &'a str,
+    },
     Problem {
         code: Code,
         detail: &'a str,
@@ -183,6 +203,13 @@ fn page(
 fn notice_markup(frame: &Frame<'_>, notice: &Notice<'_>) -> Markup {
     match notice {
         Notice::Done(text) => html! { div.notice.done role="status" { p { (text) } } },
+        Notice::Secret { what, secret } => html! {
+            div.notice.done role="status" {
+                h2 { (what) " created" }
+                p { "Copy its secret now: it is shown only this once." }
+                p { code.secret { (secret) } }
+            }
+        },
         Notice::Problem {
             code,
             detail,
@@ -507,6 +534,186 @@ pub fn usage(frame: &Frame<'_>, notice: Option<&Notice<'_>>, usage: &Usage) -> S
         }
     };
     page(frame, Section::Usage, notice, content)
+}
+
+/// `/console/{slug}/api-keys`: live keys, a form for a new one, and revoking.
+pub fn api_keys(
+    frame: &Frame<'_>,
+    notice: Option<&Notice<'_>>,
+    keys: &[ApiKey],
+    next_cursor: Option<&str>,
+) -> String {
+    let content = html! {
+        form.card method="post" action=(format!("/console/{}/api-keys", frame.slug)) {
+            h2 { "Create an API key" }
+            (csrf_field(frame.csrf))
+            label for="key-name" { "Name" }
+            input id="key-name" type="text" name="name" required maxlength="100";
+            fieldset {
+                legend { "Scopes" }
+                p.hint { "A key without scopes can read the organization and nothing else." }
+                ul.choices {
+                    @for scope in Scope::ALL {
+                        @let id = format!("scope-{}", scope.as_str().replace(':', "-"));
+                        li {
+                            input id=(id) type="checkbox" name="scope" value=(scope.as_str());
+                            label.inline for=(id) { code { (scope.as_str()) } }
+                        }
+                    }
+                }
+            }
+            button type="submit" { "Create key" }
+        }
+        h2 { "Keys" }
+        @if keys.is_empty() {
+            p { "There is no API key." }
+        } @else {
+            table {
+                thead { tr { th scope="col" { "Name" } th scope="col" { "Scopes" } th scope="col" { "Created" } th scope="col" { "Last used" } th scope="col" { "Actions" } } }
+                tbody {
+                    @for key in keys {
+                        tr {
+                            th scope="row" { (key.name) br; span.email { code { (key.prefix) "…" } } }
+                            td { @if key.scopes.is_empty() { "none" } @else { (key.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")) } }
+                            td { (date(key.created_at)) }
+                            td { @match key.last_used_at { Some(at) => (date(at)), None => "never" } }
+                            td.actions {
+                                form.inline method="post" action=(format!("/console/{}/api-keys/{}/revoke", frame.slug, encode_segment(&key.id))) {
+                                    (csrf_field(frame.csrf))
+                                    button.danger type="submit" { "Revoke" span.hidden { " " (key.name) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        (next_page(frame, Section::ApiKeys, next_cursor))
+    };
+    page(frame, Section::ApiKeys, notice, content)
+}
+
+/// A delivery to an endpoint, as the webhooks page lists it.
+pub struct Delivery {
+    pub event: Option<String>,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub at: Timestamp,
+}
+
+/// `/console/{slug}/webhooks`: endpoints with their latest deliveries, a form for a new
+/// one, and deleting.
+pub fn webhooks(
+    frame: &Frame<'_>,
+    notice: Option<&Notice<'_>>,
+    hooks: &[(Webhook, Vec<Delivery>)],
+    next_cursor: Option<&str>,
+) -> String {
+    let content = html! {
+        form.card method="post" action=(format!("/console/{}/webhooks", frame.slug)) {
+            h2 { "Add an endpoint" }
+            (csrf_field(frame.csrf))
+            label for="hook-url" { "URL" }
+            input id="hook-url" type="url" name="url" required placeholder="https://";
+            fieldset {
+                legend { "Events" }
+                ul.choices {
+                    @for event in WEBHOOK_EVENTS {
+                        @let id = format!("event-{}", event.as_str().replace('.', "-"));
+                        li {
+                            input id=(id) type="checkbox" name="event" value=(event.as_str());
+                            label.inline for=(id) { code { (event.as_str()) } }
+                        }
+                    }
+                }
+            }
+            button type="submit" { "Add endpoint" }
+        }
+        h2 { "Endpoints" }
+        @if hooks.is_empty() {
+            p { "There is no webhook endpoint." }
+        }
+        @for (hook, deliveries) in hooks {
+            section.card aria-label=(format!("Endpoint {}", hook.url)) {
+                h3 { code { (hook.url) } }
+                p { (hook.events.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ")) }
+                @if let Some(at) = hook.disabled_at {
+                    p.warning { "Disabled on " (date(at)) @if let Some(why) = &hook.disabled_reason { ": " (why) } }
+                }
+                @if deliveries.is_empty() {
+                    p.hint { "Nothing delivered yet." }
+                } @else {
+                    table {
+                        caption { "Latest deliveries" }
+                        thead { tr { th scope="col" { "When" } th scope="col" { "Event" } th scope="col" { "Status" } th scope="col" { "Attempts" } } }
+                        tbody {
+                            @for d in deliveries {
+                                tr {
+                                    td { (date(d.at)) }
+                                    th scope="row" { (d.event.as_deref().unwrap_or("—")) }
+                                    td { (d.status) @if let Some(e) = &d.last_error { br; span.email { (e) } } }
+                                    td.number { (d.attempts) }
+                                }
+                            }
+                        }
+                    }
+                }
+                form.inline method="post" action=(format!("/console/{}/webhooks/{}/delete", frame.slug, encode_segment(&hook.id))) {
+                    (csrf_field(frame.csrf))
+                    button.danger type="submit" { "Delete" span.hidden { " the endpoint " (hook.url) } }
+                }
+            }
+        }
+        (next_page(frame, Section::Webhooks, next_cursor))
+    };
+    page(frame, Section::Webhooks, notice, content)
+}
+
+/// `/console/{slug}/audit-log`: every change, newest first.
+pub fn audit_log(
+    frame: &Frame<'_>,
+    notice: Option<&Notice<'_>>,
+    entries: &[AuditEntry],
+    next_cursor: Option<&str>,
+) -> String {
+    let content = html! {
+        @if entries.is_empty() {
+            p { "Nothing has been recorded." }
+        } @else {
+            table {
+                thead { tr { th scope="col" { "When" } th scope="col" { "Action" } th scope="col" { "By" } th scope="col" { "On" } } }
+                tbody {
+                    @for entry in entries {
+                        tr {
+                            td { (date(entry.at)) }
+                            th scope="row" { code { (entry.action.as_str()) } }
+                            td { (actor_name(entry.actor.kind)) @if let Some(id) = &entry.actor.id { " " span.email { (id) } } }
+                            td { (entry.target.kind.as_deref().unwrap_or("")) @if let Some(id) = &entry.target.id { " " span.email { (id) } } }
+                        }
+                    }
+                }
+            }
+        }
+        (next_page(frame, Section::AuditLog, next_cursor))
+    };
+    page(frame, Section::AuditLog, notice, content)
+}
+
+fn actor_name(kind: ActorKind) -> &'static str {
+    match kind {
+        ActorKind::User => "user",
+        ActorKind::ApiKey => "API key",
+        ActorKind::System => "Roster",
+    }
+}
+
+fn next_page(frame: &Frame<'_>, section: Section, cursor: Option<&str>) -> Markup {
+    html! {
+        @if let Some(cursor) = cursor {
+            p { a href=(format!("/console/{}/{}?cursor={}", frame.slug, section.path(), encode_segment(cursor))) { "Next page" } }
+        }
+    }
 }
 
 /// A page outside a session: a link that cannot be used, a session that ended, a page

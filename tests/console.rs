@@ -394,3 +394,99 @@ fn the_demo_sign_in_exists_only_in_local_development() {
     );
     assert_eq!(raw("POST", path, None, Some(&[("token", "x")])).status, 404);
 }
+
+#[test]
+fn api_keys_are_issued_shown_once_and_revoked_from_the_console() {
+    let owner = User::new("Olivia Owner");
+    let slug = create_org(&owner, "business");
+    let session = Session::open(&owner, &slug);
+    let issued = session.submit(
+        "api-keys",
+        &[
+            ("name", "Backend"),
+            ("scope", "members:read"),
+            ("scope", "usage:read"),
+        ],
+    );
+    assert_eq!(issued.status, 201, "{}", issued.text);
+    assert!(issued.text.contains("shown only this once"));
+    let keys = get(&format!("/v1/orgs/{slug}/api-keys"))
+        .auth(&owner)
+        .send()
+        .ok(200);
+    let key = &keys["data"][0];
+    assert_eq!(key["name"], "Backend");
+    assert_eq!(key["scopes"], json!(["members:read", "usage:read"]));
+    let secret = issued
+        .text
+        .split("rk_")
+        .nth(1)
+        .map(|rest| format!("rk_{}", &rest[..43]))
+        .unwrap();
+    get(&format!("/v1/orgs/{slug}"))
+        .bearer(&secret)
+        .send()
+        .ok(200);
+    // Listed afterwards without the secret.
+    let page = session.page("api-keys");
+    assert!(page.text.contains("Backend"));
+    assert!(!page.text.contains(&secret));
+
+    let revoked = session.submit(
+        &format!("api-keys/{}/revoke", key["id"].as_str().unwrap()),
+        &[],
+    );
+    assert_eq!(revoked.status, 303, "{}", revoked.text);
+    get(&format!("/v1/orgs/{slug}"))
+        .bearer(&secret)
+        .send()
+        .expect(401, "unauthenticated");
+    // A nameless key is refused inline.
+    let refused = session.submit("api-keys", &[("name", "")]);
+    assert_eq!(refused.status, 400);
+    assert!(refused.text.contains("name:"), "{}", refused.text);
+}
+
+#[test]
+fn webhooks_show_their_latest_deliveries_and_the_audit_log_its_entries() {
+    let owner = User::new("Olivia Owner");
+    let slug = create_org(&owner, "business");
+    let session = Session::open(&owner, &slug);
+    let url = support::hooks::hooks().url(&unique("console"));
+    let added = session.submit(
+        "webhooks",
+        &[
+            ("url", &url),
+            ("event", "member.added"),
+            ("event", "member.removed"),
+        ],
+    );
+    assert_eq!(added.status, 201, "{}", added.text);
+    assert!(added.text.contains("whsec_"));
+    let member = add_member(&owner, &slug, "member");
+    eventually("a delivery on the page", || {
+        session.page("webhooks").text.contains("member.added")
+    });
+    let log = session.page("audit-log");
+    assert_eq!(log.status, 200);
+    assert!(log.text.contains("member.added"));
+    assert!(log.text.contains("webhook.created"));
+    let hooks = get(&format!("/v1/orgs/{slug}/webhooks"))
+        .auth(&owner)
+        .send()
+        .ok(200);
+    let id = hooks["data"][0]["id"].as_str().unwrap().to_string();
+    let deleted = session.submit(&format!("webhooks/{id}/delete"), &[]);
+    assert_eq!(deleted.status, 303);
+    assert!(session
+        .page("webhooks")
+        .text
+        .contains("There is no webhook endpoint."));
+    // Members see none of it.
+    let theirs = Session::open(&member, &slug);
+    let page = theirs.page("members");
+    for section in ["api-keys", "webhooks", "audit-log"] {
+        assert!(!page.text.contains(&format!("/console/{slug}/{section}")));
+        assert_eq!(theirs.page(section).status, 403, "{section}");
+    }
+}

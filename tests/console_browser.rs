@@ -252,7 +252,7 @@ fn a_used_link_shows_the_gone_page() {
 }
 
 #[test]
-fn billing_and_usage_show_seats_prices_and_credits() {
+fn billing_usage_and_integrations_pages_show_what_they_hold() {
     serve();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "pro");
@@ -283,6 +283,11 @@ fn billing_and_usage_show_seats_prices_and_credits() {
     assert_eq!(browser.all("ul.bars meter").len(), 2);
     browser.wait_for("165 of 2000 credits used");
     browser.screenshot("usage");
+    for section in ["api-keys", "webhooks", "audit-log"] {
+        page(&browser, &slug, section);
+        browser.wait_for("Sign out");
+        browser.screenshot(section);
+    }
     // A phone's width.
     browser.set_width(390, 844);
     page(&browser, &slug, "members");

@@ -10,11 +10,11 @@
 
 use super::body::{string, Fields};
 use super::router::decide;
-use super::{auth, billing, invitations, json, members, usage, Answer, Ctx};
+use super::{auth, billing, integrations, invitations, json, members, usage, Answer, Ctx};
 use crate::api::console::ConsoleLink;
 use crate::console::{
-    self as pages, split_addresses, BillingView, BulkOutcome, Frame, InvitationsView, MemberView,
-    Notice, SeatAdvice, Section,
+    self as pages, split_addresses, BillingView, BulkOutcome, Delivery, Frame, InvitationsView,
+    MemberView, Notice, SeatAdvice, Section,
 };
 use crate::domain::console::{
     cleared_cookie, parse_return_url, session_cookie, session_from_cookies, ConsoleSecret,
@@ -317,6 +317,8 @@ fn done_message(key: &str) -> Option<&'static str> {
         "resent" => "The invitation was sent again.",
         "canceled" => "The invitation was canceled.",
         "seats" => "The extra seats were set.",
+        "revoked" => "The API key was revoked.",
+        "deleted" => "The endpoint was deleted.",
         _ => return None,
     })
 }
@@ -415,6 +417,40 @@ async fn act(
                 "seats",
             )
         }
+        (Section::ApiKeys, []) => {
+            let scopes: Vec<&str> = values(form, "scope");
+            let body = json!({"name": value("name"), "scopes": scopes});
+            return issue(
+                ctx,
+                session,
+                section,
+                &format!("{org}/api-keys"),
+                body,
+                "API key",
+            )
+            .await;
+        }
+        (Section::ApiKeys, [id, "revoke"]) => (
+            call(ctx, "DELETE", &format!("{org}/api-keys/{id}"), None).await,
+            "revoked",
+        ),
+        (Section::Webhooks, []) => {
+            let events: Vec<&str> = values(form, "event");
+            let body = json!({"url": value("url"), "events": events});
+            return issue(
+                ctx,
+                session,
+                section,
+                &format!("{org}/webhooks"),
+                body,
+                "Endpoint",
+            )
+            .await;
+        }
+        (Section::Webhooks, [id, "delete"]) => (
+            call(ctx, "DELETE", &format!("{org}/webhooks/{id}"), None).await,
+            "deleted",
+        ),
         _ => return not_found(ctx),
     };
     match answer {
@@ -429,6 +465,42 @@ async fn act(
         ),
         Err(problem) => refused(ctx, session, section, problem).await,
     }
+}
+
+/// Every value of form field `name` (checkboxes).
+fn values<'a>(form: &'a [(String, String)], name: &str) -> Vec<&'a str> {
+    form.iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
+/// Creates what answers a secret once (an API key, a webhook endpoint) and shows the page
+/// with it: the secret never goes into a URL, so this answer is the page, not a redirect.
+async fn issue(
+    ctx: &mut Ctx,
+    session: &Session,
+    section: Section,
+    path: &str,
+    body: Value,
+    what: &'static str,
+) -> Answer {
+    let mut response = match call(ctx, "POST", path, Some(body)).await {
+        Ok(response) => response,
+        Err(problem) => return refused(ctx, session, section, problem).await,
+    };
+    let secret = body_of(&mut response).await?["secret"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(Problem::internal)?;
+    show(
+        ctx,
+        session,
+        section,
+        Some(Shown::Secret(what, secret)),
+        201,
+    )
+    .await
 }
 
 /// The page of a refused form, with the problem, answered with its status.
@@ -492,6 +564,8 @@ enum Shown {
     Done(&'static str),
     Problem(Problem),
     Bulk(String, Vec<BulkOutcome>),
+    /// What was created, and its secret, shown once.
+    Secret(&'static str, String),
 }
 
 /// The problem as one line: its detail, and the fields at fault.
@@ -512,6 +586,9 @@ fn sections(actor: &Actor) -> Vec<Section> {
             Section::Invitations => authorize(actor, Action::ViewInvitations).is_ok(),
             Section::Billing => authorize(actor, Action::ViewBilling).is_ok(),
             Section::Usage => crate::domain::usage::usage_view(actor).is_ok(),
+            Section::ApiKeys | Section::Webhooks | Section::AuditLog => {
+                authorize(actor, Action::ManageIntegrations).is_ok()
+            }
         })
         .collect()
 }
@@ -555,6 +632,7 @@ fn notice<'a>(
     match (shown, detail) {
         (Some(Shown::Done(text)), _) => Some(Notice::Done(text)),
         (Some(Shown::Bulk(text, _)), _) => Some(Notice::Done(text)),
+        (Some(Shown::Secret(what, secret)), _) => Some(Notice::Secret { what, secret }),
         (Some(Shown::Problem(problem)), Some(detail)) => {
             let seat_advice = (problem.code == Code::SeatLimitReached).then(|| {
                 if authorize(&caller.actor, Action::ManageBilling).is_ok() {
@@ -638,6 +716,47 @@ fn invitable(caller: &Caller, catalogue: &Catalogue) -> Result<Vec<RoleKey>, Pro
         })
         .map(|(key, _)| key)
         .collect())
+}
+
+/// Deliveries shown per endpoint.
+const DELIVERIES_SHOWN: i64 = 5;
+
+/// The latest deliveries to each of `hooks`, read in one round trip once the caller was
+/// allowed to see the endpoints.
+async fn latest_deliveries(
+    ctx: &Ctx,
+    caller: &Caller,
+    hooks: &[crate::api::integrations::Webhook],
+) -> Result<Vec<Vec<Delivery>>, Problem> {
+    let mut batch = Batch::new();
+    let reads: Vec<_> = hooks
+        .iter()
+        .map(|h| {
+            crate::store::webhooks::latest_deliveries(
+                &mut batch,
+                &caller.org.id,
+                &h.id,
+                DELIVERIES_SHOWN,
+            )
+        })
+        .collect();
+    let results = batch.run(&ctx.db).await?;
+    reads
+        .into_iter()
+        .map(|rows| {
+            Ok(results
+                .all(rows)?
+                .into_iter()
+                .map(|d| Delivery {
+                    event: d.action,
+                    status: d.status,
+                    attempts: d.attempts,
+                    last_error: d.last_error,
+                    at: crate::domain::Timestamp(d.created_at),
+                })
+                .collect())
+        })
+        .collect()
 }
 
 /// What every page of `session` shows around its content, for `caller`.
@@ -731,6 +850,35 @@ async fn render(
                 &frame(&caller, session, &csrf),
                 notice(&shown, &detail, &caller).as_ref(),
                 &usage,
+            ))
+        }
+        Section::ApiKeys => {
+            let (caller, list) = integrations::keys(ctx).await?;
+            Ok(pages::api_keys(
+                &frame(&caller, session, &csrf),
+                notice(&shown, &detail, &caller).as_ref(),
+                &list.data,
+                list.next_cursor.as_deref(),
+            ))
+        }
+        Section::Webhooks => {
+            let (caller, list) = integrations::webhooks(ctx).await?;
+            let deliveries = latest_deliveries(ctx, &caller, &list.data).await?;
+            let hooks: Vec<_> = list.data.into_iter().zip(deliveries).collect();
+            Ok(pages::webhooks(
+                &frame(&caller, session, &csrf),
+                notice(&shown, &detail, &caller).as_ref(),
+                &hooks,
+                list.next_cursor.as_deref(),
+            ))
+        }
+        Section::AuditLog => {
+            let (caller, list) = integrations::audit_entries(ctx).await?;
+            Ok(pages::audit_log(
+                &frame(&caller, session, &csrf),
+                notice(&shown, &detail, &caller).as_ref(),
+                &list.data,
+                list.next_cursor.as_deref(),
             ))
         }
     }
