@@ -8,10 +8,11 @@ use crate::api::billing::{Billing, LedgerEntry, Usage};
 use crate::api::integrations::{ActorKind, ApiKey, AuditEntry, Webhook};
 use crate::api::invitations::Invitation;
 use crate::api::orgs::Member;
+use crate::api::teams::{Team, TeamMember};
 use crate::domain::event::WEBHOOK_EVENTS;
 use crate::domain::locale::Locale;
 use crate::domain::plan::{proration_cents, Plan, SEAT_PRICE_CENTS};
-use crate::domain::policy::Scope;
+use crate::domain::policy::{Scope, TeamRole};
 use crate::domain::values::{Role, RoleKey};
 use crate::domain::{Code, Timestamp};
 use crate::i18n::strings;
@@ -38,17 +39,19 @@ pub enum Section {
     Invitations,
     Billing,
     Usage,
+    Teams,
     ApiKeys,
     Webhooks,
     AuditLog,
 }
 
 impl Section {
-    pub const ALL: [Section; 7] = [
+    pub const ALL: [Section; 8] = [
         Section::Members,
         Section::Invitations,
         Section::Billing,
         Section::Usage,
+        Section::Teams,
         Section::ApiKeys,
         Section::Webhooks,
         Section::AuditLog,
@@ -61,6 +64,7 @@ impl Section {
             Section::Invitations => "invitations",
             Section::Billing => "billing",
             Section::Usage => "usage",
+            Section::Teams => "teams",
             Section::ApiKeys => "api-keys",
             Section::Webhooks => "webhooks",
             Section::AuditLog => "audit-log",
@@ -77,6 +81,7 @@ impl Section {
             Section::Invitations => "Invitations",
             Section::Billing => "Billing",
             Section::Usage => "Usage",
+            Section::Teams => "Teams",
             Section::ApiKeys => "API keys",
             Section::Webhooks => "Webhooks",
             Section::AuditLog => "Audit log",
@@ -145,14 +150,25 @@ fn csrf_field(csrf: &str) -> Markup {
     html! { input type="hidden" name="csrf" value=(csrf); }
 }
 
-/// A page of a session: the navigation, the notice and `content` under `title`.
+/// A page of a session: the navigation, the notice and `content` under the section's
+/// title.
 fn page(
     frame: &Frame<'_>,
     current: Section,
     notice: Option<&Notice<'_>>,
     content: Markup,
 ) -> String {
-    let title = current.title();
+    titled(frame, current, current.title(), notice, content)
+}
+
+/// A page of a session under `title`, in the navigation's `current` section.
+fn titled(
+    frame: &Frame<'_>,
+    current: Section,
+    title: &str,
+    notice: Option<&Notice<'_>>,
+    content: Markup,
+) -> String {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -591,6 +607,119 @@ pub fn api_keys(
         (next_page(frame, Section::ApiKeys, next_cursor))
     };
     page(frame, Section::ApiKeys, notice, content)
+}
+
+/// `/console/{slug}/teams`: the teams, and for whoever manages them, creating and deleting.
+pub fn teams(
+    frame: &Frame<'_>,
+    notice: Option<&Notice<'_>>,
+    teams: &[Team],
+    manage: bool,
+    next_cursor: Option<&str>,
+) -> String {
+    let content = html! {
+        @if manage {
+            form.card method="post" action=(format!("/console/{}/teams", frame.slug)) {
+                h2 { "Create a team" }
+                (csrf_field(frame.csrf))
+                label for="team-name" { "Name" }
+                input id="team-name" type="text" name="name" required maxlength="100";
+                button type="submit" { "Create team" }
+            }
+        }
+        h2 { "Teams" }
+        @if teams.is_empty() {
+            p { "There is no team." }
+        } @else {
+            table {
+                thead { tr { th scope="col" { "Team" } th scope="col" { "Members" } th scope="col" { "Created" } @if manage { th scope="col" { "Actions" } } } }
+                tbody {
+                    @for team in teams {
+                        tr {
+                            th scope="row" { a href=(format!("/console/{}/teams/{}", frame.slug, encode_segment(&team.slug))) { (team.name) } }
+                            td.number { (team.members_count) }
+                            td { (date(team.created_at)) }
+                            @if manage {
+                                td.actions {
+                                    form.inline method="post" action=(format!("/console/{}/teams/{}/delete", frame.slug, encode_segment(&team.slug))) {
+                                        (csrf_field(frame.csrf))
+                                        button.danger type="submit" { "Delete" span.hidden { " " (team.name) } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        (next_page(frame, Section::Teams, next_cursor))
+    };
+    page(frame, Section::Teams, notice, content)
+}
+
+/// What a team's page offers: its members, and for whoever manages them the members of
+/// the organization who can be added.
+pub struct TeamView<'a> {
+    pub team: &'a Team,
+    pub members: &'a [TeamMember],
+    pub manage: bool,
+    /// `(user_id, name)` of the organization's members not in the team.
+    pub addable: Vec<(String, String)>,
+}
+
+/// `/console/{slug}/teams/{team}`
+pub fn team(frame: &Frame<'_>, notice: Option<&Notice<'_>>, view: &TeamView<'_>) -> String {
+    let team_path = format!(
+        "/console/{}/teams/{}",
+        frame.slug,
+        encode_segment(&view.team.slug)
+    );
+    let content = html! {
+        p { a href=(format!("/console/{}/teams", frame.slug)) { "All teams" } }
+        @if view.manage && !view.addable.is_empty() {
+            form.card method="post" action=(format!("{team_path}/members")) {
+                h2 { "Add a member" }
+                (csrf_field(frame.csrf))
+                label for="team-member" { "Member" }
+                select id="team-member" name="user_id" {
+                    @for (id, name) in &view.addable { option value=(id) { (name) } }
+                }
+                label for="team-role" { "Team role" }
+                select id="team-role" name="team_role" {
+                    option value="member" selected { "Member" }
+                    option value="maintainer" { "Maintainer" }
+                }
+                button type="submit" { "Add to team" }
+            }
+        }
+        h2 { "Members" }
+        @if view.members.is_empty() {
+            p { "The team has no member." }
+        } @else {
+            table {
+                thead { tr { th scope="col" { "Member" } th scope="col" { "Team role" } th scope="col" { "Added" } @if view.manage { th scope="col" { "Actions" } } } }
+                tbody {
+                    @for m in view.members {
+                        @let who = m.name.clone().or_else(|| m.email.clone()).unwrap_or_else(|| m.user_id.clone());
+                        tr {
+                            th scope="row" { (who) }
+                            td { @if m.team_role == TeamRole::Maintainer { "Maintainer" } @else { "Member" } }
+                            td { (date(m.added_at)) }
+                            @if view.manage {
+                                td.actions {
+                                    form.inline method="post" action=(format!("{team_path}/members/{}/remove", encode_segment(&m.user_id))) {
+                                        (csrf_field(frame.csrf))
+                                        button.danger type="submit" { "Remove" span.hidden { " " (who) " from the team" } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    titled(frame, Section::Teams, &view.team.name, notice, content)
 }
 
 /// A delivery to an endpoint, as the webhooks page lists it.

@@ -490,3 +490,59 @@ fn webhooks_show_their_latest_deliveries_and_the_audit_log_its_entries() {
         assert_eq!(theirs.page(section).status, 403, "{section}");
     }
 }
+
+#[test]
+fn teams_are_created_filled_emptied_and_deleted_from_the_console() {
+    let owner = User::new("Olivia Owner");
+    let slug = create_org(&owner, "business");
+    let member = add_member(&owner, &slug, "member");
+    let session = Session::open(&owner, &slug);
+    let created = session.submit("teams", &[("name", "Platform Crew")]);
+    assert_eq!(created.status, 303, "{}", created.text);
+    let teams = get(&format!("/v1/orgs/{slug}/teams"))
+        .auth(&owner)
+        .send()
+        .ok(200);
+    let team = teams["data"][0]["slug"].as_str().unwrap().to_string();
+    assert!(session.page("teams").text.contains("Platform Crew"));
+
+    let added = session.submit(
+        &format!("teams/{team}/members"),
+        &[("user_id", &member.id), ("team_role", "maintainer")],
+    );
+    assert_eq!(added.status, 303, "{}", added.text);
+    assert_eq!(
+        added.header("location"),
+        Some(format!("/console/{slug}/teams/{team}?done=team-member").as_str())
+    );
+    let page = session.page(&format!("teams/{team}"));
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("Maintainer"));
+    let in_team = get(&format!("/v1/orgs/{slug}/teams/{team}/members"))
+        .auth(&owner)
+        .send()
+        .ok(200);
+    assert_eq!(in_team["data"][0]["user_id"], member.id.as_str());
+
+    // A plain member sees the teams but cannot create one; as maintainer they manage
+    // their team's members.
+    let theirs = Session::open(&member, &slug);
+    assert!(!theirs.page("teams").text.contains("Create team"));
+    let refused = theirs.submit("teams", &[("name", "Mine")]);
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    assert!(theirs
+        .page(&format!("teams/{team}"))
+        .text
+        .contains(&format!("/members/{}/remove", member.id)));
+
+    let removed = session.submit(&format!("teams/{team}/members/{}/remove", member.id), &[]);
+    assert_eq!(removed.status, 303, "{}", removed.text);
+    assert!(session
+        .page(&format!("teams/{team}"))
+        .text
+        .contains("The team has no member."));
+    let deleted = session.submit(&format!("teams/{team}/delete"), &[]);
+    assert_eq!(deleted.status, 303);
+    assert!(session.page("teams").text.contains("There is no team."));
+    assert_eq!(session.page("teams/nope").status, 404);
+}

@@ -10,11 +10,11 @@
 
 use super::body::{string, Fields};
 use super::router::decide;
-use super::{auth, billing, integrations, invitations, json, members, usage, Answer, Ctx};
+use super::{auth, billing, integrations, invitations, json, members, teams, usage, Answer, Ctx};
 use crate::api::console::ConsoleLink;
 use crate::console::{
     self as pages, split_addresses, BillingView, BulkOutcome, Delivery, Frame, InvitationsView,
-    MemberView, Notice, SeatAdvice, Section,
+    MemberView, Notice, SeatAdvice, Section, TeamView,
 };
 use crate::domain::console::{
     cleared_cookie, parse_return_url, session_cookie, session_from_cookies, ConsoleSecret,
@@ -22,7 +22,7 @@ use crate::domain::console::{
 };
 use crate::domain::jwt::Identity;
 use crate::domain::plan::MAX_EXTRA_SEATS;
-use crate::domain::policy::{authorize, Action, Actor, Catalogue};
+use crate::domain::policy::{authorize, Action, Actor, Catalogue, TeamRole};
 use crate::domain::secret::sha256_hex;
 use crate::domain::values::{Role, RoleKey};
 use crate::domain::{Code, Problem};
@@ -266,11 +266,13 @@ async fn session(ctx: &Ctx) -> Result<Option<(ConsoleSecret, SessionRow, String)
     }
 }
 
-/// What a page needs of its session.
+/// What a page needs of its session, and the team its path names, if any.
 struct Session {
     token: ConsoleSecret,
     row: SessionRow,
     slug: String,
+    /// The `{team}` of `/console/{slug}/teams/{team}…`, as the path has it.
+    team: Option<String>,
 }
 
 /// A page or form of organization `slug`, for the person of the request's session.
@@ -289,10 +291,15 @@ async fn in_session(
         return not_found(ctx);
     }
     ctx.person = Some(row.identity());
+    let team = match (section, rest) {
+        (Section::Teams, [team, ..]) => Some((*team).to_owned()),
+        _ => None,
+    };
     let session = Session {
         token,
         row,
         slug: session_slug,
+        team,
     };
     if method == "POST" {
         let form = form(ctx);
@@ -301,7 +308,8 @@ async fn in_session(
         }
         return act(ctx, &session, section, rest, &form).await;
     }
-    if !rest.is_empty() {
+    let is_team_page = session.team.is_some() && rest.len() == 1;
+    if !rest.is_empty() && !is_team_page {
         return not_found(ctx);
     }
     let done = ctx.query("done").and_then(done_message);
@@ -319,6 +327,9 @@ fn done_message(key: &str) -> Option<&'static str> {
         "seats" => "The extra seats were set.",
         "revoked" => "The API key was revoked.",
         "deleted" => "The endpoint was deleted.",
+        "team-created" => "The team was created.",
+        "team-deleted" => "The team was deleted.",
+        "team-member" => "The team's members were changed.",
         _ => return None,
     })
 }
@@ -344,11 +355,11 @@ async fn call(ctx: &mut Ctx, method: &str, path: &str, body: Option<Value>) -> A
 
 /// Sets the path parameters of the API's read of `section`, for the loaders.
 fn read_as(ctx: &mut Ctx, session: &Session, section: Section) {
-    let path = format!(
-        "/v1/orgs/{}/{}",
-        pages::encode_segment(&session.slug),
-        section.path()
-    );
+    let org = pages::encode_segment(&session.slug);
+    let path = match (section, &session.team) {
+        (Section::Teams, Some(team)) => format!("/v1/orgs/{org}/teams/{team}/members"),
+        _ => format!("/v1/orgs/{org}/{}", section.path()),
+    };
     if let Resolved::Found(_, params) = resolve("GET", &path) {
         ctx.params = params;
     }
@@ -451,15 +462,56 @@ async fn act(
             call(ctx, "DELETE", &format!("{org}/webhooks/{id}"), None).await,
             "deleted",
         ),
+        (Section::Teams, []) => (
+            call(
+                ctx,
+                "POST",
+                &format!("{org}/teams"),
+                Some(json!({"name": value("name")})),
+            )
+            .await,
+            "team-created",
+        ),
+        (Section::Teams, [team, "delete"]) => (
+            call(ctx, "DELETE", &format!("{org}/teams/{team}"), None).await,
+            "team-deleted",
+        ),
+        (Section::Teams, [team, "members"]) => {
+            let user = pages::encode_segment(field(form, "user_id").unwrap_or_default());
+            (
+                call(
+                    ctx,
+                    "PUT",
+                    &format!("{org}/teams/{team}/members/{user}"),
+                    Some(json!({"team_role": value("team_role")})),
+                )
+                .await,
+                "team-member",
+            )
+        }
+        (Section::Teams, [team, "members", user, "remove"]) => (
+            call(
+                ctx,
+                "DELETE",
+                &format!("{org}/teams/{team}/members/{user}"),
+                None,
+            )
+            .await,
+            "team-member",
+        ),
         _ => return not_found(ctx),
+    };
+    // Back to the team's page after a change of its members; else to the section's.
+    let back = match (&session.team, done) {
+        (Some(team), "team-member") => format!("{}/{team}", section.path()),
+        _ => section.path().to_owned(),
     };
     match answer {
         Ok(_) => see_other(
             ctx,
             &format!(
-                "/console/{}/{}?done={done}",
+                "/console/{}/{back}?done={done}",
                 pages::encode_segment(&session.slug),
-                section.path()
             ),
             None,
         ),
@@ -586,6 +638,7 @@ fn sections(actor: &Actor) -> Vec<Section> {
             Section::Invitations => authorize(actor, Action::ViewInvitations).is_ok(),
             Section::Billing => authorize(actor, Action::ViewBilling).is_ok(),
             Section::Usage => crate::domain::usage::usage_view(actor).is_ok(),
+            Section::Teams => authorize(actor, Action::ViewTeams).is_ok(),
             Section::ApiKeys | Section::Webhooks | Section::AuditLog => {
                 authorize(actor, Action::ManageIntegrations).is_ok()
             }
@@ -850,6 +903,49 @@ async fn render(
                 &frame(&caller, session, &csrf),
                 notice(&shown, &detail, &caller).as_ref(),
                 &usage,
+            ))
+        }
+        Section::Teams if session.team.is_some() => {
+            let (caller, team, list) = teams::member_listing(ctx).await?;
+            let maintainer = list.data.iter().any(|m| {
+                Some(m.user_id.as_str()) == caller.actor.user_id()
+                    && m.team_role == TeamRole::Maintainer
+            });
+            let manage = authorize(&caller.actor, Action::ManageTeamMembers { maintainer }).is_ok();
+            let addable = if manage {
+                let (_, org_members) = members::listing(ctx).await?;
+                org_members
+                    .data
+                    .into_iter()
+                    .filter(|m| !list.data.iter().any(|t| t.user_id == m.user_id))
+                    .map(|m| {
+                        let name = m.name.or(m.email).unwrap_or_else(|| m.user_id.clone());
+                        (m.user_id, name)
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let view = TeamView {
+                team: &team,
+                members: &list.data,
+                manage,
+                addable,
+            };
+            Ok(pages::team(
+                &frame(&caller, session, &csrf),
+                notice(&shown, &detail, &caller).as_ref(),
+                &view,
+            ))
+        }
+        Section::Teams => {
+            let (caller, list) = teams::listing(ctx).await?;
+            Ok(pages::teams(
+                &frame(&caller, session, &csrf),
+                notice(&shown, &detail, &caller).as_ref(),
+                &list.data,
+                authorize(&caller.actor, Action::ManageTeams).is_ok(),
+                list.next_cursor.as_deref(),
             ))
         }
         Section::ApiKeys => {
