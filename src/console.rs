@@ -8,11 +8,12 @@ use crate::api::billing::{Billing, LedgerEntry, Usage};
 use crate::api::integrations::{ActorKind, ApiKey, AuditEntry, Webhook};
 use crate::api::invitations::Invitation;
 use crate::api::orgs::Member;
+use crate::api::roles::Role as RoleObject;
 use crate::api::teams::{Team, TeamMember};
 use crate::domain::event::WEBHOOK_EVENTS;
 use crate::domain::locale::Locale;
 use crate::domain::plan::{proration_cents, Plan, SEAT_PRICE_CENTS};
-use crate::domain::policy::{Scope, TeamRole};
+use crate::domain::policy::{Permission, Scope, TeamRole};
 use crate::domain::values::{Role, RoleKey};
 use crate::domain::{Code, Timestamp};
 use crate::i18n::strings;
@@ -40,18 +41,20 @@ pub enum Section {
     Billing,
     Usage,
     Teams,
+    Roles,
     ApiKeys,
     Webhooks,
     AuditLog,
 }
 
 impl Section {
-    pub const ALL: [Section; 8] = [
+    pub const ALL: [Section; 9] = [
         Section::Members,
         Section::Invitations,
         Section::Billing,
         Section::Usage,
         Section::Teams,
+        Section::Roles,
         Section::ApiKeys,
         Section::Webhooks,
         Section::AuditLog,
@@ -65,6 +68,7 @@ impl Section {
             Section::Billing => "billing",
             Section::Usage => "usage",
             Section::Teams => "teams",
+            Section::Roles => "roles",
             Section::ApiKeys => "api-keys",
             Section::Webhooks => "webhooks",
             Section::AuditLog => "audit-log",
@@ -82,6 +86,7 @@ impl Section {
             Section::Billing => "Billing",
             Section::Usage => "Usage",
             Section::Teams => "Teams",
+            Section::Roles => "Roles",
             Section::ApiKeys => "API keys",
             Section::Webhooks => "Webhooks",
             Section::AuditLog => "Audit log",
@@ -720,6 +725,89 @@ pub fn team(frame: &Frame<'_>, notice: Option<&Notice<'_>>, view: &TeamView<'_>)
         }
     };
     titled(frame, Section::Teams, &view.team.name, notice, content)
+}
+
+/// What the roles page offers: every role, and for whoever may manage custom roles (on a
+/// plan that has them), creating and deleting them.
+pub struct RolesView<'a> {
+    pub roles: &'a [RoleObject],
+    pub manage: bool,
+}
+
+/// The permissions a custom role can hold (never `org.delete`, `billing.manage` or
+/// `admins.manage`; `org.read` always).
+const CUSTOM_PERMISSIONS: [Permission; 9] = [
+    Permission::OrgUpdate,
+    Permission::MembersManage,
+    Permission::BillingRead,
+    Permission::UsageConsume,
+    Permission::UsageReadAll,
+    Permission::ResourcesCreate,
+    Permission::IntegrationsManage,
+    Permission::RolesManage,
+    Permission::TeamsManage,
+];
+
+/// `/console/{slug}/roles`
+pub fn roles(frame: &Frame<'_>, notice: Option<&Notice<'_>>, view: &RolesView<'_>) -> String {
+    let custom: Vec<&RoleObject> = view.roles.iter().filter(|r| !r.builtin).collect();
+    let content = html! {
+        @if view.manage {
+            form.card method="post" action=(format!("/console/{}/roles", frame.slug)) {
+                h2 { "Create a custom role" }
+                (csrf_field(frame.csrf))
+                label for="role-key" { "Key" }
+                p.hint id="role-key-hint" { "3 to 32 lower-case letters, digits and hyphens." }
+                input id="role-key" type="text" name="key" required pattern="[a-z0-9-]{3,32}" aria-describedby="role-key-hint";
+                label for="role-name" { "Name" }
+                input id="role-name" type="text" name="name" required maxlength="100";
+                fieldset {
+                    legend { "Permissions" }
+                    ul.choices {
+                        @for permission in CUSTOM_PERMISSIONS {
+                            @let id = format!("permission-{}", permission.as_str().replace('.', "-"));
+                            li {
+                                input id=(id) type="checkbox" name="permission" value=(permission.as_str());
+                                label.inline for=(id) { code { (permission.as_str()) } }
+                            }
+                        }
+                    }
+                }
+                button type="submit" { "Create role" }
+            }
+        }
+        h2 { "Roles" }
+        table {
+            thead { tr { th scope="col" { "Role" } th scope="col" { "Permissions" } th scope="col" { "Members" } @if view.manage && !custom.is_empty() { th scope="col" { "Actions" } } } }
+            tbody {
+                @for role in view.roles {
+                    tr {
+                        th scope="row" { (role.name) br; span.email { code { (role.key.as_str()) } } }
+                        td { (role.permissions.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")) }
+                        td.number { (role.members_count) }
+                        @if view.manage && !custom.is_empty() {
+                            td.actions {
+                                @if !role.builtin {
+                                    @let id = format!("reassign-{}", role.key.as_str());
+                                    form.inline method="post" action=(format!("/console/{}/roles/{}/delete", frame.slug, encode_segment(role.key.as_str()))) {
+                                        (csrf_field(frame.csrf))
+                                        label for=(id) { "Holders become" }
+                                        select id=(id) name="reassign_to" {
+                                            @for other in view.roles.iter().filter(|o| o.key != role.key && o.key.builtin() != Some(Role::Owner)) {
+                                                option value=(other.key.as_str()) selected[other.key.builtin() == Some(Role::Member)] { (other.name) }
+                                            }
+                                        }
+                                        button.danger type="submit" { "Delete" span.hidden { " the role " (role.name) } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(frame, Section::Roles, notice, content)
 }
 
 /// A delivery to an endpoint, as the webhooks page lists it.

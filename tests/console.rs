@@ -546,3 +546,60 @@ fn teams_are_created_filled_emptied_and_deleted_from_the_console() {
     assert!(session.page("teams").text.contains("There is no team."));
     assert_eq!(session.page("teams/nope").status, 404);
 }
+
+#[test]
+fn custom_roles_are_created_and_deleted_from_the_console() {
+    let owner = User::new("Olivia Owner");
+    let slug = create_org(&owner, "business");
+    let session = Session::open(&owner, &slug);
+    let created = session.submit(
+        "roles",
+        &[
+            ("key", "support"),
+            ("name", "Support"),
+            ("permission", "members.manage"),
+            ("permission", "billing.read"),
+        ],
+    );
+    assert_eq!(created.status, 303, "{}", created.text);
+    let roles = get(&format!("/v1/orgs/{slug}/roles"))
+        .auth(&owner)
+        .send()
+        .ok(200);
+    let support = roles["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == "support")
+        .cloned()
+        .unwrap();
+    assert_eq!(support["name"], "Support");
+    assert!(support["permissions"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("members.manage")));
+    let page = session.page("roles");
+    assert!(page.text.contains("Support"));
+    // Someone holds it: deleting reassigns them.
+    let holder = add_member(&owner, &slug, "support");
+    let taken = session.submit("roles", &[("key", "support"), ("name", "Again")]);
+    assert_eq!(taken.status, 409, "{}", taken.text);
+    let deleted = session.submit("roles/support/delete", &[("reassign_to", "viewer")]);
+    assert_eq!(deleted.status, 303, "{}", deleted.text);
+    let members = get(&format!("/v1/orgs/{slug}/members"))
+        .auth(&owner)
+        .send()
+        .ok(200);
+    let role = members["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["user_id"] == holder.id.as_str())
+        .map(|m| m["role"].clone());
+    assert_eq!(role, Some(json!("viewer")));
+    // A viewer reads the roles but gets no form.
+    let viewer = Session::open(&holder, &slug);
+    let theirs = viewer.page("roles");
+    assert_eq!(theirs.status, 200, "{}", theirs.text);
+    assert!(!theirs.text.contains("Create role"));
+}

@@ -14,7 +14,7 @@ use super::{auth, billing, integrations, invitations, json, members, teams, usag
 use crate::api::console::ConsoleLink;
 use crate::console::{
     self as pages, split_addresses, BillingView, BulkOutcome, Delivery, Frame, InvitationsView,
-    MemberView, Notice, SeatAdvice, Section, TeamView,
+    MemberView, Notice, RolesView, SeatAdvice, Section, TeamView,
 };
 use crate::domain::console::{
     cleared_cookie, parse_return_url, session_cookie, session_from_cookies, ConsoleSecret,
@@ -22,7 +22,7 @@ use crate::domain::console::{
 };
 use crate::domain::jwt::Identity;
 use crate::domain::plan::MAX_EXTRA_SEATS;
-use crate::domain::policy::{authorize, Action, Actor, Catalogue, TeamRole};
+use crate::domain::policy::{authorize, Action, Actor, Catalogue, RoleDef, TeamRole};
 use crate::domain::secret::sha256_hex;
 use crate::domain::values::{Role, RoleKey};
 use crate::domain::{Code, Problem};
@@ -330,6 +330,8 @@ fn done_message(key: &str) -> Option<&'static str> {
         "team-created" => "The team was created.",
         "team-deleted" => "The team was deleted.",
         "team-member" => "The team's members were changed.",
+        "role-created" => "The role was created.",
+        "role-deleted" => "The role was deleted.",
         _ => return None,
     })
 }
@@ -499,6 +501,25 @@ async fn act(
             .await,
             "team-member",
         ),
+        (Section::Roles, []) => {
+            let permissions: Vec<&str> = values(form, "permission");
+            let body =
+                json!({"key": value("key"), "name": value("name"), "permissions": permissions});
+            (
+                call(ctx, "POST", &format!("{org}/roles"), Some(body)).await,
+                "role-created",
+            )
+        }
+        (Section::Roles, [key, "delete"]) => {
+            // The holders' new role travels in the query, as the API takes it.
+            ctx.query = field(form, "reassign_to")
+                .map(|to| vec![("reassign_to".to_owned(), to.to_owned())])
+                .unwrap_or_default();
+            (
+                call(ctx, "DELETE", &format!("{org}/roles/{key}"), None).await,
+                "role-deleted",
+            )
+        }
         _ => return not_found(ctx),
     };
     // Back to the team's page after a change of its members; else to the section's.
@@ -639,6 +660,7 @@ fn sections(actor: &Actor) -> Vec<Section> {
             Section::Billing => authorize(actor, Action::ViewBilling).is_ok(),
             Section::Usage => crate::domain::usage::usage_view(actor).is_ok(),
             Section::Teams => authorize(actor, Action::ViewTeams).is_ok(),
+            Section::Roles => authorize(actor, Action::ViewRoles).is_ok(),
             Section::ApiKeys | Section::Webhooks | Section::AuditLog => {
                 authorize(actor, Action::ManageIntegrations).is_ok()
             }
@@ -946,6 +968,21 @@ async fn render(
                 &list.data,
                 authorize(&caller.actor, Action::ManageTeams).is_ok(),
                 list.next_cursor.as_deref(),
+            ))
+        }
+        Section::Roles => {
+            let (caller, list) = super::roles::listing(ctx).await?;
+            let has_custom_roles = caller.org.plan()?.spec().custom_roles > 0;
+            let minimal = RoleDef::builtin(Role::Viewer);
+            let view = RolesView {
+                roles: &list,
+                manage: has_custom_roles
+                    && authorize(&caller.actor, Action::ManageRole(minimal)).is_ok(),
+            };
+            Ok(pages::roles(
+                &frame(&caller, session, &csrf),
+                notice(&shown, &detail, &caller).as_ref(),
+                &view,
             ))
         }
         Section::ApiKeys => {
