@@ -7,6 +7,7 @@
 use crate::api::billing::{Billing, LedgerEntry, Usage};
 use crate::api::integrations::{ActorKind, ApiKey, AuditEntry, Webhook};
 use crate::api::invitations::Invitation;
+use crate::api::invite_links::InviteLink;
 use crate::api::orgs::Member;
 use crate::api::roles::Role as RoleObject;
 use crate::api::teams::{Team, TeamMember};
@@ -38,6 +39,7 @@ pub fn content_security_policy(frame_ancestors: &str) -> String {
 pub enum Section {
     Members,
     Invitations,
+    InviteLinks,
     Billing,
     Usage,
     Teams,
@@ -48,9 +50,10 @@ pub enum Section {
 }
 
 impl Section {
-    pub const ALL: [Section; 9] = [
+    pub const ALL: [Section; 10] = [
         Section::Members,
         Section::Invitations,
+        Section::InviteLinks,
         Section::Billing,
         Section::Usage,
         Section::Teams,
@@ -65,6 +68,7 @@ impl Section {
         match self {
             Section::Members => "members",
             Section::Invitations => "invitations",
+            Section::InviteLinks => "invite-links",
             Section::Billing => "billing",
             Section::Usage => "usage",
             Section::Teams => "teams",
@@ -83,6 +87,7 @@ impl Section {
         match self {
             Section::Members => "Members",
             Section::Invitations => "Invitations",
+            Section::InviteLinks => "Invite links",
             Section::Billing => "Billing",
             Section::Usage => "Usage",
             Section::Teams => "Teams",
@@ -227,7 +232,7 @@ fn notice_markup(frame: &Frame<'_>, notice: &Notice<'_>) -> Markup {
         Notice::Secret { what, secret } => html! {
             div.notice.done role="status" {
                 h2 { (what) " created" }
-                p { "Copy its secret now: it is shown only this once." }
+                p { "Copy it now: it is shown only this once." }
                 p { code.secret { (secret) } }
             }
         },
@@ -725,6 +730,71 @@ pub fn team(frame: &Frame<'_>, notice: Option<&Notice<'_>>, view: &TeamView<'_>)
         }
     };
     titled(frame, Section::Teams, &view.team.name, notice, content)
+}
+
+/// How long a new invite link may last, as the form offers it: `(seconds, label)`.
+const LINK_LIFETIMES: [(i64, &str); 4] = [
+    (86_400, "1 day"),
+    (604_800, "7 days"),
+    (2_592_000, "30 days"),
+    (7_776_000, "90 days"),
+];
+
+/// `/console/{slug}/invite-links`: the links, one to create (with the roles the person
+/// may invite as), and revoking.
+pub fn invite_links(
+    frame: &Frame<'_>,
+    notice: Option<&Notice<'_>>,
+    links: &[InviteLink],
+    roles: &[RoleKey],
+    next_cursor: Option<&str>,
+) -> String {
+    let content = html! {
+        form.card method="post" action=(format!("/console/{}/invite-links", frame.slug)) {
+            h2 { "Create an invite link" }
+            p.hint { "Anyone with the link can join, with a verified email address, while it lasts." }
+            (csrf_field(frame.csrf))
+            label for="link-role" { "Role" }
+            (role_select("link-role", roles))
+            label for="link-uses" { "Most uses (empty: no limit)" }
+            input id="link-uses" type="number" name="max_uses" min="1" max="10000";
+            label for="link-lasts" { "Lasts" }
+            select id="link-lasts" name="expires_in" {
+                @for (seconds, label) in LINK_LIFETIMES {
+                    option value=(seconds) selected[seconds == 604_800] { (label) }
+                }
+            }
+            button type="submit" { "Create link" }
+        }
+        h2 { "Links" }
+        @if links.is_empty() {
+            p { "There is no invite link." }
+        } @else {
+            table {
+                thead { tr { th scope="col" { "Role" } th scope="col" { "Uses" } th scope="col" { "Expires" } th scope="col" { "Status" } th scope="col" { "Actions" } } }
+                tbody {
+                    @for link in links {
+                        tr {
+                            th scope="row" { (role_name(&link.role)) }
+                            td { (link.uses) @if let Some(max) = link.max_uses { " of " (max) } }
+                            td { (date(link.expires_at)) }
+                            td { (link.status.as_str()) }
+                            td.actions {
+                                @if link.revoked_at.is_none() {
+                                    form.inline method="post" action=(format!("/console/{}/invite-links/{}/revoke", frame.slug, encode_segment(&link.id))) {
+                                        (csrf_field(frame.csrf))
+                                        button.danger type="submit" { "Revoke" span.hidden { " the link created " (date(link.created_at)) } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        (next_page(frame, Section::InviteLinks, next_cursor))
+    };
+    page(frame, Section::InviteLinks, notice, content)
 }
 
 /// What the roles page offers: every role, and for whoever may manage custom roles (on a

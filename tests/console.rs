@@ -603,3 +603,51 @@ fn custom_roles_are_created_and_deleted_from_the_console() {
     assert_eq!(theirs.status, 200, "{}", theirs.text);
     assert!(!theirs.text.contains("Create role"));
 }
+
+#[test]
+fn invite_links_are_created_shown_once_and_revoked_from_the_console() {
+    let owner = User::new("Olivia Owner");
+    let slug = create_org(&owner, "pro");
+    let session = Session::open(&owner, &slug);
+    let created = session.submit(
+        "invite-links",
+        &[
+            ("role", "member"),
+            ("max_uses", "3"),
+            ("expires_in", "86400"),
+        ],
+    );
+    assert_eq!(created.status, 201, "{}", created.text);
+    let url_start = created.text.find("/join/").expect("the link on the page");
+    let token: String = created.text[url_start + 6..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    let joiner = User::new("Joy Joiner");
+    post(&format!("/v1/invite-links/{token}/join"))
+        .auth(&joiner)
+        .send()
+        .ok(200);
+    let links = get(&format!("/v1/orgs/{slug}/invite-links"))
+        .auth(&owner)
+        .send()
+        .ok(200);
+    let link = &links["data"][0];
+    assert_eq!(link["max_uses"], 3);
+    assert_eq!(link["uses"], 1);
+    let page = session.page("invite-links");
+    assert!(page.text.contains("1 of 3"));
+    assert!(!page.text.contains(&token));
+    let revoked = session.submit(
+        &format!("invite-links/{}/revoke", link["id"].as_str().unwrap()),
+        &[],
+    );
+    assert_eq!(revoked.status, 303, "{}", revoked.text);
+    assert!(session.page("invite-links").text.contains("revoked"));
+    let refused = session.submit("invite-links", &[("role", "member"), ("expires_in", "5")]);
+    assert_eq!(refused.status, 400, "{}", refused.text);
+    // A member cannot invite: no page, no link.
+    let theirs = Session::open(&joiner, &slug);
+    assert!(!theirs.page("members").text.contains("/invite-links"));
+    assert_eq!(theirs.page("invite-links").status, 403);
+}

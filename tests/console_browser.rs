@@ -283,7 +283,14 @@ fn billing_usage_and_integrations_pages_show_what_they_hold() {
     assert_eq!(browser.all("ul.bars meter").len(), 2);
     browser.wait_for("165 of 2000 credits used");
     browser.screenshot("usage");
-    for section in ["teams", "roles", "api-keys", "webhooks", "audit-log"] {
+    for section in [
+        "invite-links",
+        "teams",
+        "roles",
+        "api-keys",
+        "webhooks",
+        "audit-log",
+    ] {
         page(&browser, &slug, section);
         browser.wait_for("Sign out");
         browser.screenshot(section);

@@ -331,6 +331,7 @@ fn done_message(key: &str) -> Option<&'static str> {
         "team-deleted" => "The team was deleted.",
         "team-member" => "The team's members were changed.",
         "role-created" => "The role was created.",
+        "link-revoked" => "The invite link was revoked.",
         "role-deleted" => "The role was deleted.",
         _ => return None,
     })
@@ -440,6 +441,7 @@ async fn act(
                 &format!("{org}/api-keys"),
                 body,
                 "API key",
+                "secret",
             )
             .await;
         }
@@ -457,6 +459,7 @@ async fn act(
                 &format!("{org}/webhooks"),
                 body,
                 "Endpoint",
+                "secret",
             )
             .await;
         }
@@ -500,6 +503,24 @@ async fn act(
             )
             .await,
             "team-member",
+        ),
+        (Section::InviteLinks, []) => {
+            // Numbers go as numbers; anything else as typed, for the API to refuse.
+            let number = |name: &str| {
+                let raw = field(form, name).unwrap_or_default().trim();
+                raw.parse::<i64>()
+                    .map_or_else(|_| Value::from(raw), Value::from)
+            };
+            let mut body = json!({"role": value("role"), "expires_in": number("expires_in")});
+            if field(form, "max_uses").is_some_and(|v| !v.trim().is_empty()) {
+                body["max_uses"] = number("max_uses");
+            }
+            let path = format!("{org}/invite-links");
+            return issue(ctx, session, section, &path, body, "Invite link", "url").await;
+        }
+        (Section::InviteLinks, [id, "revoke"]) => (
+            call(ctx, "DELETE", &format!("{org}/invite-links/{id}"), None).await,
+            "link-revoked",
         ),
         (Section::Roles, []) => {
             let permissions: Vec<&str> = values(form, "permission");
@@ -548,8 +569,9 @@ fn values<'a>(form: &'a [(String, String)], name: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// Creates what answers a secret once (an API key, a webhook endpoint) and shows the page
-/// with it: the secret never goes into a URL, so this answer is the page, not a redirect.
+/// Creates what answers a secret once (an API key, a webhook endpoint, an invite link's
+/// URL, in the answer's field `secret_field`) and shows the page with it: the secret never
+/// goes into a URL, so this answer is the page, not a redirect.
 async fn issue(
     ctx: &mut Ctx,
     session: &Session,
@@ -557,12 +579,13 @@ async fn issue(
     path: &str,
     body: Value,
     what: &'static str,
+    secret_field: &str,
 ) -> Answer {
     let mut response = match call(ctx, "POST", path, Some(body)).await {
         Ok(response) => response,
         Err(problem) => return refused(ctx, session, section, problem).await,
     };
-    let secret = body_of(&mut response).await?["secret"]
+    let secret = body_of(&mut response).await?[secret_field]
         .as_str()
         .map(str::to_owned)
         .ok_or_else(Problem::internal)?;
@@ -657,6 +680,7 @@ fn sections(actor: &Actor) -> Vec<Section> {
         .filter(|section| match section {
             Section::Members => authorize(actor, Action::ViewMembers).is_ok(),
             Section::Invitations => authorize(actor, Action::ViewInvitations).is_ok(),
+            Section::InviteLinks => authorize(actor, Action::ManageInvitation).is_ok(),
             Section::Billing => authorize(actor, Action::ViewBilling).is_ok(),
             Section::Usage => crate::domain::usage::usage_view(actor).is_ok(),
             Section::Teams => authorize(actor, Action::ViewTeams).is_ok(),
@@ -967,6 +991,17 @@ async fn render(
                 notice(&shown, &detail, &caller).as_ref(),
                 &list.data,
                 authorize(&caller.actor, Action::ManageTeams).is_ok(),
+                list.next_cursor.as_deref(),
+            ))
+        }
+        Section::InviteLinks => {
+            let (caller, list) = super::invite_links::listing(ctx).await?;
+            let catalogue = catalogue(ctx, &session.slug).await?;
+            Ok(pages::invite_links(
+                &frame(&caller, session, &csrf),
+                notice(&shown, &detail, &caller).as_ref(),
+                &list.data,
+                &invitable(&caller, &catalogue)?,
                 list.next_cursor.as_deref(),
             ))
         }
