@@ -5,6 +5,7 @@
 //! with a redirect (or the page again, with the problem, when it was refused).
 
 use crate::api::billing::{Billing, LedgerEntry, Usage};
+use crate::api::domains::{Domain, JoinRequest};
 use crate::api::integrations::{ActorKind, ApiKey, AuditEntry, Webhook};
 use crate::api::invitations::Invitation;
 use crate::api::invite_links::InviteLink;
@@ -44,13 +45,14 @@ pub enum Section {
     Usage,
     Teams,
     Roles,
+    Domains,
     ApiKeys,
     Webhooks,
     AuditLog,
 }
 
 impl Section {
-    pub const ALL: [Section; 10] = [
+    pub const ALL: [Section; 11] = [
         Section::Members,
         Section::Invitations,
         Section::InviteLinks,
@@ -58,6 +60,7 @@ impl Section {
         Section::Usage,
         Section::Teams,
         Section::Roles,
+        Section::Domains,
         Section::ApiKeys,
         Section::Webhooks,
         Section::AuditLog,
@@ -73,6 +76,7 @@ impl Section {
             Section::Usage => "usage",
             Section::Teams => "teams",
             Section::Roles => "roles",
+            Section::Domains => "domains",
             Section::ApiKeys => "api-keys",
             Section::Webhooks => "webhooks",
             Section::AuditLog => "audit-log",
@@ -92,6 +96,7 @@ impl Section {
             Section::Usage => "Usage",
             Section::Teams => "Teams",
             Section::Roles => "Roles",
+            Section::Domains => "Domains",
             Section::ApiKeys => "API keys",
             Section::Webhooks => "Webhooks",
             Section::AuditLog => "Audit log",
@@ -795,6 +800,96 @@ pub fn invite_links(
         (next_page(frame, Section::InviteLinks, next_cursor))
     };
     page(frame, Section::InviteLinks, notice, content)
+}
+
+/// `/console/{slug}/domains`: verified domains (with the record to publish, checking it,
+/// enrollment and removal) for whoever manages them, and join requests for whoever
+/// decides them; `None` for what the person may not see.
+pub fn domains(
+    frame: &Frame<'_>,
+    notice: Option<&Notice<'_>>,
+    domains: Option<&[Domain]>,
+    requests: Option<&[JoinRequest]>,
+) -> String {
+    let base = format!("/console/{}/domains", frame.slug);
+    let content = html! {
+        @if let Some(domains) = domains {
+            form.card method="post" action=(base) {
+                h2 { "Add a domain" }
+                p.hint { "People with a verified address on a verified domain can join or ask to join." }
+                (csrf_field(frame.csrf))
+                label for="domain-name" { "Domain" }
+                input id="domain-name" type="text" name="domain" required maxlength="253" placeholder="example.com";
+                button type="submit" { "Add domain" }
+            }
+            h2 { "Domains" }
+            @if domains.is_empty() {
+                p { "There is no domain." }
+            }
+            @for d in domains {
+                section.card aria-label=(format!("Domain {}", d.domain)) {
+                    h3 { (d.domain) " — " (d.status.as_str()) }
+                    @if d.verified_at.is_none() {
+                        p { "Publish this TXT record, then check it:" }
+                        dl.facts {
+                            dt { "Name" } dd { code.secret { (d.verification.name) } }
+                            dt { "Value" } dd { code.secret { (d.verification.value) } }
+                        }
+                        form.inline method="post" action=(format!("{base}/{}/verify", encode_segment(&d.id))) {
+                            (csrf_field(frame.csrf))
+                            button type="submit" { "Check the record" span.hidden { " of " (d.domain) } }
+                        }
+                    } @else {
+                        @let id = format!("enrollment-{}", d.id);
+                        form.inline method="post" action=(format!("{base}/{}/enrollment", encode_segment(&d.id))) {
+                            (csrf_field(frame.csrf))
+                            label for=(id) { "Joining" }
+                            select id=(id) name="enrollment" {
+                                @for (value, label) in [("off", "Off"), ("request", "By request"), ("auto_join", "Automatic")] {
+                                    option value=(value) selected[d.enrollment.as_str() == value] { (label) }
+                                }
+                            }
+                            button type="submit" { "Save" span.hidden { " joining for " (d.domain) } }
+                        }
+                    }
+                    form.inline method="post" action=(format!("{base}/{}/remove", encode_segment(&d.id))) {
+                        (csrf_field(frame.csrf))
+                        button.danger type="submit" { "Remove" span.hidden { " " (d.domain) } }
+                    }
+                }
+            }
+        }
+        @if let Some(requests) = requests {
+            h2 { "Join requests" }
+            @if requests.is_empty() {
+                p { "No one is waiting to join." }
+            } @else {
+                table {
+                    thead { tr { th scope="col" { "Person" } th scope="col" { "Asked" } th scope="col" { "Actions" } } }
+                    tbody {
+                        @for r in requests {
+                            @let who = r.name.clone().unwrap_or_else(|| r.email.clone());
+                            tr {
+                                th scope="row" { (who) br; span.email { (r.email) } }
+                                td { (date(r.created_at)) }
+                                td.actions {
+                                    form.inline method="post" action=(format!("{base}/requests/{}/approve", encode_segment(&r.id))) {
+                                        (csrf_field(frame.csrf))
+                                        button type="submit" { "Approve" span.hidden { " " (who) } }
+                                    }
+                                    form.inline method="post" action=(format!("{base}/requests/{}/deny", encode_segment(&r.id))) {
+                                        (csrf_field(frame.csrf))
+                                        button.danger type="submit" { "Deny" span.hidden { " " (who) } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(frame, Section::Domains, notice, content)
 }
 
 /// What the roles page offers: every role, and for whoever may manage custom roles (on a

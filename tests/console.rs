@@ -651,3 +651,59 @@ fn invite_links_are_created_shown_once_and_revoked_from_the_console() {
     assert!(!theirs.page("members").text.contains("/invite-links"));
     assert_eq!(theirs.page("invite-links").status, 403);
 }
+
+#[test]
+fn domains_are_verified_opened_to_requests_and_requests_decided_from_the_console() {
+    let owner = User::new("Olivia Owner");
+    let slug = create_org(&owner, "business");
+    let session = Session::open(&owner, &slug);
+    let domain = format!("{}.example", unique("console"));
+    let added = session.submit("domains", &[("domain", &domain)]);
+    assert_eq!(added.status, 303, "{}", added.text);
+    let listed = get(&format!("/v1/orgs/{slug}/domains"))
+        .auth(&owner)
+        .send()
+        .ok(200);
+    let d = &listed["data"][0];
+    let id = d["id"].as_str().unwrap().to_string();
+    let page = session.page("domains");
+    let record = d["verification"]["value"].as_str().unwrap();
+    assert!(page.text.contains(record), "the record to publish is shown");
+    support::dns::dns().publish(d["verification"]["name"].as_str().unwrap(), record);
+    let checked = session.submit(&format!("domains/{id}/verify"), &[]);
+    assert_eq!(checked.status, 303, "{}", checked.text);
+    let opened = session.submit(
+        &format!("domains/{id}/enrollment"),
+        &[("enrollment", "request")],
+    );
+    assert_eq!(opened.status, 303, "{}", opened.text);
+
+    let person = User::new("Pat Person");
+    let person = person
+        .clone()
+        .with_email(&format!("{}@{domain}", person.id));
+    post(&format!("/v1/orgs/{slug}/join"))
+        .auth(&person)
+        .send()
+        .ok(202);
+    let requests = get(&format!("/v1/orgs/{slug}/join-requests"))
+        .auth(&owner)
+        .send()
+        .ok(200);
+    let request = requests["data"][0]["id"].as_str().unwrap().to_string();
+    assert!(session.page("domains").text.contains("Pat Person"));
+    let approved = session.submit(&format!("domains/requests/{request}/approve"), &[]);
+    assert_eq!(approved.status, 303, "{}", approved.text);
+    assert!(member_ids(&owner, &slug).contains(&person.id));
+    let removed = session.submit(&format!("domains/{id}/remove"), &[]);
+    assert_eq!(removed.status, 303, "{}", removed.text);
+    assert!(session.page("domains").text.contains("There is no domain."));
+    // On a plan without domains, the page is not offered.
+    let free = create_org(&owner, "free");
+    let theirs = Session::open(&owner, &free);
+    assert!(!theirs
+        .page("members")
+        .text
+        .contains(&format!("/console/{free}/domains")));
+    assert_eq!(theirs.page("domains").status, 409);
+}

@@ -22,7 +22,7 @@ use crate::domain::console::{
 };
 use crate::domain::jwt::Identity;
 use crate::domain::plan::MAX_EXTRA_SEATS;
-use crate::domain::policy::{authorize, Action, Actor, Catalogue, RoleDef, TeamRole};
+use crate::domain::policy::{authorize, Action, Catalogue, RoleDef, TeamRole};
 use crate::domain::secret::sha256_hex;
 use crate::domain::values::{Role, RoleKey};
 use crate::domain::{Code, Problem};
@@ -332,6 +332,12 @@ fn done_message(key: &str) -> Option<&'static str> {
         "team-member" => "The team's members were changed.",
         "role-created" => "The role was created.",
         "link-revoked" => "The invite link was revoked.",
+        "domain-added" => "The domain was added.",
+        "domain-checked" => "The domain's record was checked.",
+        "domain-saved" => "Joining by the domain was changed.",
+        "domain-removed" => "The domain was removed.",
+        "approved" => "The join request was approved.",
+        "denied" => "The join request was denied.",
         "role-deleted" => "The role was deleted.",
         _ => return None,
     })
@@ -522,6 +528,48 @@ async fn act(
             call(ctx, "DELETE", &format!("{org}/invite-links/{id}"), None).await,
             "link-revoked",
         ),
+        (Section::Domains, []) => (
+            call(
+                ctx,
+                "POST",
+                &format!("{org}/domains"),
+                Some(json!({"domain": value("domain")})),
+            )
+            .await,
+            "domain-added",
+        ),
+        (Section::Domains, [id, "verify"]) => (
+            call(ctx, "POST", &format!("{org}/domains/{id}/verify"), None).await,
+            "domain-checked",
+        ),
+        (Section::Domains, [id, "enrollment"]) => (
+            call(
+                ctx,
+                "PATCH",
+                &format!("{org}/domains/{id}"),
+                Some(json!({"enrollment": value("enrollment")})),
+            )
+            .await,
+            "domain-saved",
+        ),
+        (Section::Domains, [id, "remove"]) => (
+            call(ctx, "DELETE", &format!("{org}/domains/{id}"), None).await,
+            "domain-removed",
+        ),
+        (Section::Domains, ["requests", id, decision @ ("approve" | "deny")]) => (
+            call(
+                ctx,
+                "POST",
+                &format!("{org}/join-requests/{id}/{decision}"),
+                None,
+            )
+            .await,
+            if *decision == "approve" {
+                "approved"
+            } else {
+                "denied"
+            },
+        ),
         (Section::Roles, []) => {
             let permissions: Vec<&str> = values(form, "permission");
             let body =
@@ -673,8 +721,9 @@ fn problem_text(problem: &Problem) -> String {
     text
 }
 
-/// The sections `actor` may open.
-fn sections(actor: &Actor) -> Vec<Section> {
+/// The sections `caller` may open.
+fn sections(caller: &Caller) -> Vec<Section> {
+    let actor = &caller.actor;
     Section::ALL
         .into_iter()
         .filter(|section| match section {
@@ -685,6 +734,15 @@ fn sections(actor: &Actor) -> Vec<Section> {
             Section::Usage => crate::domain::usage::usage_view(actor).is_ok(),
             Section::Teams => authorize(actor, Action::ViewTeams).is_ok(),
             Section::Roles => authorize(actor, Action::ViewRoles).is_ok(),
+            // Only on a plan with domains: there is nothing to join by elsewhere.
+            Section::Domains => {
+                caller
+                    .org
+                    .plan()
+                    .is_ok_and(|plan| crate::domain::domains::require_plan(plan).is_ok())
+                    && (super::domains::require_domains(caller).is_ok()
+                        || authorize(actor, Action::ViewJoinRequests).is_ok())
+            }
             Section::ApiKeys | Section::Webhooks | Section::AuditLog => {
                 authorize(actor, Action::ManageIntegrations).is_ok()
             }
@@ -865,7 +923,7 @@ fn frame<'a>(caller: &'a Caller, session: &'a Session, csrf: &'a str) -> Frame<'
         slug: &session.slug,
         csrf,
         return_url: session.row.return_url.as_deref(),
-        sections: sections(&caller.actor),
+        sections: sections(caller),
     }
 }
 
@@ -992,6 +1050,28 @@ async fn render(
                 &list.data,
                 authorize(&caller.actor, Action::ManageTeams).is_ok(),
                 list.next_cursor.as_deref(),
+            ))
+        }
+        Section::Domains => {
+            let caller = auth::caller(ctx).await?;
+            crate::domain::domains::require_plan(caller.org.plan()?)?;
+            let domains = match super::domains::require_domains(&caller) {
+                Ok(()) => Some(super::domains::listing(ctx).await?.data),
+                Err(_) => None,
+            };
+            let requests = match authorize(&caller.actor, Action::ViewJoinRequests) {
+                Ok(()) => Some(super::domains::requests(ctx).await?.data),
+                Err(_) => None,
+            };
+            if domains.is_none() && requests.is_none() {
+                // Neither is theirs: the API's answer to the domains.
+                super::domains::require_domains(&caller)?;
+            }
+            Ok(pages::domains(
+                &frame(&caller, session, &csrf),
+                notice(&shown, &detail, &caller).as_ref(),
+                domains.as_deref(),
+                requests.as_deref(),
             ))
         }
         Section::InviteLinks => {
