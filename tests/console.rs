@@ -5,7 +5,20 @@
 mod support;
 
 use serde_json::json;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use support::*;
+
+/// `server().sql` writes the Worker's SQLite file from outside, and a write of the Worker
+/// that meets its lock fails: the tests that age rows run alone, the others together.
+static STATE: RwLock<()> = RwLock::new(());
+
+fn alone() -> RwLockWriteGuard<'static, ()> {
+    STATE.write().unwrap_or_else(|p| p.into_inner())
+}
+
+fn together() -> RwLockReadGuard<'static, ()> {
+    STATE.read().unwrap_or_else(|p| p.into_inner())
+}
 
 fn links(slug: &str) -> String {
     format!("/v1/orgs/{slug}/console-links")
@@ -13,6 +26,7 @@ fn links(slug: &str) -> String {
 
 #[test]
 fn a_member_gets_a_one_time_link_for_five_minutes() {
+    let _turn = together();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "business");
     let viewer = add_member(&owner, &slug, "viewer");
@@ -32,6 +46,7 @@ fn a_member_gets_a_one_time_link_for_five_minutes() {
 
 #[test]
 fn api_keys_cannot_open_a_session() {
+    let _turn = together();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "pro");
     let key = post(&format!("/v1/orgs/{slug}/api-keys"))
@@ -48,6 +63,7 @@ fn api_keys_cannot_open_a_session() {
 
 #[test]
 fn the_return_url_must_be_on_the_app() {
+    let _turn = together();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "pro");
     for bad in ["https://evil.test/", "javascript:alert(1)", "not a url", ""] {
@@ -68,6 +84,7 @@ fn the_return_url_must_be_on_the_app() {
 
 #[test]
 fn a_link_opens_one_session_even_under_parallel_requests() {
+    let _turn = together();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "pro");
     let path = path_of(&console_link(&owner, &slug));
@@ -92,6 +109,7 @@ fn a_link_opens_one_session_even_under_parallel_requests() {
 
 #[test]
 fn an_expired_link_is_gone() {
+    let _turn = alone();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "pro");
     let path = path_of(&console_link(&owner, &slug));
@@ -108,6 +126,7 @@ fn an_expired_link_is_gone() {
 
 #[test]
 fn the_session_cookie_is_strict_http_only_and_stored_hashed() {
+    let _turn = alone();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "pro");
     let entered = raw("GET", &path_of(&console_link(&owner, &slug)), None, None);
@@ -135,6 +154,7 @@ fn the_session_cookie_is_strict_http_only_and_stored_hashed() {
 
 #[test]
 fn pages_are_never_cached_leak_no_referrer_and_run_nothing_inline() {
+    let _turn = together();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "pro");
     let session = Session::open(&owner, &slug);
@@ -163,6 +183,7 @@ fn pages_are_never_cached_leak_no_referrer_and_run_nothing_inline() {
 
 #[test]
 fn without_a_session_there_is_no_page() {
+    let _turn = together();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "pro");
     let reply = raw("GET", &format!("/console/{slug}/members"), None, None);
@@ -189,6 +210,7 @@ fn without_a_session_there_is_no_page() {
 
 #[test]
 fn a_form_without_the_sessions_csrf_token_changes_nothing() {
+    let _turn = together();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "pro");
     let session = Session::open(&owner, &slug);
@@ -233,6 +255,7 @@ fn a_form_without_the_sessions_csrf_token_changes_nothing() {
 
 #[test]
 fn a_viewers_forged_post_is_refused_inline_and_changes_nothing() {
+    let _turn = together();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "business");
     let viewer = add_member(&owner, &slug, "viewer");
@@ -290,6 +313,7 @@ fn a_viewers_forged_post_is_refused_inline_and_changes_nothing() {
 
 #[test]
 fn a_session_ends_after_an_idle_hour() {
+    let _turn = alone();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "pro");
     let session = Session::open(&owner, &slug);
@@ -303,6 +327,7 @@ fn a_session_ends_after_an_idle_hour() {
 
 #[test]
 fn a_session_ends_eight_hours_after_it_began_however_busy() {
+    let _turn = alone();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "pro");
     let session = Session::open(&owner, &slug);
@@ -316,6 +341,7 @@ fn a_session_ends_eight_hours_after_it_began_however_busy() {
 
 #[test]
 fn signing_out_ends_the_session() {
+    let _turn = together();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "pro");
     let session = Session::open(&owner, &slug);
@@ -335,6 +361,7 @@ fn signing_out_ends_the_session() {
 
 #[test]
 fn a_removed_member_loses_the_console_at_once() {
+    let _turn = together();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "business");
     let admin = add_member(&owner, &slug, "admin");
@@ -349,6 +376,7 @@ fn a_removed_member_loses_the_console_at_once() {
 
 #[test]
 fn a_full_plan_says_seat_limit_reached_and_what_to_do() {
+    let _turn = together();
     let owner = User::new("Olivia Owner");
     // The free plan's one seat is the owner's.
     let slug = create_org(&owner, "free");
@@ -364,6 +392,7 @@ fn a_full_plan_says_seat_limit_reached_and_what_to_do() {
 
 #[test]
 fn the_billing_page_shows_the_price_before_buying() {
+    let _turn = together();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "pro");
     let session = Session::open(&owner, &slug);
@@ -387,6 +416,7 @@ fn the_billing_page_shows_the_price_before_buying() {
 
 #[test]
 fn the_demo_sign_in_exists_only_in_local_development() {
+    let _turn = together();
     let path = "/console/dev/accept-invite";
     assert_eq!(
         raw("GET", &format!("{path}?token=x"), None, None).status,
@@ -397,6 +427,7 @@ fn the_demo_sign_in_exists_only_in_local_development() {
 
 #[test]
 fn api_keys_are_issued_shown_once_and_revoked_from_the_console() {
+    let _turn = together();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "business");
     let session = Session::open(&owner, &slug);
@@ -449,6 +480,7 @@ fn api_keys_are_issued_shown_once_and_revoked_from_the_console() {
 
 #[test]
 fn webhooks_show_their_latest_deliveries_and_the_audit_log_its_entries() {
+    let _turn = together();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "business");
     let session = Session::open(&owner, &slug);
@@ -493,6 +525,7 @@ fn webhooks_show_their_latest_deliveries_and_the_audit_log_its_entries() {
 
 #[test]
 fn teams_are_created_filled_emptied_and_deleted_from_the_console() {
+    let _turn = together();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "business");
     let member = add_member(&owner, &slug, "member");
@@ -549,6 +582,7 @@ fn teams_are_created_filled_emptied_and_deleted_from_the_console() {
 
 #[test]
 fn custom_roles_are_created_and_deleted_from_the_console() {
+    let _turn = together();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "business");
     let session = Session::open(&owner, &slug);
@@ -606,6 +640,7 @@ fn custom_roles_are_created_and_deleted_from_the_console() {
 
 #[test]
 fn invite_links_are_created_shown_once_and_revoked_from_the_console() {
+    let _turn = together();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "pro");
     let session = Session::open(&owner, &slug);
@@ -654,6 +689,7 @@ fn invite_links_are_created_shown_once_and_revoked_from_the_console() {
 
 #[test]
 fn domains_are_verified_opened_to_requests_and_requests_decided_from_the_console() {
+    let _turn = together();
     let owner = User::new("Olivia Owner");
     let slug = create_org(&owner, "business");
     let session = Session::open(&owner, &slug);

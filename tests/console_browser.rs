@@ -287,6 +287,7 @@ fn billing_usage_and_integrations_pages_show_what_they_hold() {
         "invite-links",
         "teams",
         "roles",
+        "domains",
         "api-keys",
         "webhooks",
         "audit-log",
