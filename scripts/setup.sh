@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs everything Roster needs to build, serve and test on a fresh machine, from
-# package registries only (crates.io, npm, PyPI; Debian's for the benchmark tools).
+# package registries only (crates.io, npm, PyPI; Debian's for Chromium and the benchmark
+# tools).
 # Idempotent: what is already installed at the right version is skipped.
 #
 #   sh scripts/setup.sh          toolchain for building, serving and testing
@@ -45,6 +46,15 @@ if [ "$(.venv/bin/schemathesis --version 2>/dev/null | awk '{print $NF}')" != "$
   say "installing schemathesis $SCHEMATHESIS_VERSION into .venv"
   [ -x .venv/bin/pip ] || python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
+# Chromium and its WebDriver, from Debian's packages, for the console's browser tests
+# (tests/console_browser.rs).
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  say "installing chromium and chromium-driver"
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq chromium chromium-driver
 fi
 
 if [ "${1:-}" = "--bench" ] && ! command -v wrk >/dev/null 2>&1; then

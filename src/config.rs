@@ -37,6 +37,12 @@ pub struct Config {
     pub retention: Retention,
     /// The DNS-over-HTTPS resolver that verifies domains.
     pub dns_resolver_url: String,
+    /// Who may frame the console's pages: the CSP `frame-ancestors` sources
+    /// (`CONSOLE_FRAME_ANCESTORS`, default `'none'`).
+    pub console_frame_ancestors: String,
+    /// Local development only (`DEV_SIGN_IN=1`): the console's demo page that signs
+    /// someone in and accepts an invitation for them. Never set for a deployment.
+    pub dev_sign_in: bool,
     /// The `OUTBOX` Queue, when bound: failed deliveries are retried through it. A binding,
     /// not a var, but like the vars it cannot change while the isolate lives.
     pub outbox: Option<worker::Queue>,
@@ -114,7 +120,23 @@ impl Config {
             retention: Retention::parse(var("RETENTION_DAYS").as_deref()),
             dns_resolver_url: var("DNS_RESOLVER_URL")
                 .unwrap_or_else(|| DEFAULT_DNS_RESOLVER_URL.into()),
+            console_frame_ancestors: var("CONSOLE_FRAME_ANCESTORS")
+                .filter(|v| valid_frame_ancestors(v))
+                .unwrap_or_else(|| "'none'".into()),
+            dev_sign_in: var("DEV_SIGN_IN").as_deref() == Some("1"),
             outbox: env.queue("OUTBOX").ok(),
         }
     }
+}
+
+/// Whether `value` can stand as the sources of a CSP directive: visible ASCII and spaces,
+/// without the `;` or `,` that would end the directive or the policy.
+fn valid_frame_ancestors(value: &str) -> bool {
+    let ok = value
+        .bytes()
+        .all(|b| (b.is_ascii_graphic() || b == b' ') && b != b';' && b != b',');
+    if !ok {
+        worker::console_error!("configuration: CONSOLE_FRAME_ANCESTORS is not a source list");
+    }
+    ok
 }

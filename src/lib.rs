@@ -7,6 +7,7 @@
 //! D1 and KV halves of `store`, `jobs`, `queue`, `config`) exists only in the wasm32 build.
 
 pub mod api;
+pub mod console;
 pub mod domain;
 pub mod email;
 pub mod http;

@@ -12,6 +12,7 @@
 //! type, rewrite it with `UPDATE_OPENAPI=1 cargo test --lib openapi`.
 
 use crate::api::billing::{Billing, ExtraSeatsChanged, LedgerEntry, Usage, UsageRecorded};
+use crate::api::console::ConsoleLink;
 use crate::api::domains::{Domain, JoinRequest, SuggestedOrganization};
 use crate::api::events::{data_schema, WebhookDelivery};
 use crate::api::integrations::{ApiKey, AuditEntry, NewApiKey, NewWebhook, Webhook};
@@ -20,9 +21,9 @@ use crate::api::invite_links::{InviteLink, InviteLinkPreview};
 use crate::api::orgs::{DeletedOrganization, Me, Member, Org, OwnershipTransferred};
 use crate::api::requests::{AddDomain, UpdateDomain};
 use crate::api::requests::{
-    AuthorizeQuestion, BulkInvitations, ChangePlan, CreateApiKey, CreateInvitation, CreateOrg,
-    CreateResource, CreateRole, CreateWebhook, PutGrant, RecordUsage, SetExtraSeats,
-    TransferOwnership, UpdateMember, UpdateOrg, UpdateResource, UpdateRole,
+    AuthorizeQuestion, BulkInvitations, ChangePlan, CreateApiKey, CreateConsoleLink,
+    CreateInvitation, CreateOrg, CreateResource, CreateRole, CreateWebhook, PutGrant, RecordUsage,
+    SetExtraSeats, TransferOwnership, UpdateMember, UpdateOrg, UpdateResource, UpdateRole,
 };
 use crate::api::requests::{CreateInviteLink, CreateTeam, PutTeamGrant, PutTeamMember, UpdateTeam};
 use crate::api::resources::{AuthorizeAnswer, GrantOfMember, Resource};
@@ -686,6 +687,11 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
             .describe("Owner and admin. Every change, newest first (pages continue to older entries). `action` uses the webhook event names where one fits (`organization.updated`, `member.added`, …); the others are `organization.created`, `organization.deleted`, `organization.ownership_transferred`, `invitation.resent`, `billing.plan_changed`, `usage.recorded`, `resource.created|updated|deleted`, `grant.set|removed`, `team_grant.set|removed`, `api_key.created|revoked` and `webhook.created|deleted|disabled`.")
             .list::<AuditEntry>("The entries, newest first.")
             .errors(&[Forbidden])),
+        ("post", "/v1/orgs/{slug}/console-links", Op::new("createConsoleLink", "A one-time link into the console, the hosted team pages")
+            .describe("Any member, with their own JWT; API keys get 403 (a key never opens a session as a person). `url` (`{PUBLIC_URL}/console/enter/{code}`) works once, within 5 minutes: it sets the session cookie (8 hours at most, ended by an idle hour) and leads to the organization's members page. The pages show and do what the person's role allows, through the same rules as the API. `return_url`, on `APP_URL`'s origin (else 400), is where the console's \"Back to the app\" link leads.")
+            .optional_body::<CreateConsoleLink>()
+            .ok::<ConsoleLink>(201, "The link.")
+            .errors(&[Forbidden, Conflict])),
         ("get", "/v1/orgs/{slug}/billing", Op::new("getBilling", "Plan, seats and credits")
             .describe("Owner and admin, or an API key with `billing:read`. Shows the period that contains now, even before the scheduled job has rolled an ended one. `seats.extra_next_period` is the extra seat count the next period starts with when a decrease is scheduled, null otherwise.")
             .ok::<Billing>(200, "The organization's billing.")

@@ -143,6 +143,8 @@ routes! {
     CreateWebhook => Post "/v1/orgs/{slug}/webhooks",
     DeleteWebhook => Delete "/v1/orgs/{slug}/webhooks/{id}",
     AuditLog => Get "/v1/orgs/{slug}/audit-log",
+
+    CreateConsoleLink => Post "/v1/orgs/{slug}/console-links",
 }
 
 impl RouteId {

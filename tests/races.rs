@@ -458,6 +458,15 @@ const RACES: &[Row] = &[
         records: &[("invitation.declined", 1)],
         arrange: decline_by_id_race,
     },
+    // Not idempotent: each copy issues a link of its own; none is audited (a link changes
+    // nothing until it is used, and then only opens a session).
+    Row {
+        route: CreateConsoleLink,
+        plan: "pro",
+        answers: Every(201),
+        records: &[],
+        arrange: create_console_link_race,
+    },
     // Not idempotent: each copy issues a key.
     Row {
         route: CreateApiKey,
@@ -1083,6 +1092,23 @@ fn join_by_invite_link_race(scene: &Scene) -> Race {
         move |_| {
             assert_eq!(member_ids(&owner, &slug).len(), 2);
             assert_eq!(list(&owner, &links)[0]["uses"], 1);
+        }
+    })
+}
+
+fn create_console_link_race(scene: &Scene) -> Race {
+    let (owner, path) = (scene.owner.clone(), scene.path("/console-links"));
+    Race::new(move || post(&path).auth(&owner).json(&json!({})), {
+        move |replies| {
+            let urls: HashSet<&str> = replies
+                .iter()
+                .filter_map(|r| r.json["url"].as_str())
+                .collect();
+            assert_eq!(urls.len(), AT_ONCE);
+            // Each opens a session of its own.
+            for url in urls {
+                assert_eq!(raw("GET", &path_of(url), None, None).status, 303, "{url}");
+            }
         }
     })
 }

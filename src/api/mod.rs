@@ -7,6 +7,7 @@
 //! types: handlers build them from store rows; nothing here parses requests.
 
 pub mod billing;
+pub mod console;
 pub mod domains;
 pub mod events;
 pub mod integrations;

@@ -294,6 +294,15 @@ pub struct ChangePlan {
     pub plan: Plan,
 }
 
+/// `POST /v1/orgs/{slug}/console-links`
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateConsoleLink {
+    /// Where the console's "Back to the app" link leads; on `APP_URL`'s origin.
+    #[schema(max_length = 2048, format = "uri")]
+    pub return_url: Option<String>,
+}
+
 /// `PUT /v1/orgs/{slug}/billing/seats`
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]

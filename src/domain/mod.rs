@@ -1,6 +1,7 @@
 //! Roster's rules as pure Rust: no `worker` types, no I/O, no clock. Everything here
 //! compiles and is tested natively with `cargo test`.
 
+pub mod console;
 pub mod domains;
 pub mod event;
 pub mod invitation;

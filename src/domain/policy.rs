@@ -245,6 +245,16 @@ impl Catalogue {
         }
     }
 
+    /// Every role a member can hold but `owner` (which moves only by transfer): the
+    /// built-in ones, then the custom roles in creation order.
+    pub fn assignable(&self) -> Vec<(RoleKey, RoleDef)> {
+        [Role::Admin, Role::Member, Role::Viewer]
+            .into_iter()
+            .map(|role| (role.into(), RoleDef::builtin(role)))
+            .chain(self.0.iter().cloned())
+            .collect()
+    }
+
     /// The role asked for in request field `field`: 400 when the organization has no role
     /// of that key.
     pub fn resolve(&self, field: &str, key: &RoleKey) -> Result<RoleDef, Problem> {

@@ -10,8 +10,12 @@ use crate::store::principal::{self, Caller, CallerQuery, Principal};
 use crate::store::{Batch, Results};
 
 /// The caller, from `Authorization: Bearer …`: a JWT (verified here, without I/O) or an
-/// organization API key (checked against the store by the batch that follows).
+/// organization API key (checked against the store by the batch that follows). A console
+/// request names the person of its session instead, who is then treated as any user.
 pub fn principal(ctx: &Ctx) -> Result<Principal, Problem> {
+    if let Some(person) = &ctx.person {
+        return Ok(Principal::User(person.clone()));
+    }
     let header = ctx.header("authorization").ok_or_else(|| {
         Problem::unauthenticated("Send `Authorization: Bearer <token>` with a JWT or an API key.")
     })?;

@@ -4,6 +4,7 @@
 use super::body::{integer, one_of, Fields};
 use super::{auth, json, Answer, Ctx};
 use crate::api::billing::{self as api, ExtraSeatsChanged, LedgerEntry, LedgerKind};
+use crate::api::List;
 use crate::domain::plan::{Billing, Plan, MAX_EXTRA_SEATS};
 use crate::domain::policy::{authorize, Action};
 use crate::domain::{Code, Problem, Timestamp};
@@ -45,9 +46,15 @@ async fn current(ctx: &Ctx) -> Result<(Caller, Current), Problem> {
 /// `GET /v1/orgs/{slug}/billing` — as of now, even when the period ended and the scheduled
 /// job has not rolled it yet.
 pub async fn get(ctx: &Ctx) -> Answer {
+    json(200, &overview(ctx).await?.1)
+}
+
+/// The organization's billing as of now, with the caller who reads it.
+pub async fn overview(ctx: &Ctx) -> Result<(Caller, api::Billing), Problem> {
     let (caller, current) = current(ctx).await?;
     authorize(&caller.actor, Action::ViewBilling)?;
-    json(200, &billing_of(&current.billing, &current.seats))
+    let billing = billing_of(&current.billing, &current.seats);
+    Ok((caller, billing))
 }
 
 /// `PUT /v1/orgs/{slug}/billing/plan` `{plan}` — owner only. Upgrades always; downgrades
@@ -117,6 +124,11 @@ pub async fn set_extra_seats(ctx: &Ctx) -> Answer {
 
 /// `GET /v1/orgs/{slug}/billing/ledger` — what was charged, oldest first.
 pub async fn ledger(ctx: &Ctx) -> Answer {
+    json(200, &entries(ctx).await?)
+}
+
+/// The page of the ledger the request asks for.
+pub async fn entries(ctx: &Ctx) -> Result<List<LedgerEntry>, Problem> {
     let page = auth::valid(ctx, ctx.page()).await?;
     let (mut batch, query) = auth::begin(ctx)?;
     let rows = store::ledger(&mut batch, ctx.param("slug"), page.after, page.fetch());
@@ -124,5 +136,5 @@ pub async fn ledger(ctx: &Ctx) -> Answer {
     let caller = query.resolve(&results)?;
     authorize(&caller.actor, Action::ViewBilling)?;
     let rows = results.all(rows)?;
-    json(200, &page.envelope(rows, |r| r.seq, ledger_entry_of)?)
+    page.envelope(rows, |r| r.seq, ledger_entry_of)
 }

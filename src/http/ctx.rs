@@ -2,6 +2,7 @@
 
 use super::paging::Page;
 use crate::config::Config;
+use crate::domain::jwt::Identity;
 use crate::domain::{Problem, Timestamp};
 use crate::routes::Params;
 use crate::store::kv::Kv;
@@ -28,6 +29,10 @@ pub struct Ctx {
     pub body: Vec<u8>,
     /// Work to finish after the response is sent (`ctx.wait_until`).
     pub background: worker::Context,
+    /// The person a console session acts for; `None` for the API, whose callers say who
+    /// they are in `Authorization`. Either way `auth::principal` names the caller, and
+    /// everything after it is the same.
+    pub person: Option<Identity>,
 }
 
 /// What a handler answers: a response, or a problem.

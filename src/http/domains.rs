@@ -73,7 +73,7 @@ fn domain_taken(domain: &str) -> Problem {
 }
 
 /// The caller allowed to manage domains, on a plan that has them.
-fn require_domains(caller: &Caller) -> Result<(), Problem> {
+pub fn require_domains(caller: &Caller) -> Result<(), Problem> {
     authorize(&caller.actor, Action::UpdateOrg)?;
     require_plan(caller.org.plan()?)
 }
@@ -120,6 +120,11 @@ pub async fn add(ctx: &Ctx) -> Answer {
 
 /// `GET /v1/orgs/{slug}/domains`
 pub async fn list(ctx: &Ctx) -> Answer {
+    json(200, &listing(ctx).await?)
+}
+
+/// The page of domains the request asks for.
+pub async fn listing(ctx: &Ctx) -> Result<List<Domain>, Problem> {
     let page = auth::valid(ctx, ctx.page()).await?;
     let (mut batch, query) = auth::begin(ctx)?;
     let rows = store::list(&mut batch, ctx.param("slug"), page.after, page.fetch());
@@ -127,7 +132,7 @@ pub async fn list(ctx: &Ctx) -> Answer {
     let caller = query.resolve(&results)?;
     require_domains(&caller)?;
     let rows = results.all(rows)?;
-    json(200, &page.envelope(rows, |r| r.seq, domain_of)?)
+    page.envelope(rows, |r| r.seq, domain_of)
 }
 
 /// The caller and the domain `{id}` of the path, with what else `more` adds to the batch.
@@ -457,6 +462,11 @@ fn status_filter(ctx: &Ctx) -> Result<Option<JoinRequestStatus>, Problem> {
 
 /// `GET /v1/orgs/{slug}/join-requests?status=…`
 pub async fn list_requests(ctx: &Ctx) -> Answer {
+    json(200, &requests(ctx).await?)
+}
+
+/// The page of join requests the request asks for (pending ones unless it says).
+pub async fn requests(ctx: &Ctx) -> Result<List<JoinRequest>, Problem> {
     let input = ctx
         .page()
         .and_then(|page| status_filter(ctx).map(|status| (page, status)));
@@ -473,7 +483,7 @@ pub async fn list_requests(ctx: &Ctx) -> Answer {
     let caller = query.resolve(&results)?;
     authorize(&caller.actor, Action::ViewJoinRequests)?;
     let rows = results.all(rows)?;
-    json(200, &page.envelope(rows, |r| r.seq, join_request_of)?)
+    page.envelope(rows, |r| r.seq, join_request_of)
 }
 
 /// The caller, allowed to decide join requests, and the request `{id}` of the path.

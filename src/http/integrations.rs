@@ -10,7 +10,7 @@ use super::{json, no_content, Answer, Ctx};
 use crate::api::integrations::{
     ActorKind, ApiKey, AuditActor, AuditEntry, AuditTarget, NewApiKey, NewWebhook, Webhook,
 };
-use crate::api::WebhookEvent;
+use crate::api::{List, WebhookEvent};
 use crate::domain::event::{EventType, WEBHOOK_EVENTS};
 use crate::domain::policy::{authorize, Action, Scope};
 use crate::domain::secret::{ApiKeySecret, WebhookSecret};
@@ -107,14 +107,17 @@ async fn caller_and_row<T: serde::de::DeserializeOwned>(
 
 /// `GET /v1/orgs/{slug}/api-keys` — live keys, in creation order.
 pub async fn list_keys(ctx: &Ctx) -> Answer {
+    json(200, &keys(ctx).await?.1)
+}
+
+/// The page of live keys the request asks for, with the caller who reads it.
+pub async fn keys(ctx: &Ctx) -> Result<(Caller, List<ApiKey>), Problem> {
     let page = auth::valid(ctx, ctx.page()).await?;
     let (mut batch, caller) = auth::begin(ctx)?;
     let rows = store::api_keys::list(&mut batch, ctx.param("slug"), page.after, page.fetch());
-    let (_, results) = authorized(ctx, batch, caller).await?;
-    json(
-        200,
-        &page.envelope(results.all(rows)?, |k| k.seq, |k| Ok(api_key_of(k)))?,
-    )
+    let (caller, results) = authorized(ctx, batch, caller).await?;
+    let list = page.envelope(results.all(rows)?, |k| k.seq, |k| Ok(api_key_of(k)))?;
+    Ok((caller, list))
 }
 
 /// `POST /v1/orgs/{slug}/api-keys` `{name, scopes}` — the secret is in this answer only.
@@ -146,14 +149,17 @@ pub async fn revoke_key(ctx: &Ctx) -> Answer {
 
 /// `GET /v1/orgs/{slug}/webhooks` — endpoints, disabled ones included, in creation order.
 pub async fn list_webhooks(ctx: &Ctx) -> Answer {
+    json(200, &webhooks(ctx).await?.1)
+}
+
+/// The page of endpoints the request asks for, with the caller who reads it.
+pub async fn webhooks(ctx: &Ctx) -> Result<(Caller, List<Webhook>), Problem> {
     let page = auth::valid(ctx, ctx.page()).await?;
     let (mut batch, caller) = auth::begin(ctx)?;
     let rows = store::webhooks::list(&mut batch, ctx.param("slug"), page.after, page.fetch());
-    let (_, results) = authorized(ctx, batch, caller).await?;
-    json(
-        200,
-        &page.envelope(results.all(rows)?, |w| w.seq, webhook_of)?,
-    )
+    let (caller, results) = authorized(ctx, batch, caller).await?;
+    let list = page.envelope(results.all(rows)?, |w| w.seq, webhook_of)?;
+    Ok((caller, list))
 }
 
 /// `POST /v1/orgs/{slug}/webhooks` `{url, events}` — the signing secret is in this answer
@@ -188,12 +194,15 @@ pub async fn delete_webhook(ctx: &Ctx) -> Answer {
 
 /// `GET /v1/orgs/{slug}/audit-log` — every change, newest first.
 pub async fn audit_log(ctx: &Ctx) -> Answer {
+    json(200, &audit_entries(ctx).await?.1)
+}
+
+/// The page of the audit log the request asks for, newest first, with the caller.
+pub async fn audit_entries(ctx: &Ctx) -> Result<(Caller, List<AuditEntry>), Problem> {
     let page = auth::valid(ctx, ctx.page()).await?;
     let (mut batch, caller) = auth::begin(ctx)?;
     let rows = store::audit::list(&mut batch, ctx.param("slug"), page.before(), page.fetch());
-    let (_, results) = authorized(ctx, batch, caller).await?;
-    json(
-        200,
-        &page.envelope(results.all(rows)?, |e| e.seq, audit_entry_of)?,
-    )
+    let (caller, results) = authorized(ctx, batch, caller).await?;
+    let list = page.envelope(results.all(rows)?, |e| e.seq, audit_entry_of)?;
+    Ok((caller, list))
 }

@@ -9,6 +9,7 @@ use super::{json, no_content, Answer, Ctx};
 use crate::api::invitations::{
     BulkInvitationResult, BulkInvitationResults, EmailDelivery, Invitation, InvitedBy,
 };
+use crate::api::List;
 use crate::domain::invitation::{
     already_member, invitation_pending, parse_invitation_role, parse_redirect_url, resend_wait,
     Admissions, InviteFacts, PendingInvitation, Status, EXPIRES_IN,
@@ -492,6 +493,11 @@ fn not_found() -> Problem {
 
 /// `GET /v1/orgs/{slug}/invitations?status=…`
 pub async fn list(ctx: &Ctx) -> Answer {
+    json(200, &listing(ctx).await?.1)
+}
+
+/// The page of invitations the request asks for, with the caller who reads it.
+pub async fn listing(ctx: &Ctx) -> Result<(Caller, List<Invitation>), Problem> {
     let filter = match ctx.query("status") {
         None | Some("pending") => Ok(store::Filter::Status(Status::Pending)),
         Some("all") => Ok(store::Filter::All),
@@ -520,10 +526,8 @@ pub async fn list(ctx: &Ctx) -> Answer {
     let caller = query.resolve(&results)?;
     authorize(&caller.actor, Action::ViewInvitations)?;
     let rows = results.all(rows)?;
-    json(
-        200,
-        &page.envelope(rows, |r| r.seq, |r| invitation_of(r, ctx.now))?,
-    )
+    let list = page.envelope(rows, |r| r.seq, |r| invitation_of(r, ctx.now))?;
+    Ok((caller, list))
 }
 
 /// `GET /v1/orgs/{slug}/invitations/{id}`

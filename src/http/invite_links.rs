@@ -8,6 +8,7 @@ use super::{auth, json, no_content, Answer, Ctx};
 use crate::api::events::MemberAddedData;
 use crate::api::invitations::OrgSummary;
 use crate::api::invite_links::{InviteLink, InviteLinkPreview, LinkCreator};
+use crate::api::List;
 use crate::domain::invitation::{accept_link, parse_invitation_role};
 use crate::domain::invite_link::{
     check_joiner, join_url, parse_domains, LinkStatus, DEFAULT_EXPIRES_IN, EXPIRES_IN, MAX_USES,
@@ -21,6 +22,7 @@ use crate::domain::{Code, Problem, Timestamp};
 use crate::pages::{self, ActiveLink, UnusableLink};
 use crate::store::invitations::SeatCheck;
 use crate::store::invite_links::{self as store, LinkPreview, LinkRow, NewLink};
+use crate::store::principal::Caller;
 use crate::store::roles::catalogue;
 use crate::store::Batch;
 use serde_json::Value;
@@ -126,16 +128,19 @@ pub async fn create(ctx: &Ctx) -> Answer {
 
 /// `GET /v1/orgs/{slug}/invite-links` — every link, revoked ones too, in creation order.
 pub async fn list(ctx: &Ctx) -> Answer {
+    json(200, &listing(ctx).await?.1)
+}
+
+/// The page of links the request asks for, with the caller who reads it.
+pub async fn listing(ctx: &Ctx) -> Result<(Caller, List<InviteLink>), Problem> {
     let page = auth::valid(ctx, ctx.page()).await?;
     let (mut batch, query) = auth::begin(ctx)?;
     let rows = store::list(&mut batch, ctx.param("slug"), page.after, page.fetch());
     let results = batch.run(&ctx.db).await?;
     let caller = query.resolve(&results)?;
     authorize(&caller.actor, Action::ManageInvitation)?;
-    json(
-        200,
-        &page.envelope(results.all(rows)?, |r| r.seq, |r| link_of(r, None, ctx.now))?,
-    )
+    let list = page.envelope(results.all(rows)?, |r| r.seq, |r| link_of(r, None, ctx.now))?;
+    Ok((caller, list))
 }
 
 /// `DELETE /v1/orgs/{slug}/invite-links/{id}` — the link stops working at once. A link

@@ -5,6 +5,7 @@ use super::body::{string, Fields};
 use super::orgs::metadata_changes;
 use super::{auth, json, no_content, Answer, Ctx};
 use crate::api::orgs::{Grant, Member, MemberTeam, OwnershipTransferred};
+use crate::api::List;
 use crate::domain::joining::JoinedVia;
 use crate::domain::metadata;
 use crate::domain::policy::{
@@ -61,6 +62,11 @@ fn no_such_member() -> Problem {
 
 /// `GET /v1/orgs/{slug}/members`
 pub async fn list(ctx: &Ctx) -> Answer {
+    json(200, &listing(ctx).await?.1)
+}
+
+/// The page of members the request asks for, with the caller who reads it.
+pub async fn listing(ctx: &Ctx) -> Result<(Caller, List<Member>), Problem> {
     let page = auth::valid(ctx, ctx.page()).await?;
     let (mut batch, query) = auth::begin(ctx)?;
     let rows = store::list(&mut batch, ctx.param("slug"), page.after, page.fetch());
@@ -68,10 +74,8 @@ pub async fn list(ctx: &Ctx) -> Answer {
     let caller = query.resolve(&results)?;
     authorize(&caller.actor, Action::ViewMembers)?;
     let rows = results.all(rows)?;
-    json(
-        200,
-        &page.envelope(rows, |r| r.seq, |r| member_of(r, &caller.actor))?,
-    )
+    let list = page.envelope(rows, |r| r.seq, |r| member_of(r, &caller.actor))?;
+    Ok((caller, list))
 }
 
 /// Reads the caller and the member `user_id` of the path's organization, and when asked

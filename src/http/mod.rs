@@ -16,6 +16,8 @@ pub mod auth;
 #[cfg(target_arch = "wasm32")]
 pub mod billing;
 #[cfg(target_arch = "wasm32")]
+pub mod console;
+#[cfg(target_arch = "wasm32")]
 pub mod domains;
 #[cfg(target_arch = "wasm32")]
 pub mod integrations;

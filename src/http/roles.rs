@@ -84,6 +84,18 @@ fn builtin_refused(key: &RoleKey) -> Problem {
 /// `GET /v1/orgs/{slug}/roles` — the built-in roles first, then the custom ones in
 /// creation order.
 pub async fn list(ctx: &Ctx) -> Answer {
+    let (_, data) = listing(ctx).await?;
+    json(
+        200,
+        &List {
+            data,
+            next_cursor: None,
+        },
+    )
+}
+
+/// Every role of the organization, built-in ones first, with the caller who reads them.
+pub async fn listing(ctx: &Ctx) -> Result<(Caller, Vec<RoleObject>), Problem> {
     let (mut batch, query) = auth::begin(ctx)?;
     let slug = ctx.param("slug");
     let custom = store::custom(&mut batch, slug);
@@ -110,13 +122,7 @@ pub async fn list(ctx: &Ctx) -> Answer {
     for row in results.all(custom)? {
         data.push(custom_object(&row, held(&row.key))?);
     }
-    json(
-        200,
-        &List {
-            data,
-            next_cursor: None,
-        },
-    )
+    Ok((caller, data))
 }
 
 /// Reads `permissions`: names of the catalogue, each once.

@@ -2,13 +2,13 @@
 //! answer the same way (`x-request-id`, `Server-Timing`, CORS, caching and problem bodies).
 
 use super::{
-    billing, domains, integrations, invitations, invite_links, invitee, me, members, ops, orgs,
-    problem_response, resources, roles, teams, usage, Answer, Ctx, MAX_BODY_BYTES,
+    billing, console, domains, integrations, invitations, invite_links, invitee, me, members, ops,
+    orgs, problem_response, resources, roles, teams, usage, Answer, Ctx, MAX_BODY_BYTES,
 };
 use crate::config::Config;
 use crate::domain::values::new_id;
 use crate::domain::{Code, Problem, Timestamp};
-use crate::routes::{resolve, Resolved, RouteId};
+use crate::routes::{resolve, Params, Resolved, RouteId};
 use crate::store::kv::Kv;
 use crate::store::{Db, Start, BOOKMARK_HEADER};
 use worker::{Date, Env, Method, Request, Response};
@@ -109,6 +109,7 @@ async fn dispatch(ctx: &Ctx, route: RouteId) -> Answer {
         CreateWebhook => integrations::create_webhook(ctx).await,
         DeleteWebhook => integrations::delete_webhook(ctx).await,
         AuditLog => integrations::audit_log(ctx).await,
+        CreateConsoleLink => console::create_link(ctx).await,
     }
 }
 
@@ -135,6 +136,7 @@ pub async fn handle(
     let allowed_origin = origin.filter(|o| cfg.app_origin.as_deref() == Some(o.as_str()));
 
     let method = raw_method(&req);
+    let path = req.path();
     let (answer, cost, bookmark) = if method == "OPTIONS" {
         (
             preflight(&req, allowed_origin.is_some()),
@@ -161,7 +163,7 @@ pub async fn handle(
     if !headers.has("cache-control")? {
         headers.set("cache-control", "no-store")?;
     }
-    if let Some(origin) = allowed_origin {
+    if let Some(origin) = allowed_origin.filter(|_| !console::is_console_path(&path)) {
         headers.set("access-control-allow-origin", &origin)?;
         headers.set("access-control-expose-headers", CORS_EXPOSE_HEADERS)?;
         headers.append("vary", "origin")?;
@@ -177,27 +179,33 @@ async fn answer(
 ) -> (Answer, Cost, Option<String>) {
     let path = req.path();
     let method = raw_method(&req);
-    let (route, params) = match resolve(&method, &path) {
-        Resolved::Found(route, params) => (route, params),
-        Resolved::MethodNotAllowed(allow) => {
-            return (
-                Err(Problem::method_not_allowed(allow)),
-                Cost::default(),
-                None,
-            )
-        }
-        Resolved::NotFound => {
-            return (
-                Err(Problem::new(
-                    Code::NotFound,
-                    "No such path; see /openapi.json for the API.",
-                )),
-                Cost::default(),
-                None,
-            )
+    // The console's pages are not API operations: they have their own small table.
+    let console = console::is_console_path(&path);
+    let (route, params) = if console {
+        (None, Params::default())
+    } else {
+        match resolve(&method, &path) {
+            Resolved::Found(route, params) => (Some(route), params),
+            Resolved::MethodNotAllowed(allow) => {
+                return (
+                    Err(Problem::method_not_allowed(allow)),
+                    Cost::default(),
+                    None,
+                )
+            }
+            Resolved::NotFound => {
+                return (
+                    Err(Problem::new(
+                        Code::NotFound,
+                        "No such path; see /openapi.json for the API.",
+                    )),
+                    Cost::default(),
+                    None,
+                )
+            }
         }
     };
-    if route.takes_public_token() {
+    if route.is_some_and(RouteId::takes_public_token) {
         if let Err(problem) = within_token_limit(&env, &req).await {
             return (Err(problem), Cost::default(), None);
         }
@@ -207,9 +215,10 @@ async fn answer(
         Err(problem) => return (Err(problem), Cost::default(), None),
     };
     // Reads may be served by a nearby replica, at least as fresh as the client's bookmark;
-    // writes decide on the primary's state.
+    // writes decide on the primary's state. Every console request writes (its session is
+    // seen), so it starts at the primary too.
     let bookmark = req.headers().get(BOOKMARK_HEADER).ok().flatten();
-    let start = match (route_reads_only(&method), bookmark.as_deref()) {
+    let start = match (route_reads_only(&method) && !console, bookmark.as_deref()) {
         (false, _) => Start::Primary,
         (true, Some(bookmark)) => Start::AtLeast(bookmark),
         (true, None) => Start::Nearest,
@@ -239,16 +248,12 @@ async fn answer(
         query,
         body,
         background,
+        person: None,
     };
-    let mut answer = dispatch(&ctx, route).await;
-    for _ in 1..DECISIONS {
-        let moved = ctx.db.take_moved();
-        if !(moved && matches!(&answer, Err(p) if p.code == Code::Conflict)) {
-            break;
-        }
-        ctx.now = Timestamp::from_millis(Date::now().as_millis());
-        answer = dispatch(&ctx, route).await;
-    }
+    let answer = match route {
+        Some(route) => decide(&mut ctx, route).await,
+        None => console::handle(&mut ctx, &method, &path).await,
+    };
     crate::webhooks::deliver_queued(
         &ctx.background,
         &ctx.env,
@@ -265,6 +270,21 @@ async fn answer(
         kv_reads: ctx.kv.reads(),
     };
     (answer, cost, ctx.db.bookmark())
+}
+
+/// Runs the handler of `route` on `ctx`, deciding again (see [`DECISIONS`]) while a write
+/// loses a race. The console's actions come through here too, as the API's requests do.
+pub async fn decide(ctx: &mut Ctx, route: RouteId) -> Answer {
+    let mut answer = dispatch(ctx, route).await;
+    for _ in 1..DECISIONS {
+        let moved = ctx.db.take_moved();
+        if !(moved && matches!(&answer, Err(p) if p.code == Code::Conflict)) {
+            break;
+        }
+        ctx.now = Timestamp::from_millis(Date::now().as_millis());
+        answer = dispatch(ctx, route).await;
+    }
+    answer
 }
 
 /// The period of `TOKEN_LIMITER` (wrangler.toml): a client refused waits at most this long.

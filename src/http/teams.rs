@@ -6,6 +6,7 @@ use super::body::{one_of, string, Fields};
 use super::resources::{reach, require_admin, Reach};
 use super::{auth, json, no_content, Answer, Ctx};
 use crate::api::teams::{Team, TeamGrant, TeamMember};
+use crate::api::List;
 use crate::domain::plan::Countable;
 use crate::domain::policy::{authorize, Action, TeamRole};
 use crate::domain::values::{Level, Name, Slug};
@@ -90,6 +91,11 @@ pub async fn create(ctx: &Ctx) -> Answer {
 
 /// `GET /v1/orgs/{slug}/teams`
 pub async fn list(ctx: &Ctx) -> Answer {
+    json(200, &listing(ctx).await?.1)
+}
+
+/// The page of teams the request asks for, with the caller who reads it.
+pub async fn listing(ctx: &Ctx) -> Result<(Caller, List<Team>), Problem> {
     let page = auth::valid(ctx, ctx.page()).await?;
     let (mut batch, query) = auth::begin(ctx)?;
     let rows = store::list(&mut batch, ctx.param("slug"), page.after, page.fetch());
@@ -97,7 +103,8 @@ pub async fn list(ctx: &Ctx) -> Answer {
     let caller = query.resolve(&results)?;
     authorize(&caller.actor, Action::ViewTeams)?;
     let rows = results.all(rows)?;
-    json(200, &page.envelope(rows, |r| r.seq, |r| Ok(team_of(r)))?)
+    let list = page.envelope(rows, |r| r.seq, |r| Ok(team_of(r)))?;
+    Ok((caller, list))
 }
 
 /// The caller and the team `{team}` of the path, if there is one, from one round trip.
@@ -173,6 +180,11 @@ pub async fn delete(ctx: &Ctx) -> Answer {
 
 /// `GET /v1/orgs/{slug}/teams/{team}/members`
 pub async fn members(ctx: &Ctx) -> Answer {
+    json(200, &member_listing(ctx).await?.2)
+}
+
+/// Team `{team}` and the page of its members the request asks for, with the caller.
+pub async fn member_listing(ctx: &Ctx) -> Result<(Caller, Team, List<TeamMember>), Problem> {
     let page = auth::valid(ctx, ctx.page()).await?;
     let (mut batch, query) = auth::begin(ctx)?;
     let slug = ctx.param("slug");
@@ -187,9 +199,10 @@ pub async fn members(ctx: &Ctx) -> Answer {
     let caller = query.resolve(&results)?;
     authorize(&caller.actor, Action::ViewTeams)?;
     let (team, rows) = team.ok_or_else(no_such_team)?;
-    results.first(team)?.ok_or_else(no_such_team)?;
+    let team = results.first(team)?.ok_or_else(no_such_team)?;
     let rows = results.all(rows)?;
-    json(200, &page.envelope(rows, |r| r.seq, team_member_of)?)
+    let list = page.envelope(rows, |r| r.seq, team_member_of)?;
+    Ok((caller, team_of(&team), list))
 }
 
 /// What a change of a team's member decides on: the caller, the team, whether the caller

@@ -109,6 +109,11 @@ async fn replay(ctx: &Ctx, caller: &Caller, consumption: &Consumption, key: &str
 /// most first, a page at a time for owners, admins and keys with `usage:read`, and their
 /// own row for other members.
 pub async fn get(ctx: &Ctx) -> Answer {
+    json(200, &overview(ctx).await?.1)
+}
+
+/// The period's usage as the caller may see it, with the caller.
+pub async fn overview(ctx: &Ctx) -> Result<(Caller, Usage), Problem> {
     let page = auth::valid(ctx, ctx.page()).await?;
     let (mut batch, query) = auth::begin(ctx)?;
     let slug = ctx.param("slug");
@@ -144,16 +149,14 @@ pub async fn get(ctx: &Ctx) -> Answer {
         },
     )?;
     let credits = now.credits();
-    json(
-        200,
-        &Usage {
-            period_start: now.period.start,
-            period_end: now.period.end,
-            included: credits.included,
-            used: credits.used,
-            remaining: credits.remaining,
-            by_member: by_member.data,
-            next_cursor: by_member.next_cursor,
-        },
-    )
+    let usage = Usage {
+        period_start: now.period.start,
+        period_end: now.period.end,
+        included: credits.included,
+        used: credits.used,
+        remaining: credits.remaining,
+        by_member: by_member.data,
+        next_cursor: by_member.next_cursor,
+    };
+    Ok((caller, usage))
 }

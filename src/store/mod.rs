@@ -22,6 +22,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod billing;
+pub mod console;
 pub mod domains;
 pub mod grants;
 pub mod invitations;

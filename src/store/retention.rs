@@ -1,6 +1,7 @@
 //! Deleting what is older than its retention: audit entries and usage events, settled
-//! outbox rows and invitations that ended. A bounded number of rows per statement, found
-//! along the indexes of migration 0009, so a run never holds D1 for long.
+//! outbox rows and invitations that ended, console links and sessions that ended. A
+//! bounded number of rows per statement, found along the indexes of migrations 0009 and
+//! 0014, so a run never holds D1 for long.
 
 use super::{Arg, Batch, Db, Rows, Stmt};
 use crate::domain::retention::Retention;
@@ -15,11 +16,13 @@ enum Kept {
     History,
     /// Settled deliveries and ended invitations.
     Settled,
+    /// Console links past their expiry and sessions idle past their end: an hour ago.
+    Console,
 }
 
 /// One statement per table, each deleting at most `?2` rows older than `?1`. Sent with
 /// `Stmt::new`, so each text goes through `statement!` here to be planned in the tests.
-const SWEEPS: [(&str, Kept); 4] = [
+const SWEEPS: [(&str, Kept); 6] = [
     (
         statement!(
             "DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE at < ?1 LIMIT ?2)
@@ -52,6 +55,22 @@ const SWEEPS: [(&str, Kept); 4] = [
         ),
         Kept::Settled,
     ),
+    (
+        statement!(
+            "DELETE FROM console_codes
+              WHERE rowid IN (SELECT rowid FROM console_codes WHERE expires_at < ?1 LIMIT ?2)
+             RETURNING 1 AS deleted"
+        ),
+        Kept::Console,
+    ),
+    (
+        statement!(
+            "DELETE FROM console_sessions
+              WHERE rowid IN (SELECT rowid FROM console_sessions WHERE last_seen_at < ?1 LIMIT ?2)
+             RETURNING 1 AS deleted"
+        ),
+        Kept::Console,
+    ),
 ];
 
 /// Deletes, table by table, at most `rows` expired rows a statement and `steps`
@@ -69,6 +88,7 @@ pub async fn sweep(
         let cutoff = match kept {
             Kept::History => retention.history_cutoff(now),
             Kept::Settled => retention.settled_cutoff(now),
+            Kept::Console => now.plus(-crate::domain::console::IDLE_SECONDS),
         };
         for _ in 0..steps {
             let mut batch = Batch::new();

@@ -374,3 +374,33 @@ pub async fn failed(
     batch.run(db).await?;
     Ok(())
 }
+
+/// One delivery to an endpoint, as its page shows it.
+#[derive(Debug, Deserialize)]
+pub struct DeliveryRow {
+    /// The event delivered (its audit action); none once the log entry is past retention.
+    pub action: Option<String>,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+}
+
+/// The latest `limit` deliveries to endpoint `webhook_id` of organization `org_id`,
+/// newest first.
+pub fn latest_deliveries(
+    batch: &mut Batch,
+    org_id: &str,
+    webhook_id: &str,
+    limit: i64,
+) -> Rows<DeliveryRow> {
+    batch.query(sql!(
+        "SELECT a.action, o.status, o.attempts, o.last_error, o.created_at
+           FROM outbox o LEFT JOIN audit_log a ON a.id = o.event_id
+          WHERE o.subject_id = ?1 AND o.org_id = ?2 AND o.kind = 'webhook'
+          ORDER BY o.seq DESC LIMIT ?3",
+        webhook_id,
+        org_id,
+        limit,
+    ))
+}

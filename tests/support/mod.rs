@@ -1,7 +1,8 @@
 //! The black-box harness: the real Worker under `wrangler dev` on local D1 and KV
 //! (`server`), a client whose every reply is checked against the OpenAPI document
 //! (`client`), users, JWTs and organizations to test with (`fixtures`), a local stand-in
-//! for the email provider (`mail`), a webhook receiver (`hooks`) and a DNS-over-HTTPS
+//! for the email provider (`mail`), console sessions as a browser without scripts has them
+//! (`console`), a real Chromium driven over WebDriver (`browser`), a webhook receiver (`hooks`) and a DNS-over-HTTPS
 //! resolver (`dns`).
 //!
 //! Each test binary starts one server (on first use) on a free port with a fresh state
@@ -9,7 +10,9 @@
 
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
+pub mod browser;
 pub mod client;
+pub mod console;
 pub mod dns;
 pub mod fixtures;
 pub mod hooks;
@@ -19,6 +22,8 @@ pub mod server;
 // Test files reach the harness as `support::*`; each uses only part of it.
 #[allow(unused_imports)]
 pub use client::*;
+#[allow(unused_imports)]
+pub use console::*;
 #[allow(unused_imports)]
 pub use fixtures::*;
 #[allow(unused_imports)]

@@ -174,7 +174,10 @@ impl Server {
                 .args(["--command", sql])
                 .output()
                 .expect("wrangler d1 execute runs");
-            let busy = String::from_utf8_lossy(&output.stderr).contains("SQLITE_BUSY");
+            // With `--json`, wrangler reports the error on stdout, without it on stderr.
+            let busy = [&output.stdout, &output.stderr]
+                .iter()
+                .any(|out| String::from_utf8_lossy(out).contains("SQLITE_BUSY"));
             if output.status.success() || !busy || attempt == 10 {
                 break output;
             }
@@ -183,7 +186,8 @@ impl Server {
         };
         assert!(
             output.status.success(),
-            "d1 execute: {}",
+            "d1 execute: {}{}",
+            String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
         let answer: serde_json::Value =
