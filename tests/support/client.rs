@@ -165,6 +165,9 @@ impl Request {
         {
             builder = builder.header("cf-connecting-ip", next_client_address());
         }
+        let shared = super::server::DATABASE
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let sent = match self.body {
             Some(body) => agent.run(builder.body(body).expect("request")),
             None => agent.run(builder.body(()).expect("request")),
@@ -177,6 +180,7 @@ impl Request {
             .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_string()))
             .collect();
         let text = response.body_mut().read_to_string().unwrap_or_default();
+        drop(shared);
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
         let reply = Reply {
             status,

@@ -7,12 +7,17 @@ use super::{dns, mail};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub const JWT_SECRET: &str = "roster-tests-hs256-secret-0123456789abcdef";
 pub const ISSUER: &str = "https://id.test.roster";
 pub const AUDIENCE: &str = "roster-tests";
+
+/// Requests of the tests share the Worker's database; SQL run beside it ([`Server::sql`])
+/// has it alone. Local D1 is one SQLite file: a request whose statement meets the lock of
+/// SQL run from outside fails with a 500, however briefly the lock is held.
+pub static DATABASE: RwLock<()> = RwLock::new(());
 
 /// How a test binary wants its server configured.
 #[derive(Clone, Default)]
@@ -162,10 +167,14 @@ impl Server {
         std::fs::read_to_string(self.state_dir.join("wrangler.log")).unwrap_or_default()
     }
 
-    /// Runs `sql` on the server's local D1 (beside the running Worker) and returns its rows.
+    /// Runs `sql` on the server's local D1 (beside the running Worker) and returns its rows,
+    /// while no request of the tests is in flight (see [`DATABASE`]).
     /// The Worker holds the same SQLite file, so a statement that meets its write lock
     /// (`SQLITE_BUSY`, nothing applied) is run again after a pause.
     pub fn sql(&self, sql: &str) -> Vec<serde_json::Value> {
+        let _alone = DATABASE
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut attempt = 0;
         let output = loop {
             let output = wrangler(&project_root())
