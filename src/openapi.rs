@@ -14,15 +14,17 @@
 use crate::api::billing::{Billing, ExtraSeatsChanged, LedgerEntry, Usage, UsageRecorded};
 use crate::api::domains::{Domain, JoinRequest, SuggestedOrganization};
 use crate::api::events::{data_schema, WebhookDelivery};
-use crate::api::integrations::{ApiKey, AuditEntry, NewApiKey, NewWebhook, Webhook};
+use crate::api::integrations::{
+    ApiKey, AuditEntry, NewApiKey, NewScimToken, NewWebhook, ScimToken, Webhook,
+};
 use crate::api::invitations::{BulkInvitationResults, Invitation, InvitationPreview, MyInvitation};
 use crate::api::invite_links::{InviteLink, InviteLinkPreview};
 use crate::api::orgs::{DeletedOrganization, Me, Member, Org, OwnershipTransferred};
 use crate::api::requests::{AddDomain, UpdateDomain};
 use crate::api::requests::{
     AuthorizeQuestion, BulkInvitations, ChangePlan, CreateApiKey, CreateInvitation, CreateOrg,
-    CreateResource, CreateRole, CreateWebhook, PutGrant, RecordUsage, SetExtraSeats,
-    TransferOwnership, UpdateMember, UpdateOrg, UpdateResource, UpdateRole,
+    CreateResource, CreateRole, CreateScimToken, CreateWebhook, PutGrant, RecordUsage,
+    SetExtraSeats, TransferOwnership, UpdateMember, UpdateOrg, UpdateResource, UpdateRole,
 };
 use crate::api::requests::{CreateInviteLink, CreateTeam, PutTeamGrant, PutTeamMember, UpdateTeam};
 use crate::api::resources::{AuthorizeAnswer, GrantOfMember, Resource};
@@ -667,6 +669,19 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
             .errors(&[Forbidden, Conflict])),
         ("delete", "/v1/orgs/{slug}/api-keys/{id}", Op::new("revokeApiKey", "Revoke an API key")
             .describe("Owner and admin. The key stops working at once: requests made with it get 401.")
+            .empty(204, "Revoked.")
+            .errors(&[Forbidden, Conflict])),
+        ("get", "/v1/orgs/{slug}/scim-tokens", Op::new("listScimTokens", "The organization's SCIM tokens")
+            .describe("Owner and admin. Tokens that have not been revoked, in creation order, without their secrets.")
+            .list::<ScimToken>("The tokens.")
+            .errors(&[Forbidden])),
+        ("post", "/v1/orgs/{slug}/scim-tokens", Op::new("createScimToken", "Issue a SCIM token")
+            .describe("Owner and admin; no API key can. Business plan only (else 409 `limit_reached`). `secret` (`scim_` and 43 base64url characters) is in this answer only: Roster keeps its SHA-256. The organization's identity provider sends it as `Authorization: Bearer <secret>` to the SCIM 2.0 service at `{PUBLIC_URL}/scim/v2` (RFC 7643/7644; described by its own `ServiceProviderConfig`, `ResourceTypes` and `Schemas`, not by this document), which manages the organization's members as Users and its teams as Groups. Changes made with it are recorded in the audit log with the actor `{type: \"scim_token\", id}`.")
+            .body::<CreateScimToken>()
+            .ok::<NewScimToken>(201, "The token, with its secret.")
+            .errors(&[Forbidden, LimitReached, Conflict])),
+        ("delete", "/v1/orgs/{slug}/scim-tokens/{id}", Op::new("revokeScimToken", "Revoke a SCIM token")
+            .describe("Owner and admin. The token stops working at once: SCIM requests made with it get 401.")
             .empty(204, "Revoked.")
             .errors(&[Forbidden, Conflict])),
         ("get", "/v1/orgs/{slug}/webhooks", Op::new("listWebhooks", "The organization's webhook endpoints")
