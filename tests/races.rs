@@ -499,6 +499,29 @@ const RACES: &[Row] = &[
     },
     // The SCIM service: one User or Group per address or name; the others are told it is
     // taken (`uniqueness`), or find it gone.
+    // Searches write nothing: every copy gets the same page.
+    Row {
+        route: ScimSearchUsers,
+        plan: "business",
+        answers: Every(200),
+        records: &[],
+        arrange: scim_search_users_race,
+    },
+    Row {
+        route: ScimSearchGroups,
+        plan: "business",
+        answers: Every(200),
+        records: &[],
+        arrange: scim_search_groups_race,
+    },
+    // Not offered: a search across resource types is 501, however often it is asked.
+    Row {
+        route: ScimSearch,
+        plan: "business",
+        answers: Every(501),
+        records: &[],
+        arrange: scim_search_all_race,
+    },
     Row {
         route: ScimCreateUser,
         plan: "business",
@@ -1232,6 +1255,25 @@ fn revoke_scim_token_race(scene: &Scene) -> Race {
             assert_eq!(scim("GET", "/Users", &secret).send().status, 401);
         }
     })
+}
+
+fn scim_search_race(scene: &Scene, path: &'static str) -> Race {
+    let (token, _) = scim_user(scene);
+    let body =
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "count": 10});
+    Race::new(move || scim_with("POST", path, &token, &body), same_bodies)
+}
+
+fn scim_search_users_race(scene: &Scene) -> Race {
+    scim_search_race(scene, "/Users/.search")
+}
+
+fn scim_search_groups_race(scene: &Scene) -> Race {
+    scim_search_race(scene, "/Groups/.search")
+}
+
+fn scim_search_all_race(scene: &Scene) -> Race {
+    scim_search_race(scene, "/.search")
 }
 
 fn scim_create_user_race(scene: &Scene) -> Race {

@@ -189,7 +189,10 @@ fn okta_provisions_finds_deactivates_reactivates_and_deprovisions() {
     assert_eq!(user["userName"], address);
     assert_eq!(user["active"], true);
     assert_eq!(user["roles"], json!([{"value": "member", "primary": true}]));
-    assert_eq!(user["name"]["formatted"], "Ana Lima");
+    assert_eq!(
+        user["name"],
+        json!({"givenName": "Ana", "familyName": "Lima"})
+    );
     assert_eq!(user["meta"]["resourceType"], "User");
     assert_eq!(user.get("password"), None);
 
@@ -372,10 +375,12 @@ fn groups_are_teams_with_members_added_and_removed() {
     let after = scim_with("PATCH", &format!("/Groups/{id}"), &token, &remove)
         .send()
         .ok(200);
-    assert_eq!(
-        after["members"],
-        json!([{"value": ben, "display": after["members"][0]["display"], "$ref": after["members"][0]["$ref"]}])
-    );
+    assert_eq!(after["members"].as_array().unwrap().len(), 1);
+    assert_eq!(after["members"][0]["value"], ben);
+    assert!(after["members"][0]["$ref"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/Users/{ben}")));
 
     let filtered = scim(
         "GET",

@@ -112,10 +112,11 @@ fn user_schema() -> Value {
             sub_attributes(attribute("name", "complex", false, false, "readWrite"), vec![
                 string("givenName", false, "readWrite"),
                 string("familyName", false, "readWrite"),
-                string("formatted", false, "readOnly"),
             ]),
             string("displayName", false, "readWrite"),
-            attribute("active", "boolean", false, false, "readWrite"),
+            with(attribute("active", "boolean", false, true, "readWrite"), json!({
+                "description": "false suspends the member (no access; seat, role and grants kept). Always set: true when a request leaves it out."
+            })),
             with(
                 sub_attributes(attribute("emails", "complex", true, false, "readOnly"), vec![
                     string("value", false, "readOnly"),
@@ -125,11 +126,11 @@ fn user_schema() -> Value {
                 json!({"description": "The address of `userName`, the one Roster keeps."}),
             ),
             with(
-                sub_attributes(attribute("roles", "complex", true, false, "readWrite"), vec![
+                sub_attributes(attribute("roles", "complex", true, true, "readWrite"), vec![
                     with(string("value", false, "readWrite"), json!({"caseExact": true})),
                     attribute("primary", "boolean", false, false, "readWrite"),
                 ]),
-                json!({"description": "The member's role key: a built-in role but `owner`, or one of the organization's custom roles; `member` when none is named."}),
+                json!({"description": "The member's role key: a built-in role but `owner`, or one of the organization's custom roles. Always set: `member` when a request names none."}),
             ),
             sub_attributes(attribute("groups", "complex", true, false, "readOnly"), vec![
                 string("value", false, "readOnly"),
@@ -154,7 +155,10 @@ fn group_schema() -> Value {
             with(string("externalId", false, "readWrite"), json!({"caseExact": true})),
             sub_attributes(attribute("members", "complex", true, false, "readWrite"), vec![
                 with(string("value", false, "immutable"), json!({"caseExact": true})),
-                string("display", false, "readOnly"),
+                with(attribute("$ref", "reference", false, false, "immutable"), json!({
+                    "referenceTypes": ["User"],
+                    "description": "The member's User; `value` is its id."
+                })),
             ]),
         ],
     })

@@ -253,6 +253,90 @@ pub fn paging(start_index: Option<&str>, count: Option<&str>) -> Result<(i64, i6
     Ok((start, count))
 }
 
+/// What a list asks for: the filter, the page and the attributes, from the query of a
+/// `GET` or the body of a `POST …/.search` (RFC 7644 §3.4.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    pub filter: Filter,
+    pub start: i64,
+    pub count: i64,
+    pub projection: Projection,
+}
+
+/// `SearchRequest`'s schema.
+pub const SEARCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+
+impl Query {
+    /// A list's query parameters, as sent.
+    pub fn from_params(
+        get: impl Fn(&str) -> Option<String>,
+        resource: Resource,
+    ) -> Result<Query, Problem> {
+        let filter = match get("filter") {
+            Some(text) => Filter::parse(&text, resource)?,
+            None => Filter::default(),
+        };
+        let (start, count) = paging(get("startIndex").as_deref(), get("count").as_deref())?;
+        Ok(Query {
+            filter,
+            start,
+            count,
+            projection: Projection::parse(
+                get("attributes").as_deref(),
+                get("excludedAttributes").as_deref(),
+                resource,
+            ),
+        })
+    }
+
+    /// A `SearchRequest` body: the same, its lists of attributes as JSON arrays.
+    pub fn from_search(body: &Value, resource: Resource) -> Result<Query, Problem> {
+        let names_schema = body["schemas"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s.as_str() == Some(SEARCH_SCHEMA)));
+        if !names_schema {
+            return Err(invalid_syntax(format!(
+                "A search's `schemas` must be [\"{SEARCH_SCHEMA}\"]."
+            )));
+        }
+        let field = |name: &str| -> Result<Option<String>, Problem> {
+            match &body[name] {
+                Value::Null => Ok(None),
+                Value::String(s) => Ok(Some(s.clone())),
+                Value::Number(n) => Ok(Some(n.to_string())),
+                Value::Array(items) => items
+                    .iter()
+                    .map(|i| i.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<_>>>()
+                    .map(|names| Some(names.join(",")))
+                    .ok_or_else(|| invalid_value(format!("`{name}` must list attribute names."))),
+                _ => Err(invalid_value(format!("`{name}` is not valid."))),
+            }
+        };
+        let fields = [
+            "filter",
+            "startIndex",
+            "count",
+            "attributes",
+            "excludedAttributes",
+        ]
+        .map(|name| field(name).map(|v| (name, v)));
+        let mut values = Vec::new();
+        for field in fields {
+            values.push(field?);
+        }
+        Query::from_params(
+            |name| {
+                values
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .and_then(|(_, v)| v.clone())
+            },
+            resource,
+        )
+    }
+}
+
 /// Which attributes an answer carries: `attributes` (only these, with `id` and `schemas`)
 /// or `excludedAttributes` (all but these). Names are lower-case paths: `name.givenname`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -688,7 +772,8 @@ impl UserAttributes {
         Ok(())
     }
 
-    /// `name.formatted`: the given and family names.
+    /// The given and family names together: the name of a provisioned user who has no
+    /// `displayName`.
     pub fn formatted_name(&self) -> Option<String> {
         match (&self.given_name, &self.family_name) {
             (Some(g), Some(f)) => Some(format!("{g} {f}")),
@@ -899,6 +984,27 @@ mod tests {
             assert_eq!(problem.status(), 400);
         }
         assert!(Filter::parse(r#"userName eq "a@b.co""#, Resource::Group).is_err());
+    }
+
+    #[test]
+    fn searches_read_like_queries() {
+        let body = json!({"schemas": [SEARCH_SCHEMA], "filter": "userName eq \"A@b.co\"",
+                          "startIndex": 2, "count": 5, "attributes": ["userName", "name.givenName"]});
+        let query = Query::from_search(&body, Resource::User).unwrap();
+        assert_eq!(query.filter.user_name.as_deref(), Some("a@b.co"));
+        assert_eq!((query.start, query.count), (2, 5));
+        assert_eq!(
+            query.projection,
+            Projection::parse(Some("userName,name.givenName"), None, Resource::User)
+        );
+        assert_eq!(
+            Query::from_search(&json!({"filter": "x"}), Resource::User)
+                .unwrap_err()
+                .scim_type,
+            Some(ScimType::InvalidSyntax)
+        );
+        let bad = json!({"schemas": [SEARCH_SCHEMA], "attributes": [1]});
+        assert!(Query::from_search(&bad, Resource::User).is_err());
     }
 
     #[test]

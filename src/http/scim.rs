@@ -11,8 +11,8 @@ use crate::api::scim as discovery;
 use crate::domain::plan::Seats;
 use crate::domain::policy::RoleDef;
 use crate::domain::scim::{
-    invalid_value, paging, patch_ops, Filter, GroupAttributes, GroupChange, Projection, Resource,
-    ScimType, UserAttributes, ERROR_SCHEMA, GROUP_SCHEMA, LIST_SCHEMA, USER_SCHEMA,
+    invalid_value, patch_ops, GroupAttributes, GroupChange, Projection, Query, Resource, ScimType,
+    UserAttributes, ERROR_SCHEMA, GROUP_SCHEMA, LIST_SCHEMA, USER_SCHEMA,
 };
 use crate::domain::secret::ScimSecret;
 use crate::domain::values::{Role, RoleKey, Slug};
@@ -187,9 +187,8 @@ fn user_of(base: &str, row: &UserRow) -> Value {
     if let Some(display_name) = &row.display_name {
         user["displayName"] = json!(display_name);
     }
-    let attributes = attributes_of(row);
-    if attributes.given_name.is_some() || attributes.family_name.is_some() {
-        let mut name = json!({"formatted": attributes.formatted_name()});
+    if row.given_name.is_some() || row.family_name.is_some() {
+        let mut name = json!({});
         if let Some(given) = &row.given_name {
             name["givenName"] = json!(given);
         }
@@ -221,7 +220,6 @@ fn group_of(base: &str, row: &GroupRow) -> Value {
         .map(|m| {
             json!({
                 "value": m.value,
-                "display": m.display,
                 "$ref": format!("{base}/Users/{}", m.value),
             })
         })
@@ -247,7 +245,6 @@ fn group_of(base: &str, row: &GroupRow) -> Value {
 #[derive(Deserialize)]
 struct GroupMember {
     value: String,
-    display: Option<String>,
     user_id: String,
 }
 
@@ -313,32 +310,47 @@ pub async fn schema(ctx: &Ctx) -> Answer {
     one(ctx, discovery::schemas, "schema").await
 }
 
-/// The filter and page a list asks for.
-fn list_query(ctx: &Ctx, resource: Resource) -> Result<(Filter, i64, i64), Problem> {
-    let filter = match ctx.query("filter") {
-        Some(text) => Filter::parse(text, resource)?,
-        None => Filter::default(),
-    };
-    let (start, count) = paging(ctx.query("startIndex"), ctx.query("count"))?;
-    Ok((filter, start, count))
+/// The query of a `GET` list.
+fn query(ctx: &Ctx, resource: Resource) -> Result<Query, Problem> {
+    Query::from_params(|name| ctx.query(name).map(str::to_owned), resource)
+}
+
+/// The body of a `POST …/.search`.
+fn search(ctx: &Ctx, resource: Resource) -> Result<Query, Problem> {
+    body(ctx).and_then(|b| Query::from_search(&b, resource))
 }
 
 /// `GET /scim/v2/Users` — members matching `filter`, in the order they joined.
 pub async fn list_users(ctx: &Ctx) -> Answer {
-    let (filter, start, count) = valid(ctx, list_query(ctx, Resource::User)).await?;
+    let query = valid(ctx, query(ctx, Resource::User)).await?;
+    users(ctx, query).await
+}
+
+/// `POST /scim/v2/Users/.search` — the same, asked in the body.
+pub async fn search_users(ctx: &Ctx) -> Answer {
+    let query = valid(ctx, search(ctx, Resource::User)).await?;
+    users(ctx, query).await
+}
+
+async fn users(ctx: &Ctx, query: Query) -> Answer {
     let mut begun = begin(ctx)?;
-    let (page, total) = store::users(&mut begun.batch, &begun.digest, &filter, start, count);
+    let (page, total) = store::users(
+        &mut begun.batch,
+        &begun.digest,
+        &query.filter,
+        query.start,
+        query.count,
+    );
     let results = begun.batch.run(&ctx.db).await?;
     resolve(&results, begun.caller)?;
     let base = base(ctx);
-    let projection = projection(ctx, Resource::User);
     let users = results
         .all(page)?
         .iter()
-        .map(|row| projection.apply(user_of(&base, row)))
+        .map(|row| query.projection.apply(user_of(&base, row)))
         .collect();
     let total = results.first(total)?.map_or(0, |c| c.n);
-    scim_json(200, &list(users, total, start), None)
+    scim_json(200, &list(users, total, query.start), None)
 }
 
 /// `GET /scim/v2/Users/{id}`
@@ -579,20 +591,52 @@ pub async fn delete_user(ctx: &Ctx) -> Answer {
 
 /// `GET /scim/v2/Groups` — teams matching `filter`, in creation order.
 pub async fn list_groups(ctx: &Ctx) -> Answer {
-    let (filter, start, count) = valid(ctx, list_query(ctx, Resource::Group)).await?;
+    let query = valid(ctx, query(ctx, Resource::Group)).await?;
+    groups(ctx, query).await
+}
+
+/// `POST /scim/v2/Groups/.search` — the same, asked in the body.
+pub async fn search_groups(ctx: &Ctx) -> Answer {
+    let query = valid(ctx, search(ctx, Resource::Group)).await?;
+    groups(ctx, query).await
+}
+
+async fn groups(ctx: &Ctx, query: Query) -> Answer {
     let mut begun = begin(ctx)?;
-    let (page, total) = store::groups(&mut begun.batch, &begun.digest, &filter, start, count);
+    let (page, total) = store::groups(
+        &mut begun.batch,
+        &begun.digest,
+        &query.filter,
+        query.start,
+        query.count,
+    );
     let results = begun.batch.run(&ctx.db).await?;
     resolve(&results, begun.caller)?;
     let base = base(ctx);
-    let projection = projection(ctx, Resource::Group);
     let groups = results
         .all(page)?
         .iter()
-        .map(|row| projection.apply(group_of(&base, row)))
+        .map(|row| query.projection.apply(group_of(&base, row)))
         .collect();
     let total = results.first(total)?.map_or(0, |c| c.n);
-    scim_json(200, &list(groups, total, start), None)
+    scim_json(200, &list(groups, total, query.start), None)
+}
+
+/// `POST /scim/v2/.search` — a search across resource types, which Roster does not offer:
+/// 501, as RFC 7644 §3.12 answers an operation the service does not support (search each
+/// type at `/Users/.search` and `/Groups/.search`).
+pub async fn search_all(ctx: &Ctx) -> Answer {
+    let begun = begin(ctx)?;
+    resolve(&begun.batch.run(&ctx.db).await?, begun.caller)?;
+    scim_json(
+        501,
+        &json!({
+            "schemas": [ERROR_SCHEMA],
+            "status": "501",
+            "detail": "Searching several resource types at once is not supported; search /Users/.search or /Groups/.search.",
+        }),
+        None,
+    )
 }
 
 /// `GET /scim/v2/Groups/{id}`

@@ -587,7 +587,7 @@ pub struct GroupRow {
     pub external_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
-    /// `[{"value": User id, "display": email, "user_id": user id}]`.
+    /// `[{"value": User id, "user_id": user id}]`.
     pub members: String,
 }
 
@@ -598,11 +598,9 @@ macro_rules! group_select {
             "SELECT t.id, t.slug, t.name, t.external_id, t.created_at, t.updated_at,
                     (SELECT json_group_array(json_object('value',
                                                          coalesce(m.scim_id, m.user_id),
-                                                         'display', u.email,
                                                          'user_id', m.user_id))
                        FROM team_members tm
                        JOIN memberships m ON m.org_id = tm.org_id AND m.user_id = tm.user_id
-                       JOIN users u ON u.id = m.user_id
                       WHERE tm.team_id = t.id) AS members
                FROM teams t
               WHERE ",
