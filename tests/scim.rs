@@ -676,16 +676,18 @@ fn a_suspended_member_has_no_access_until_reactivated() {
         .send()
         .ok(200);
     assert_eq!(verdict["allowed"], false);
-    assert!(
-        member(&owner, &slug, &ana.id).is_some(),
-        "seat and grants kept"
-    );
+    let row = member(&owner, &slug, &ana.id).expect("seat and grants kept");
+    assert!(row["suspended_at"].is_string(), "{row}");
 
     let reactivate = patch_op(json!([{"op": "replace", "path": "active", "value": true}]));
     scim_with("PATCH", &format!("/Users/{id}"), &token, &reactivate)
         .send()
         .ok(200);
     get(&format!("/v1/orgs/{slug}")).auth(&ana).send().ok(200);
+    assert_eq!(
+        member(&owner, &slug, &ana.id).unwrap()["suspended_at"],
+        Value::Null
+    );
 }
 
 #[test]

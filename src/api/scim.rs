@@ -15,7 +15,6 @@ const CONFIG_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProvid
 pub fn service_provider_config(base: &str) -> Value {
     json!({
         "schemas": [CONFIG_SCHEMA],
-        "documentationUri": "https://roster.dev/docs/scim",
         "patch": {"supported": true},
         "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
         "filter": {"supported": true, "maxResults": MAX_COUNT},
