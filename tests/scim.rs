@@ -188,7 +188,7 @@ fn okta_provisions_finds_deactivates_reactivates_and_deprovisions() {
     assert!(location.ends_with(&format!("/scim/v2/Users/{id}")));
     assert_eq!(user["userName"], address);
     assert_eq!(user["active"], true);
-    assert_eq!(user["roles"], json!([{"value": "member", "primary": true}]));
+    assert_eq!(user["roles"], json!([{"value": "member"}]));
     assert_eq!(
         user["name"],
         json!({"givenName": "Ana", "familyName": "Lima"})

@@ -127,9 +127,8 @@ fn user_schema() -> Value {
             with(
                 sub_attributes(attribute("roles", "complex", true, true, "readWrite"), vec![
                     with(string("value", false, "readWrite"), json!({"caseExact": true})),
-                    attribute("primary", "boolean", false, false, "readWrite"),
                 ]),
-                json!({"description": "The member's role key: a built-in role but `owner`, or one of the organization's custom roles. Always set: `member` when a request names none."}),
+                json!({"description": "The member's one role, by key: a built-in role but `owner`, or one of the organization's custom roles. Always set: `member` when a request names none; of several, the one marked `primary` (else the first)."}),
             ),
             sub_attributes(attribute("groups", "complex", true, false, "readOnly"), vec![
                 string("value", false, "readOnly"),

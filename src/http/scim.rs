@@ -172,7 +172,7 @@ fn user_of(base: &str, row: &UserRow) -> Value {
         "userName": email,
         "emails": [{"value": email, "type": "work", "primary": true}],
         "active": row.suspended_at.is_none(),
-        "roles": [{"value": row.role, "primary": true}],
+        "roles": [{"value": row.role}],
         "groups": serde_json::from_str::<Value>(&row.groups).unwrap_or_else(|_| json!([])),
         "meta": {
             "resourceType": "User",
