@@ -698,7 +698,7 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
             .empty(204, "Deleted.")
             .errors(&[Forbidden, Conflict])),
         ("get", "/v1/orgs/{slug}/audit-log", Op::new("getAuditLog", "The organization's audit log")
-            .describe("Owner and admin. Every change, newest first (pages continue to older entries). `action` uses the webhook event names where one fits (`organization.updated`, `member.added`, …); the others are `organization.created`, `organization.deleted`, `organization.ownership_transferred`, `invitation.resent`, `billing.plan_changed`, `usage.recorded`, `resource.created|updated|deleted`, `grant.set|removed`, `team_grant.set|removed`, `api_key.created|revoked` and `webhook.created|deleted|disabled`.")
+            .describe("Owner and admin. Every change, newest first (pages continue to older entries). `action` uses the webhook event names where one fits (`organization.updated`, `member.added`, …); the others are `organization.created`, `organization.deleted`, `organization.ownership_transferred`, `invitation.resent`, `billing.plan_changed`, `usage.recorded`, `resource.created|updated|deleted`, `grant.set|removed`, `team_grant.set|removed`, `api_key.created|revoked`, `scim_token.created|revoked` and `webhook.created|deleted|disabled`. The actor is a user, an API key, a SCIM token (`scim_token`, for changes the identity provider made) or the scheduled job (`system`).")
             .list::<AuditEntry>("The entries, newest first.")
             .errors(&[Forbidden])),
         ("get", "/v1/orgs/{slug}/billing", Op::new("getBilling", "Plan, seats and credits")

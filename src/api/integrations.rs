@@ -94,7 +94,8 @@ pub struct AuditEntry {
     pub data: Map<String, Value>,
 }
 
-/// Who made a change: a user, an API key, or the scheduled job (`system`, no id).
+/// Who made a change: a user, an API key, a SCIM token, or the scheduled job (`system`, no
+/// id).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditActor {
     #[serde(rename = "type")]
