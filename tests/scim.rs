@@ -705,6 +705,22 @@ fn a_provisioned_member_is_linked_on_first_sign_in_with_the_verified_email() {
     )
     .send()
     .ok(201);
+    // A grant given before the first sign-in, to the member the identity provider made.
+    let resource = post(&format!("/v1/orgs/{slug}/resources"))
+        .auth(&owner)
+        .json(&json!({"name": "Site"}))
+        .send()
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    put(&format!(
+        "/v1/orgs/{slug}/resources/{resource}/grants/{scim_id}"
+    ))
+    .auth(&owner)
+    .json(&json!({"level": "write"}))
+    .send()
+    .ok(200);
 
     // An unverified token with the same address links nothing.
     let unverified = ana.clone().unverified();
@@ -718,6 +734,10 @@ fn a_provisioned_member_is_linked_on_first_sign_in_with_the_verified_email() {
     let row = member(&owner, &slug, &ana.id).expect("the membership is the signed-in user's");
     assert_eq!(row["joined_via"], "scim");
     assert_eq!(row["teams"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        row["grants"],
+        json!([{"resource_id": resource, "level": "write"}])
+    );
     assert!(member(&owner, &slug, &scim_id).is_none());
 
     // The identity provider keeps the id it was given.
