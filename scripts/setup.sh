@@ -12,6 +12,7 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 WORKER_BUILD_VERSION=0.8.7
 SCHEMATHESIS_VERSION=4.32.5
+SCIM2_TESTER_VERSION=0.5.2
 
 say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
@@ -46,6 +47,13 @@ if [ "$(.venv/bin/schemathesis --version 2>/dev/null | awk '{print $NF}')" != "$
   say "installing schemathesis $SCHEMATHESIS_VERSION into .venv"
   [ -x .venv/bin/pip ] || python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
+# scim2-tester (tests/scim2_tester.rs), an independent check of the SCIM service, beside it.
+if [ "$(.venv/bin/python -c 'import httpx2, importlib.metadata as m; print(m.version("scim2-tester"))' 2>/dev/null)" != "$SCIM2_TESTER_VERSION" ]; then
+  say "installing scim2-tester $SCIM2_TESTER_VERSION into .venv"
+  [ -x .venv/bin/pip ] || python3 -m venv .venv
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "scim2-tester[httpx2]==$SCIM2_TESTER_VERSION"
 fi
 
 # Chromium and its WebDriver, from Debian's packages, for the console's browser tests

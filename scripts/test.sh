@@ -2,7 +2,8 @@
 # Sets up the machine (scripts/setup.sh) and runs every check and test: formatting, clippy
 # for the native and the wasm32 build, unit and property tests, and the black-box HTTP
 # tests against the real Worker under `wrangler dev` (each test binary starts its own),
-# Schemathesis among them (tests/schemathesis.rs).
+# Schemathesis among them (tests/schemathesis.rs), and scim2-tester against the SCIM service
+# (tests/scim2_tester.rs).
 set -eu
 cd "$(dirname "$0")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"

@@ -297,7 +297,10 @@ pub fn members(
                             span.name { (who) @if row.is_self { " (you)" } }
                             @if let Some(email) = &m.email { br; span.email { (email) } }
                         }
-                        td { (role_name(&m.role)) }
+                        td {
+                            (role_name(&m.role))
+                            @if m.suspended_at.is_some() { br; span.email { "Suspended by the identity provider" } }
+                        }
                         td { (date(m.last_active_at)) }
                         td.actions {
                             @if !row.roles.is_empty() {
@@ -1086,6 +1089,7 @@ fn actor_name(kind: ActorKind) -> &'static str {
     match kind {
         ActorKind::User => "user",
         ActorKind::ApiKey => "API key",
+        ActorKind::ScimToken => "SCIM token",
         ActorKind::System => "Roster",
     }
 }
@@ -1196,6 +1200,7 @@ mod tests {
             joined_at: Timestamp(1_795_428_000),
             joined_via: JoinedVia::Invitation,
             last_active_at: Timestamp(1_795_428_000),
+            suspended_at: None,
             grants: Vec::new(),
             teams: Vec::new(),
             metadata: Default::default(),

@@ -15,15 +15,18 @@ use crate::api::billing::{Billing, ExtraSeatsChanged, LedgerEntry, Usage, UsageR
 use crate::api::console::ConsoleLink;
 use crate::api::domains::{Domain, JoinRequest, SuggestedOrganization};
 use crate::api::events::{data_schema, WebhookDelivery};
-use crate::api::integrations::{ApiKey, AuditEntry, NewApiKey, NewWebhook, Webhook};
+use crate::api::integrations::{
+    ApiKey, AuditEntry, NewApiKey, NewScimToken, NewWebhook, ScimToken, Webhook,
+};
 use crate::api::invitations::{BulkInvitationResults, Invitation, InvitationPreview, MyInvitation};
 use crate::api::invite_links::{InviteLink, InviteLinkPreview};
 use crate::api::orgs::{DeletedOrganization, Me, Member, Org, OwnershipTransferred};
 use crate::api::requests::{AddDomain, UpdateDomain};
 use crate::api::requests::{
     AuthorizeQuestion, BulkInvitations, ChangePlan, CreateApiKey, CreateConsoleLink,
-    CreateInvitation, CreateOrg, CreateResource, CreateRole, CreateWebhook, PutGrant, RecordUsage,
-    SetExtraSeats, TransferOwnership, UpdateMember, UpdateOrg, UpdateResource, UpdateRole,
+    CreateInvitation, CreateOrg, CreateResource, CreateRole, CreateScimToken, CreateWebhook,
+    PutGrant, RecordUsage, SetExtraSeats, TransferOwnership, UpdateMember, UpdateOrg,
+    UpdateResource, UpdateRole,
 };
 use crate::api::requests::{CreateInviteLink, CreateTeam, PutTeamGrant, PutTeamMember, UpdateTeam};
 use crate::api::resources::{AuthorizeAnswer, GrantOfMember, Resource};
@@ -670,6 +673,19 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
             .describe("Owner and admin. The key stops working at once: requests made with it get 401.")
             .empty(204, "Revoked.")
             .errors(&[Forbidden, Conflict])),
+        ("get", "/v1/orgs/{slug}/scim-tokens", Op::new("listScimTokens", "The organization's SCIM tokens")
+            .describe("Owner and admin. Tokens that have not been revoked, in creation order, without their secrets.")
+            .list::<ScimToken>("The tokens.")
+            .errors(&[Forbidden])),
+        ("post", "/v1/orgs/{slug}/scim-tokens", Op::new("createScimToken", "Issue a SCIM token")
+            .describe("Owner and admin; no API key can. Business plan only (else 409 `limit_reached`). `secret` (`scim_` and 43 base64url characters) is in this answer only: Roster keeps its SHA-256. The organization's identity provider sends it as `Authorization: Bearer <secret>` to the SCIM 2.0 service at `{PUBLIC_URL}/scim/v2` (RFC 7643/7644; described by its own `ServiceProviderConfig`, `ResourceTypes` and `Schemas`, not by this document), which manages the organization's members as Users and its teams as Groups. Changes made with it are recorded in the audit log with the actor `{type: \"scim_token\", id}`.")
+            .body::<CreateScimToken>()
+            .ok::<NewScimToken>(201, "The token, with its secret.")
+            .errors(&[Forbidden, LimitReached, Conflict])),
+        ("delete", "/v1/orgs/{slug}/scim-tokens/{id}", Op::new("revokeScimToken", "Revoke a SCIM token")
+            .describe("Owner and admin. The token stops working at once: SCIM requests made with it get 401.")
+            .empty(204, "Revoked.")
+            .errors(&[Forbidden, Conflict])),
         ("get", "/v1/orgs/{slug}/webhooks", Op::new("listWebhooks", "The organization's webhook endpoints")
             .describe("Owner and admin. Endpoints in creation order, without their secrets. An endpoint whose deliveries failed 20 times in a row is disabled: `disabled_at` and `disabled_reason` say when and why; it receives nothing more until it is deleted and created again.")
             .list::<Webhook>("The endpoints.")
@@ -684,7 +700,7 @@ fn operations() -> Vec<(&'static str, &'static str, Op)> {
             .empty(204, "Deleted.")
             .errors(&[Forbidden, Conflict])),
         ("get", "/v1/orgs/{slug}/audit-log", Op::new("getAuditLog", "The organization's audit log")
-            .describe("Owner and admin. Every change, newest first (pages continue to older entries). `action` uses the webhook event names where one fits (`organization.updated`, `member.added`, …); the others are `organization.created`, `organization.deleted`, `organization.ownership_transferred`, `invitation.resent`, `billing.plan_changed`, `usage.recorded`, `resource.created|updated|deleted`, `grant.set|removed`, `team_grant.set|removed`, `api_key.created|revoked` and `webhook.created|deleted|disabled`.")
+            .describe("Owner and admin. Every change, newest first (pages continue to older entries). `action` uses the webhook event names where one fits (`organization.updated`, `member.added`, …); the others are `organization.created`, `organization.deleted`, `organization.ownership_transferred`, `invitation.resent`, `billing.plan_changed`, `usage.recorded`, `resource.created|updated|deleted`, `grant.set|removed`, `team_grant.set|removed`, `api_key.created|revoked`, `scim_token.created|revoked` and `webhook.created|deleted|disabled`. The actor is a user, an API key, a SCIM token (`scim_token`, for changes the identity provider made) or the scheduled job (`system`).")
             .list::<AuditEntry>("The entries, newest first.")
             .errors(&[Forbidden])),
         ("post", "/v1/orgs/{slug}/console-links", Op::new("createConsoleLink", "A one-time link into the console, the hosted team pages")

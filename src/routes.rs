@@ -139,12 +139,44 @@ routes! {
     ListApiKeys => Get "/v1/orgs/{slug}/api-keys",
     CreateApiKey => Post "/v1/orgs/{slug}/api-keys",
     RevokeApiKey => Delete "/v1/orgs/{slug}/api-keys/{id}",
+    ListScimTokens => Get "/v1/orgs/{slug}/scim-tokens",
+    CreateScimToken => Post "/v1/orgs/{slug}/scim-tokens",
+    RevokeScimToken => Delete "/v1/orgs/{slug}/scim-tokens/{id}",
     ListWebhooks => Get "/v1/orgs/{slug}/webhooks",
     CreateWebhook => Post "/v1/orgs/{slug}/webhooks",
     DeleteWebhook => Delete "/v1/orgs/{slug}/webhooks/{id}",
     AuditLog => Get "/v1/orgs/{slug}/audit-log",
 
     CreateConsoleLink => Post "/v1/orgs/{slug}/console-links",
+    ScimServiceProviderConfig => Get "/scim/v2/ServiceProviderConfig",
+    ScimResourceTypes => Get "/scim/v2/ResourceTypes",
+    ScimResourceType => Get "/scim/v2/ResourceTypes/{id}",
+    ScimSchemas => Get "/scim/v2/Schemas",
+    ScimSchema => Get "/scim/v2/Schemas/{id}",
+    ScimSearch => Post "/scim/v2/.search",
+    ScimListUsers => Get "/scim/v2/Users",
+    ScimSearchUsers => Post "/scim/v2/Users/.search",
+    ScimCreateUser => Post "/scim/v2/Users",
+    ScimGetUser => Get "/scim/v2/Users/{id}",
+    ScimReplaceUser => Put "/scim/v2/Users/{id}",
+    ScimPatchUser => Patch "/scim/v2/Users/{id}",
+    ScimDeleteUser => Delete "/scim/v2/Users/{id}",
+    ScimListGroups => Get "/scim/v2/Groups",
+    ScimSearchGroups => Post "/scim/v2/Groups/.search",
+    ScimCreateGroup => Post "/scim/v2/Groups",
+    ScimGetGroup => Get "/scim/v2/Groups/{id}",
+    ScimReplaceGroup => Put "/scim/v2/Groups/{id}",
+    ScimPatchGroup => Patch "/scim/v2/Groups/{id}",
+    ScimDeleteGroup => Delete "/scim/v2/Groups/{id}",
+}
+
+/// Where the SCIM 2.0 service lives. Its paths answer in SCIM's own format (RFC 7644) and
+/// are described by its discovery endpoints, not by the OpenAPI document.
+pub const SCIM_BASE: &str = "/scim/v2";
+
+/// Whether `path` is one of the SCIM service's.
+pub fn is_scim_path(path: &str) -> bool {
+    path == SCIM_BASE || path.starts_with(&format!("{SCIM_BASE}/"))
 }
 
 impl RouteId {
@@ -382,6 +414,7 @@ mod tests {
         }
         let routed: BTreeSet<_> = ROUTES
             .iter()
+            .filter(|(_, p, _)| !is_scim_path(p))
             .map(|(m, p, _)| (m.as_str().to_string(), p.to_string()))
             .collect();
         let missing: Vec<_> = routed.difference(&documented).collect();

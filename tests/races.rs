@@ -18,6 +18,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use support::hooks::hooks;
+use support::scim::{okta_user, patch_op, provision, scim, scim_token, scim_with};
 use support::*;
 
 /// Copies of one request released together.
@@ -485,6 +486,118 @@ const RACES: &[Row] = &[
         },
         records: &[("api_key.revoked", 1)],
         arrange: revoke_api_key_race,
+    },
+    // Not idempotent: each copy issues a token of its own.
+    Row {
+        route: CreateScimToken,
+        plan: "business",
+        answers: Every(201),
+        records: &[("scim_token.created", AT_ONCE)],
+        arrange: create_scim_token_race,
+    },
+    // A revoked token is listed nowhere and authenticates nothing.
+    Row {
+        route: RevokeScimToken,
+        plan: "business",
+        answers: One {
+            won: 204,
+            lost: (404, "not_found"),
+        },
+        records: &[("scim_token.revoked", 1)],
+        arrange: revoke_scim_token_race,
+    },
+    // The SCIM service: one User or Group per address or name; the others are told it is
+    // taken (`uniqueness`), or find it gone.
+    // Searches write nothing: every copy gets the same page.
+    Row {
+        route: ScimSearchUsers,
+        plan: "business",
+        answers: Every(200),
+        records: &[],
+        arrange: scim_search_users_race,
+    },
+    Row {
+        route: ScimSearchGroups,
+        plan: "business",
+        answers: Every(200),
+        records: &[],
+        arrange: scim_search_groups_race,
+    },
+    // Not offered: a search across resource types is 501, however often it is asked.
+    Row {
+        route: ScimSearch,
+        plan: "business",
+        answers: Every(501),
+        records: &[],
+        arrange: scim_search_all_race,
+    },
+    Row {
+        route: ScimCreateUser,
+        plan: "business",
+        answers: One {
+            won: 201,
+            lost: (409, "uniqueness"),
+        },
+        records: &[("member.added", 1)],
+        arrange: scim_create_user_race,
+    },
+    Row {
+        route: ScimReplaceUser,
+        plan: "business",
+        answers: Every(200),
+        records: &[("member.suspended", 1)],
+        arrange: scim_replace_user_race,
+    },
+    Row {
+        route: ScimPatchUser,
+        plan: "business",
+        answers: Every(200),
+        records: &[("member.suspended", 1)],
+        arrange: scim_patch_user_race,
+    },
+    Row {
+        route: ScimDeleteUser,
+        plan: "business",
+        answers: One {
+            won: 204,
+            lost: (404, ""),
+        },
+        records: &[("member.removed", 1)],
+        arrange: scim_delete_user_race,
+    },
+    Row {
+        route: ScimCreateGroup,
+        plan: "business",
+        answers: One {
+            won: 201,
+            lost: (409, "uniqueness"),
+        },
+        records: &[("team.created", 1)],
+        arrange: scim_create_group_race,
+    },
+    Row {
+        route: ScimReplaceGroup,
+        plan: "business",
+        answers: Every(200),
+        records: &[("team.updated", 1)],
+        arrange: scim_replace_group_race,
+    },
+    Row {
+        route: ScimPatchGroup,
+        plan: "business",
+        answers: Every(200),
+        records: &[("team.member_added", 1)],
+        arrange: scim_patch_group_race,
+    },
+    Row {
+        route: ScimDeleteGroup,
+        plan: "business",
+        answers: One {
+            won: 204,
+            lost: (404, ""),
+        },
+        records: &[("team.deleted", 1)],
+        arrange: scim_delete_group_race,
     },
     // Not idempotent: each copy adds an endpoint.
     Row {
@@ -1143,6 +1256,188 @@ fn revoke_api_key_race(scene: &Scene) -> Race {
     })
 }
 
+fn create_scim_token_race(scene: &Scene) -> Race {
+    let (owner, path) = (scene.owner.clone(), scene.path("/scim-tokens"));
+    let body = json!({"name": "Okta"});
+    Race::new(move || post(&path).auth(&owner).json(&body), {
+        let (owner, path) = (scene.owner.clone(), scene.path("/scim-tokens?limit=100"));
+        move |replies| assert_eq!(ids(&list(&owner, &path)), reply_ids(replies))
+    })
+}
+
+fn revoke_scim_token_race(scene: &Scene) -> Race {
+    let token = post(&scene.path("/scim-tokens"))
+        .auth(&scene.owner)
+        .json(&json!({"name": "Okta"}))
+        .send()
+        .ok(201);
+    let secret = token["secret"].as_str().unwrap().to_string();
+    let path = scene.path(&format!("/scim-tokens/{}", token["id"].as_str().unwrap()));
+    let owner = scene.owner.clone();
+    Race::new(move || delete(&path).auth(&owner), {
+        let (owner, tokens) = (scene.owner.clone(), scene.path("/scim-tokens"));
+        move |_| {
+            assert!(list(&owner, &tokens).is_empty());
+            assert_eq!(scim("GET", "/Users", &secret).send().status, 401);
+        }
+    })
+}
+
+fn scim_search_race(scene: &Scene, path: &'static str) -> Race {
+    let (token, _) = scim_user(scene);
+    let body =
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "count": 10});
+    Race::new(move || scim_with("POST", path, &token, &body), same_bodies)
+}
+
+fn scim_search_users_race(scene: &Scene) -> Race {
+    scim_search_race(scene, "/Users/.search")
+}
+
+fn scim_search_groups_race(scene: &Scene) -> Race {
+    scim_search_race(scene, "/Groups/.search")
+}
+
+fn scim_search_all_race(scene: &Scene) -> Race {
+    scim_search_race(scene, "/.search")
+}
+
+fn scim_create_user_race(scene: &Scene) -> Race {
+    let token = scim_token(&scene.owner, &scene.slug);
+    let address = format!("{}@example.com", unique("ana"));
+    let body = okta_user(&address);
+    Race::new(move || scim_with("POST", "/Users", &token, &body), {
+        let (owner, slug) = (scene.owner.clone(), scene.slug.clone());
+        move |_| assert_eq!(member_ids(&owner, &slug).len(), 2)
+    })
+}
+
+/// A token of the scene's organization and a User it provisioned: the token and the id.
+fn scim_user(scene: &Scene) -> (String, String) {
+    let token = scim_token(&scene.owner, &scene.slug);
+    let address = format!("{}@example.com", unique("ana"));
+    let id = provision(&token, &address)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (token, id)
+}
+
+fn scim_active(token: &str, id: &str) -> Value {
+    scim("GET", &format!("/Users/{id}"), token).send().ok(200)["active"].clone()
+}
+
+fn scim_replace_user_race(scene: &Scene) -> Race {
+    let (token, id) = scim_user(scene);
+    let user = scim("GET", &format!("/Users/{id}"), &token).send().ok(200);
+    let body =
+        json!({"schemas": [support::scim::USER], "userName": user["userName"], "active": false});
+    let path = format!("/Users/{id}");
+    Race::new(
+        {
+            let token = token.clone();
+            move || scim_with("PUT", &path, &token, &body)
+        },
+        move |replies| {
+            same_bodies(replies);
+            assert_eq!(scim_active(&token, &id), false);
+        },
+    )
+}
+
+fn scim_patch_user_race(scene: &Scene) -> Race {
+    let (token, id) = scim_user(scene);
+    let body = patch_op(json!([{"op": "replace", "value": {"active": false}}]));
+    let path = format!("/Users/{id}");
+    Race::new(
+        {
+            let token = token.clone();
+            move || scim_with("PATCH", &path, &token, &body)
+        },
+        move |replies| {
+            same_bodies(replies);
+            assert_eq!(scim_active(&token, &id), false);
+        },
+    )
+}
+
+fn scim_delete_user_race(scene: &Scene) -> Race {
+    let (token, id) = scim_user(scene);
+    let path = format!("/Users/{id}");
+    Race::new(move || scim("DELETE", &path, &token), {
+        let (owner, slug) = (scene.owner.clone(), scene.slug.clone());
+        move |_| assert_eq!(member_ids(&owner, &slug), std::slice::from_ref(&owner.id))
+    })
+}
+
+fn scim_create_group_race(scene: &Scene) -> Race {
+    let token = scim_token(&scene.owner, &scene.slug);
+    let body = json!({"schemas": [support::scim::GROUP], "displayName": unique("Sales")});
+    Race::new(move || scim_with("POST", "/Groups", &token, &body), {
+        let (owner, teams) = (scene.owner.clone(), scene.path("/teams"));
+        move |_| assert_eq!(list(&owner, &teams).len(), 1)
+    })
+}
+
+/// A token, a Group it created and a User it provisioned: the token, the Group's id and
+/// the User's.
+fn scim_group(scene: &Scene) -> (String, String, String) {
+    let (token, user) = scim_user(scene);
+    let group = scim_with(
+        "POST",
+        "/Groups",
+        &token,
+        &json!({"schemas": [support::scim::GROUP], "displayName": unique("Sales")}),
+    )
+    .send()
+    .ok(201);
+    (token, group["id"].as_str().unwrap().to_string(), user)
+}
+
+fn scim_replace_group_race(scene: &Scene) -> Race {
+    let (token, id, _) = scim_group(scene);
+    let name = unique("Platform");
+    let body = json!({"schemas": [support::scim::GROUP], "displayName": name});
+    let path = format!("/Groups/{id}");
+    Race::new(
+        {
+            let (token, path) = (token.clone(), path.clone());
+            move || scim_with("PUT", &path, &token, &body)
+        },
+        move |replies| {
+            same_bodies(replies);
+            let group = scim("GET", &path, &token).send().ok(200);
+            assert_eq!(group["displayName"], name);
+        },
+    )
+}
+
+fn scim_patch_group_race(scene: &Scene) -> Race {
+    let (token, id, user) = scim_group(scene);
+    let body = patch_op(json!([{"op": "add", "path": "members", "value": [{"value": user}]}]));
+    let path = format!("/Groups/{id}");
+    Race::new(
+        {
+            let (token, path) = (token.clone(), path.clone());
+            move || scim_with("PATCH", &path, &token, &body)
+        },
+        move |replies| {
+            same_bodies(replies);
+            let group = scim("GET", &path, &token).send().ok(200);
+            assert_eq!(group["members"].as_array().unwrap().len(), 1);
+        },
+    )
+}
+
+fn scim_delete_group_race(scene: &Scene) -> Race {
+    let (token, id, _) = scim_group(scene);
+    let path = format!("/Groups/{id}");
+    Race::new(move || scim("DELETE", &path, &token), {
+        let (owner, teams) = (scene.owner.clone(), scene.path("/teams"));
+        move |_| assert!(list(&owner, &teams).is_empty())
+    })
+}
+
 fn create_webhook_race(scene: &Scene) -> Race {
     let (owner, path) = (scene.owner.clone(), scene.path("/webhooks"));
     let body = json!({"url": hooks().url("created"), "events": ["member.added"]});
@@ -1538,6 +1833,9 @@ fn operation(route: RouteId) -> Value {
 
 /// Checks the answers of one race against the row and the document.
 fn judge(row: &Row, replies: &[Reply]) {
+    if is_scim(row.route) {
+        return judge_scim(row, replies);
+    }
     let answers: Vec<(u16, &str)> = replies.iter().map(|r| (r.status, r.code())).collect();
     let operation = operation(row.route);
     for reply in replies {
@@ -1565,6 +1863,36 @@ fn judge(row: &Row, replies: &[Reply]) {
             assert!((1..=60).contains(&wait), "Retry-After {wait}");
         }
     }
+    expect_answers(row, &answers);
+}
+
+/// Whether `route` is one of the SCIM service's, which answers in SCIM's format (RFC 7644)
+/// instead of the OpenAPI document's.
+fn is_scim(route: RouteId) -> bool {
+    ROUTES
+        .iter()
+        .any(|(_, pattern, id)| *id == route && roster::routes::is_scim_path(pattern))
+}
+
+/// Checks the answers of a SCIM race: errors in SCIM's format, judged by their `scimType`
+/// (empty for a 404).
+fn judge_scim(row: &Row, replies: &[Reply]) {
+    for reply in replies.iter().filter(|r| r.status >= 400) {
+        assert_eq!(
+            reply.json["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error",
+            "{}",
+            reply.text
+        );
+        assert_eq!(reply.json["status"], reply.status.to_string());
+    }
+    let answers: Vec<(u16, &str)> = replies
+        .iter()
+        .map(|r| (r.status, r.json["scimType"].as_str().unwrap_or("")))
+        .collect();
+    expect_answers(row, &answers);
+}
+
+fn expect_answers(row: &Row, answers: &[(u16, &str)]) {
     match row.answers {
         Every(status) => {
             assert!(answers.iter().all(|a| *a == (status, "")), "{answers:?}");

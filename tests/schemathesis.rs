@@ -5,8 +5,8 @@
 //!
 //! The server is the harness's own (fresh state, `ALLOW_HTTP_WEBHOOKS=true`). Before the
 //! run, one organization is seeded with everything its paths can name — members, resources,
-//! pending invitations, an API key, a webhook — and every path parameter is pinned to a
-//! seeded object, since random ids would only ever reach 404. Operations that would wreck
+//! pending invitations, an API key, a SCIM token, a webhook — and every path parameter is
+//! pinned to a seeded object, since random ids would only ever reach 404. Operations that would wreck
 //! the seeded organization for the others (deleting it, changing its slug or plan,
 //! transferring it) are pinned to organizations of their own. A few body fields that name
 //! objects (`user_id`, `resource_id`) get a seeded value half of the time, and usage is
@@ -144,8 +144,8 @@ fn created(path: &str, by: &User, body: Value) -> String {
 }
 
 /// The seeded world: an owner with a business organization holding two members, two
-/// resources, three pending invitations, an API key and a webhook; organizations of their
-/// own for the operations that would wreck it; four invitations to the owner from
+/// resources, three pending invitations, an API key, a SCIM token and a webhook;
+/// organizations of their own for the operations that would wreck it; four invitations to the owner from
 /// someone else's organizations, to accept and decline by id and by token; and invite links
 /// to preview, revoke, and join someone else's organization through.
 fn seed() -> Seeded {
@@ -175,6 +175,11 @@ fn seed() -> Seeded {
         &format!("{base}/api-keys"),
         &owner,
         json!({"name": "Backend", "scopes": ["members:read"]}),
+    );
+    let scim_token = created(
+        &format!("{base}/scim-tokens"),
+        &owner,
+        json!({"name": "Identity provider"}),
     );
     let hook = created(
         &format!("{base}/webhooks"),
@@ -255,6 +260,7 @@ fn seed() -> Seeded {
             ],
         ),
         ("revokeApiKey", vec![("id", always(&key))]),
+        ("revokeScimToken", vec![("id", always(&scim_token))]),
         ("deleteWebhook", vec![("id", always(&hook))]),
         (
             "acceptMyInvitation",

@@ -130,6 +130,10 @@ event_data! {
     JoinRequestDenied => JoinRequestDeniedData,
     InviteLinkCreated => InviteLinkCreatedData,
     InviteLinkRevoked => InviteLinkRevokedData,
+    MemberSuspended => MemberSuspendedData,
+    MemberReactivated => MemberReactivatedData,
+    ScimTokenCreated => ScimTokenCreatedData,
+    ScimTokenRevoked => ScimTokenRevokedData,
 }
 
 /// `organization.created`
@@ -229,6 +233,25 @@ pub struct MemberRemovedData {
     #[schema(required = true)]
     pub email: Option<String>,
     pub role: RoleKey,
+    /// How the membership came about.
+    pub joined_via: JoinedVia,
+}
+
+/// `member.suspended`: the identity provider set `active: false`; the member keeps their
+/// seat, role and grants but has no access until reactivated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct MemberSuspendedData {
+    pub user_id: String,
+    #[schema(required = true)]
+    pub email: Option<String>,
+}
+
+/// `member.reactivated`: `active: true` again; access is back as it was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct MemberReactivatedData {
+    pub user_id: String,
+    #[schema(required = true)]
+    pub email: Option<String>,
 }
 
 /// `member.role_changed`
@@ -408,6 +431,18 @@ pub struct ApiKeyCreatedData {
 pub struct ApiKeyRevokedData {
     pub name: String,
     pub prefix: String,
+}
+
+/// `scim_token.created`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ScimTokenCreatedData {
+    pub name: String,
+}
+
+/// `scim_token.revoked`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ScimTokenRevokedData {
+    pub name: String,
 }
 
 /// `webhook.created`

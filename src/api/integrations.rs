@@ -33,6 +33,28 @@ pub struct NewApiKey {
     pub secret: String,
 }
 
+/// An organization's SCIM token, without its secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScimToken {
+    pub id: String,
+    pub name: String,
+    pub created_at: Timestamp,
+    /// Kept to the minute.
+    #[schema(required = true)]
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// A SCIM token just issued, with its secret: shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct NewScimToken {
+    #[serde(flatten)]
+    pub token: ScimToken,
+    /// The identity provider sends it as `Authorization: Bearer <secret>` to
+    /// `{PUBLIC_URL}/scim/v2`; Roster keeps only its SHA-256.
+    #[schema(pattern = "^scim_[A-Za-z0-9_-]{43}$")]
+    pub secret: String,
+}
+
 /// A webhook endpoint, without its secret. A disabled endpoint says when and why.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Webhook {
@@ -72,7 +94,8 @@ pub struct AuditEntry {
     pub data: Map<String, Value>,
 }
 
-/// Who made a change: a user, an API key, or the scheduled job (`system`, no id).
+/// Who made a change: a user, an API key, a SCIM token, or the scheduled job (`system`, no
+/// id).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditActor {
     #[serde(rename = "type")]
@@ -86,6 +109,7 @@ pub struct AuditActor {
 pub enum ActorKind {
     User,
     ApiKey,
+    ScimToken,
     System,
 }
 
@@ -94,6 +118,7 @@ impl ActorKind {
         match s {
             "user" => Some(ActorKind::User),
             "api_key" => Some(ActorKind::ApiKey),
+            "scim_token" => Some(ActorKind::ScimToken),
             "system" => Some(ActorKind::System),
             _ => None,
         }

@@ -17,6 +17,7 @@ pub mod orgs;
 pub mod requests;
 pub mod resources;
 pub mod roles;
+pub mod scim;
 pub mod teams;
 
 use crate::domain::domains::{DomainStatus, JoinRequestStatus};

@@ -80,6 +80,10 @@ pub struct Member {
     pub joined_via: JoinedVia,
     /// Kept to the minute.
     pub last_active_at: Timestamp,
+    /// Since when the organization's identity provider has suspended the member (SCIM
+    /// `active: false`): they keep their seat, role, teams and grants but have no access.
+    #[schema(required = true)]
+    pub suspended_at: Option<Timestamp>,
     /// The member's own levels on single resources (their teams' grants are the teams').
     pub grants: Vec<Grant>,
     /// The teams the member belongs to, by slug.

@@ -339,6 +339,13 @@ pub struct CreateApiKey {
     pub scopes: Vec<Scope>,
 }
 
+/// `POST /v1/orgs/{slug}/scim-tokens`
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateScimToken {
+    pub name: Name,
+}
+
 /// `POST /v1/orgs/{slug}/webhooks`
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -55,10 +55,14 @@ pub enum EventType {
     JoinRequestDenied,
     InviteLinkCreated,
     InviteLinkRevoked,
+    MemberSuspended,
+    MemberReactivated,
+    ScimTokenCreated,
+    ScimTokenRevoked,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 49] = [
+    pub const ALL: [EventType; 53] = [
         EventType::OrganizationCreated,
         EventType::OrganizationUpdated,
         EventType::OrganizationDeleted,
@@ -108,6 +112,10 @@ impl EventType {
         EventType::JoinRequestDenied,
         EventType::InviteLinkCreated,
         EventType::InviteLinkRevoked,
+        EventType::MemberSuspended,
+        EventType::MemberReactivated,
+        EventType::ScimTokenCreated,
+        EventType::ScimTokenRevoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -161,6 +169,10 @@ impl EventType {
             EventType::JoinRequestDenied => "join_request.denied",
             EventType::InviteLinkCreated => "invite_link.created",
             EventType::InviteLinkRevoked => "invite_link.revoked",
+            EventType::MemberSuspended => "member.suspended",
+            EventType::MemberReactivated => "member.reactivated",
+            EventType::ScimTokenCreated => "scim_token.created",
+            EventType::ScimTokenRevoked => "scim_token.revoked",
         }
     }
 
@@ -182,7 +194,7 @@ impl fmt::Display for EventType {
 
 /// The events a webhook endpoint can subscribe to. `organization.purged` is not among them:
 /// an organization's endpoints are purged with it, so nobody would receive it.
-pub const WEBHOOK_EVENTS: [EventType; 28] = [
+pub const WEBHOOK_EVENTS: [EventType; 30] = [
     EventType::MemberAdded,
     EventType::MemberRemoved,
     EventType::MemberRoleChanged,
@@ -211,6 +223,8 @@ pub const WEBHOOK_EVENTS: [EventType; 28] = [
     EventType::JoinRequestDenied,
     EventType::InviteLinkCreated,
     EventType::InviteLinkRevoked,
+    EventType::MemberSuspended,
+    EventType::MemberReactivated,
 ];
 
 #[cfg(test)]
@@ -254,6 +268,8 @@ mod tests {
                 "join_request.denied",
                 "invite_link.created",
                 "invite_link.revoked",
+                "member.suspended",
+                "member.reactivated",
             ]
         );
     }

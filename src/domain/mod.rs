@@ -15,6 +15,7 @@ pub mod policy;
 pub mod problem;
 pub mod retention;
 pub mod retry;
+pub mod scim;
 pub mod secret;
 pub mod time;
 pub mod usage;

@@ -29,6 +29,8 @@ pub struct PlanSpec {
     pub custom_roles: i64,
     /// How many teams an organization may have; `None`: no limit.
     pub teams: Option<i64>,
+    /// Whether its identity provider may provision members through SCIM.
+    pub scim: bool,
 }
 
 /// The price of one extra seat for one whole billing period.
@@ -44,6 +46,7 @@ const FREE: PlanSpec = PlanSpec {
     credits: 100,
     custom_roles: 0,
     teams: Some(0),
+    scim: false,
 };
 const PRO: PlanSpec = PlanSpec {
     included_seats: 5,
@@ -52,6 +55,7 @@ const PRO: PlanSpec = PlanSpec {
     credits: 2_000,
     custom_roles: 0,
     teams: Some(5),
+    scim: false,
 };
 const BUSINESS: PlanSpec = PlanSpec {
     included_seats: 20,
@@ -60,6 +64,7 @@ const BUSINESS: PlanSpec = PlanSpec {
     credits: 10_000,
     custom_roles: 25,
     teams: None,
+    scim: true,
 };
 
 impl Plan {
@@ -144,6 +149,19 @@ impl Plan {
                 },
             )),
             _ => Ok(()),
+        }
+    }
+
+    /// Refuses SCIM provisioning on a plan without it: issuing a token is `limit_reached`,
+    /// as for custom roles and teams.
+    pub fn require_scim(self) -> Result<(), Problem> {
+        if self.spec().scim {
+            Ok(())
+        } else {
+            Err(Problem::new(
+                Code::LimitReached,
+                format!("The {self} plan has no SCIM provisioning; upgrade to business first."),
+            ))
         }
     }
 
@@ -588,6 +606,14 @@ mod tests {
             roles: roles.to_vec(),
             ..Holdings::default()
         }
+    }
+
+    #[test]
+    fn scim_on_business_only() {
+        for plan in [Plan::Free, Plan::Pro] {
+            assert_eq!(plan.require_scim().unwrap_err().code, Code::LimitReached);
+        }
+        assert!(Plan::Business.require_scim().is_ok());
     }
 
     #[test]

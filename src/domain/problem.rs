@@ -5,6 +5,7 @@
 //! for validation, the offending fields). Details are written for the developer calling the
 //! API: they say what to do, and they never carry SQL, stack traces, tokens or secrets.
 
+use super::scim::ScimType;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::fmt;
@@ -156,6 +157,9 @@ pub struct Problem {
     pub retry_after: Option<u64>,
     /// The methods the path supports (`method_not_allowed`): the `Allow` header.
     pub allow: Vec<&'static str>,
+    /// SCIM's name for the error, when `/scim/v2` answers it (`scimType`); `None` leaves
+    /// it to the code.
+    pub scim_type: Option<ScimType>,
 }
 
 impl Problem {
@@ -166,6 +170,15 @@ impl Problem {
             errors: Vec::new(),
             retry_after: None,
             allow: Vec::new(),
+            scim_type: None,
+        }
+    }
+
+    /// A problem SCIM names `scim_type`; `/v1` answers it as `code`.
+    pub fn scim(code: Code, scim_type: ScimType, detail: impl Into<Cow<'static, str>>) -> Self {
+        Problem {
+            scim_type: Some(scim_type),
+            ..Problem::new(code, detail)
         }
     }
 

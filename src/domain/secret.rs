@@ -112,6 +112,31 @@ impl ApiKeySecret {
     }
 }
 
+/// A SCIM bearer token: `scim_` and 43 base64url characters. It names its organization.
+pub struct ScimSecret(String);
+
+impl ScimSecret {
+    pub const PREFIX: &'static str = "scim_";
+
+    pub fn generate() -> Result<ScimSecret, NoEntropy> {
+        random_b64().map(|s| ScimSecret(format!("{}{s}", Self::PREFIX)))
+    }
+
+    pub fn parse(s: &str) -> Option<ScimSecret> {
+        s.strip_prefix(Self::PREFIX)
+            .filter(|rest| is_b64_secret(rest))
+            .map(|_| ScimSecret(s.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn digest(&self) -> String {
+        sha256_hex(self.0.as_bytes())
+    }
+}
+
 /// A webhook signing secret: `whsec_` and 43 base64url characters. The endpoint's creator
 /// sees it once; the store keeps it, since signing needs the secret itself.
 #[derive(Deserialize)]
@@ -173,6 +198,17 @@ mod tests {
         assert!(ApiKeySecret::parse(&k.expose()[3..]).is_none());
         assert_eq!(k.display_prefix().len(), 9);
         assert_ne!(k.digest(), ApiKeySecret::generate().unwrap().digest());
+    }
+
+    #[test]
+    fn scim_tokens() {
+        let t = ScimSecret::generate().unwrap();
+        assert!(t.expose().starts_with("scim_"));
+        assert_eq!(t.expose().len(), 48);
+        assert!(ScimSecret::parse(t.expose()).is_some());
+        assert!(ScimSecret::parse(&t.expose()[5..]).is_none());
+        assert!(ScimSecret::parse("scim_short").is_none());
+        assert_ne!(t.digest(), ScimSecret::generate().unwrap().digest());
     }
 
     #[test]

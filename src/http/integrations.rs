@@ -1,4 +1,4 @@
-//! Integrations: `/v1/orgs/{slug}/api-keys`, `/webhooks` and `/audit-log`. Owners and
+//! Integrations: `/v1/orgs/{slug}/api-keys`, `/scim-tokens`, `/webhooks` and `/audit-log`. Owners and
 //! admins only (`integrations.manage`); no API key can manage any of them.
 //!
 //! Reads cost one round trip: the list (or the one row a deletion names) is read in the
@@ -8,18 +8,20 @@ use super::auth;
 use super::body::{names, string, Fields};
 use super::{json, no_content, Answer, Ctx};
 use crate::api::integrations::{
-    ActorKind, ApiKey, AuditActor, AuditEntry, AuditTarget, NewApiKey, NewWebhook, Webhook,
+    ActorKind, ApiKey, AuditActor, AuditEntry, AuditTarget, NewApiKey, NewScimToken, NewWebhook,
+    ScimToken, Webhook,
 };
 use crate::api::{List, WebhookEvent};
 use crate::domain::event::{EventType, WEBHOOK_EVENTS};
 use crate::domain::policy::{authorize, Action, Scope};
-use crate::domain::secret::{ApiKeySecret, WebhookSecret};
+use crate::domain::secret::{ApiKeySecret, ScimSecret, WebhookSecret};
 use crate::domain::values::{is_id, Name};
 use crate::domain::webhook::WebhookUrl;
 use crate::domain::{Problem, Timestamp};
 use crate::store::api_keys::KeyRow;
 use crate::store::audit::Entry;
 use crate::store::principal::{parse_scopes, Caller, CallerQuery};
+use crate::store::scim_tokens::TokenRow;
 use crate::store::webhooks::WebhookRow;
 use crate::store::{self, Batch, Results, Rows};
 
@@ -32,6 +34,16 @@ fn api_key_of(key: &KeyRow) -> ApiKey {
         prefix: key.prefix.clone(),
         created_at: Timestamp(key.created_at),
         last_used_at: key.last_used_at.map(Timestamp),
+    }
+}
+
+/// The SCIM token, never with its secret.
+fn scim_token_of(token: &TokenRow) -> ScimToken {
+    ScimToken {
+        id: token.id.clone(),
+        name: token.name.clone(),
+        created_at: Timestamp(token.created_at),
+        last_used_at: token.last_used_at.map(Timestamp),
     }
 }
 
@@ -144,6 +156,45 @@ pub async fn create_key(ctx: &Ctx) -> Answer {
 pub async fn revoke_key(ctx: &Ctx) -> Answer {
     let (caller, key) = caller_and_row(ctx, "API key", store::api_keys::find).await?;
     store::api_keys::revoke(&ctx.db, &caller, &key, ctx.now).await?;
+    no_content()
+}
+
+/// `GET /v1/orgs/{slug}/scim-tokens` — live SCIM tokens, in creation order.
+pub async fn list_scim_tokens(ctx: &Ctx) -> Answer {
+    let page = auth::valid(ctx, ctx.page()).await?;
+    let (mut batch, caller) = auth::begin(ctx)?;
+    let rows = store::scim_tokens::list(&mut batch, ctx.param("slug"), page.after, page.fetch());
+    let (_, results) = authorized(ctx, batch, caller).await?;
+    json(
+        200,
+        &page.envelope(results.all(rows)?, |t| t.seq, |t| Ok(scim_token_of(t)))?,
+    )
+}
+
+/// `POST /v1/orgs/{slug}/scim-tokens` `{name}` — the secret is in this answer only. Plans
+/// without SCIM provisioning answer `limit_reached`.
+pub async fn create_scim_token(ctx: &Ctx) -> Answer {
+    let caller = auth::caller(ctx).await?;
+    let mut body = Fields::parse(ctx.header("content-type").as_deref(), &ctx.body)?;
+    let name = body.required("name", string(Name::parse));
+    let (name,) = body.finish((name,))?;
+    authorize(&caller.actor, Action::ManageIntegrations)?;
+    caller.org.plan()?.require_scim()?;
+    let secret = ScimSecret::generate().map_err(|_| Problem::internal())?;
+    let token = store::scim_tokens::create(&ctx.db, &caller, &name, &secret, ctx.now).await?;
+    json(
+        201,
+        &NewScimToken {
+            token: scim_token_of(&token),
+            secret: secret.expose().to_owned(),
+        },
+    )
+}
+
+/// `DELETE /v1/orgs/{slug}/scim-tokens/{id}` — the token stops working at once.
+pub async fn revoke_scim_token(ctx: &Ctx) -> Answer {
+    let (caller, token) = caller_and_row(ctx, "SCIM token", store::scim_tokens::find).await?;
+    store::scim_tokens::revoke(&ctx.db, &caller, &token, ctx.now).await?;
     no_content()
 }
 

@@ -35,6 +35,7 @@ pub fn member_of(row: &MemberRow, viewer: &Actor) -> Result<Member, Problem> {
         joined_at: Timestamp(row.joined_at),
         joined_via: JoinedVia::parse(&row.joined_via).ok_or_else(Problem::internal)?,
         last_active_at: Timestamp(row.last_active_at),
+        suspended_at: row.suspended_at.map(Timestamp),
         grants: grants(row.grants()),
         teams: row
             .teams()

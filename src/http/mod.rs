@@ -42,6 +42,8 @@ pub mod roles;
 #[cfg(target_arch = "wasm32")]
 pub mod router;
 #[cfg(target_arch = "wasm32")]
+pub mod scim;
+#[cfg(target_arch = "wasm32")]
 pub mod teams;
 #[cfg(target_arch = "wasm32")]
 pub mod usage;

@@ -265,8 +265,10 @@ pub async fn authorize(ctx: &Ctx) -> Answer {
     let subject = match subject_member {
         Some(rows) => {
             allow(&caller.actor, Action::AuthorizeOthers)?;
+            // A suspended member has no access: answered as someone who is not a member.
             results
                 .first(rows)?
+                .filter(|m| m.suspended_at.is_none())
                 .map(|m| {
                     m.role().map(|(role, def)| Actor::User {
                         id: m.user_id,

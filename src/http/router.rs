@@ -3,12 +3,12 @@
 
 use super::{
     billing, console, domains, integrations, invitations, invite_links, invitee, me, members, ops,
-    orgs, problem_response, resources, roles, teams, usage, Answer, Ctx, MAX_BODY_BYTES,
+    orgs, problem_response, resources, roles, scim, teams, usage, Answer, Ctx, MAX_BODY_BYTES,
 };
 use crate::config::Config;
 use crate::domain::values::new_id;
 use crate::domain::{Code, Problem, Timestamp};
-use crate::routes::{resolve, Params, Resolved, RouteId};
+use crate::routes::{is_scim_path, resolve, Params, Resolved, RouteId};
 use crate::store::kv::Kv;
 use crate::store::{Db, Start, BOOKMARK_HEADER};
 use worker::{Date, Env, Method, Request, Response};
@@ -105,11 +105,34 @@ async fn dispatch(ctx: &Ctx, route: RouteId) -> Answer {
         ListApiKeys => integrations::list_keys(ctx).await,
         CreateApiKey => integrations::create_key(ctx).await,
         RevokeApiKey => integrations::revoke_key(ctx).await,
+        ListScimTokens => integrations::list_scim_tokens(ctx).await,
+        CreateScimToken => integrations::create_scim_token(ctx).await,
+        RevokeScimToken => integrations::revoke_scim_token(ctx).await,
         ListWebhooks => integrations::list_webhooks(ctx).await,
         CreateWebhook => integrations::create_webhook(ctx).await,
         DeleteWebhook => integrations::delete_webhook(ctx).await,
         AuditLog => integrations::audit_log(ctx).await,
         CreateConsoleLink => console::create_link(ctx).await,
+        ScimServiceProviderConfig => scim::service_provider_config(ctx).await,
+        ScimResourceTypes => scim::resource_types(ctx).await,
+        ScimResourceType => scim::resource_type(ctx).await,
+        ScimSchemas => scim::schemas(ctx).await,
+        ScimSchema => scim::schema(ctx).await,
+        ScimSearch => scim::search_all(ctx).await,
+        ScimListUsers => scim::list_users(ctx).await,
+        ScimSearchUsers => scim::search_users(ctx).await,
+        ScimCreateUser => scim::create_user(ctx).await,
+        ScimGetUser => scim::get_user(ctx).await,
+        ScimReplaceUser => scim::replace_user(ctx).await,
+        ScimPatchUser => scim::patch_user(ctx).await,
+        ScimDeleteUser => scim::delete_user(ctx).await,
+        ScimListGroups => scim::list_groups(ctx).await,
+        ScimSearchGroups => scim::search_groups(ctx).await,
+        ScimCreateGroup => scim::create_group(ctx).await,
+        ScimGetGroup => scim::get_group(ctx).await,
+        ScimReplaceGroup => scim::replace_group(ctx).await,
+        ScimPatchGroup => scim::patch_group(ctx).await,
+        ScimDeleteGroup => scim::delete_group(ctx).await,
     }
 }
 
@@ -132,6 +155,7 @@ pub async fn handle(
         .filter(|id| valid_request_id(id))
         .unwrap_or_else(new_id);
     let origin = req.headers().get("origin")?;
+    let scim_path = is_scim_path(&req.path());
     let cfg = Config::get(&env);
     let allowed_origin = origin.filter(|o| cfg.app_origin.as_deref() == Some(o.as_str()));
 
@@ -148,6 +172,7 @@ pub async fn handle(
     };
     let mut response = match answer {
         Ok(response) => response,
+        Err(problem) if scim_path => scim::error_response(&problem)?,
         Err(problem) => problem_response(&problem)?,
     };
     if method == "HEAD" {

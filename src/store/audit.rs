@@ -18,6 +18,8 @@ pub enum By<'a> {
     Actor(&'a Actor),
     /// A signed-in user acting for themselves (an invitee accepting or declining).
     User(&'a str),
+    /// The organization's identity provider, through a SCIM token (its id).
+    ScimToken(&'a str),
     /// The scheduled job.
     System,
 }
@@ -30,6 +32,7 @@ impl By<'_> {
                 (kind, Some(id))
             }
             By::User(id) => ("user", Some(id)),
+            By::ScimToken(id) => ("scim_token", Some(id)),
             By::System => ("system", None),
         }
     }

@@ -7,7 +7,7 @@
 //! `members::join` guards, then counts the use: parallel joins can pass neither `max_uses`
 //! nor the seats.
 
-use super::audit;
+use super::audit::{self, By};
 use super::invitations::SeatCheck;
 use super::kv::PreviewOrg;
 use super::members::{self, guard_role_defined, Joiner, MemberRow};
@@ -374,6 +374,7 @@ pub fn join(
             org_id: &link.org_id,
             org_slug: &view.org_slug,
             user_id: &user_id,
+            by: By::User(&user_id),
             role: (role, def),
             invitation_id: None,
             teams: (&link.teams, &teams),

@@ -108,6 +108,7 @@ pub fn accept(
             org_id: &inv.org_id,
             org_slug: &view.org_slug,
             user_id: &user.user_id,
+            by: By::User(&user.user_id),
             role: (&role, def),
             invitation_id: Some(&inv.id),
             teams: (&inv.teams, &teams),

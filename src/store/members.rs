@@ -13,6 +13,7 @@ use crate::api::events::{
     EventData, MemberAddedData, MemberRemovedData, MemberRoleChangedData, MemberUpdatedData,
     OwnershipTransferredData, TeamMemberAddedData,
 };
+use crate::domain::joining::JoinedVia;
 use crate::domain::metadata::{self, Object};
 use crate::domain::policy::{RoleDef, TeamRole};
 use crate::domain::values::{Level, Role, RoleKey};
@@ -30,7 +31,8 @@ macro_rules! member_select {
                       'seq', picked.seq, 'user_id', picked.user_id,
                       'email', u.email, 'name', u.name, 'role', picked.role,
                       'joined_at', picked.joined_at, 'joined_via', picked.joined_via,
-                      'last_active_at', u.last_active_at, 'metadata', picked.metadata,
+                      'last_active_at', u.last_active_at, 'suspended_at', picked.suspended_at,
+                      'metadata', picked.metadata,
                       'private_metadata', picked.private_metadata, ",
             role_def_fields!(),
             ",
@@ -72,6 +74,8 @@ pub struct MemberRow {
     pub joined_at: i64,
     pub joined_via: String,
     pub last_active_at: i64,
+    /// Since when the identity provider has suspended the member (SCIM `active: false`).
+    pub suspended_at: Option<i64>,
     pub grants: Vec<grants::Stored>,
     pub teams: Vec<TeamOf>,
     #[serde(flatten)]
@@ -85,6 +89,11 @@ impl MemberRow {
     /// The member's role: its key and definition.
     pub fn role(&self) -> Result<(RoleKey, RoleDef), Problem> {
         self.def.resolve(&self.role)
+    }
+
+    /// How the membership came about (the schema admits only known ways).
+    pub fn joined_via(&self) -> Result<JoinedVia, Problem> {
+        JoinedVia::parse(&self.joined_via).ok_or_else(Problem::internal)
     }
 
     /// The member's teams as `(slug, team_role)`, ordered by slug.
@@ -280,7 +289,13 @@ pub fn guard_role_defined(batch: &mut Batch, org_id: &str, key: &RoleKey, def: R
     );
 }
 
-fn set_role(batch: &mut Batch, org_id: &str, user_id: &str, role: &RoleKey, def: RoleDef) {
+pub(super) fn set_role(
+    batch: &mut Batch,
+    org_id: &str,
+    user_id: &str,
+    role: &RoleKey,
+    def: RoleDef,
+) {
     batch.push(sql!(
         "UPDATE memberships SET role = ?3 WHERE org_id = ?1 AND user_id = ?2",
         org_id,
@@ -307,21 +322,7 @@ pub async fn remove(
     let org = &caller.org.id;
     let mut batch = principal::write_batch(caller);
     guard_role_unchanged(&mut batch, org, member);
-    batch.push(sql!(
-        "DELETE FROM grants WHERE org_id = ?1 AND user_id = ?2",
-        org,
-        &member.user_id,
-    ));
-    batch.push(sql!(
-        "DELETE FROM team_members WHERE org_id = ?1 AND user_id = ?2",
-        org,
-        &member.user_id,
-    ));
-    batch.push(sql!(
-        "DELETE FROM memberships WHERE org_id = ?1 AND user_id = ?2",
-        org,
-        &member.user_id,
-    ));
+    leave(&mut batch, org, &member.user_id);
     audit::by_caller(
         &mut batch,
         caller,
@@ -330,10 +331,37 @@ pub async fn remove(
             user_id: member.user_id.clone(),
             email: member.email.clone(),
             role: member.role()?.0,
+            joined_via: member.joined_via()?,
         },
         now,
     );
     batch.run(db).await.map(|_| ())
+}
+
+/// Adds the statements ending `user_id`'s membership of `org_id`: their grants and teams go
+/// with it, and so does a provisioned user no one has signed in as, once they belong
+/// nowhere.
+pub(super) fn leave(batch: &mut Batch, org_id: &str, user_id: &str) {
+    batch.push(sql!(
+        "DELETE FROM grants WHERE org_id = ?1 AND user_id = ?2",
+        org_id,
+        user_id,
+    ));
+    batch.push(sql!(
+        "DELETE FROM team_members WHERE org_id = ?1 AND user_id = ?2",
+        org_id,
+        user_id,
+    ));
+    batch.push(sql!(
+        "DELETE FROM memberships WHERE org_id = ?1 AND user_id = ?2",
+        org_id,
+        user_id,
+    ));
+    batch.push(sql!(
+        "DELETE FROM users WHERE id = ?1 AND provisioned = 1
+            AND NOT EXISTS (SELECT 1 FROM memberships WHERE user_id = ?1)",
+        user_id,
+    ));
 }
 
 /// Makes `member` the owner; the owner (the caller) takes `previous_role`. Returns the new
@@ -405,11 +433,13 @@ pub async fn transfer_ownership(
 }
 
 /// Someone becoming a member: by accepting an invitation, through an invite link, a
-/// verified domain or an approved join request.
+/// verified domain, an approved join request or the identity provider (SCIM).
 pub struct Joiner<'a> {
     pub org_id: &'a str,
     pub org_slug: &'a str,
     pub user_id: &'a str,
+    /// Who recorded it: the joiner themselves, or the identity provider's SCIM token.
+    pub by: By<'a>,
     /// The role they get, as it was defined when the request read it.
     pub role: (&'a RoleKey, RoleDef),
     /// The invitation they accept, whose `metadata` becomes the membership's.
@@ -424,7 +454,7 @@ pub struct Joiner<'a> {
 /// Adds the statements making `joiner` a member, guarded so that races can neither make
 /// them a member twice (`already_member`) nor pass the seats (`seat_limit_reached`), nor
 /// give them a custom role changed or deleted meanwhile, nor teams other than those read
-/// (`conflict`). Records `member.added` and `team.member_added` for each team, by the joiner.
+/// (`conflict`). Records `member.added` and `team.member_added` for each team, by `by`.
 /// The caller adds what its way of joining adds, then the read of the new member
 /// ([`one`]).
 pub fn join(batch: &mut Batch, joiner: &Joiner<'_>, now: Timestamp) {
@@ -487,7 +517,7 @@ pub fn join(batch: &mut Batch, joiner: &Joiner<'_>, now: Timestamp) {
             Change {
                 org_id: org,
                 org_slug: joiner.org_slug,
-                by: By::User(user),
+                by: joiner.by,
                 target: ("member", user),
                 data,
             },

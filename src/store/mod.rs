@@ -36,6 +36,8 @@ pub mod principal;
 pub mod resources;
 pub mod retention;
 pub mod roles;
+pub mod scim;
+pub mod scim_tokens;
 pub mod teams;
 pub mod usage;
 pub mod webhooks;

@@ -111,7 +111,8 @@ pub fn list_for_user(
             "
                FROM memberships m JOIN orgs o ON o.id = m.org_id
                LEFT JOIN roles ro ON ro.org_id = m.org_id AND ro.key = m.role
-              WHERE m.user_id = ?1 AND o.deleted_at IS NULL AND m.seq > ?2
+              WHERE m.user_id = ?1 AND o.deleted_at IS NULL AND m.suspended_at IS NULL
+                AND m.seq > ?2
               ORDER BY m.seq LIMIT ?3"
         ),
         user_id,
@@ -443,7 +444,7 @@ pub async fn due_for_purge(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<St
 /// deleting at most `?2` rows of organization `?1` and returning the invitations' token
 /// digests (whose KV entries must go too). Sent with `Stmt::new`, so each text goes
 /// through `statement!` here to be planned in the tests like every other.
-const PURGE_STATEMENTS: [&str; 19] = [
+const PURGE_STATEMENTS: [&str; 20] = [
     statement!(
         "DELETE FROM grants WHERE rowid IN (SELECT rowid FROM grants WHERE org_id = ?1 LIMIT ?2)
          RETURNING NULL AS token_hash"
@@ -516,6 +517,11 @@ const PURGE_STATEMENTS: [&str; 19] = [
     ),
     statement!(
         "DELETE FROM api_keys WHERE seq IN (SELECT seq FROM api_keys WHERE org_id = ?1 LIMIT ?2)
+         RETURNING NULL AS token_hash"
+    ),
+    statement!(
+        "DELETE FROM scim_tokens
+          WHERE seq IN (SELECT seq FROM scim_tokens WHERE org_id = ?1 LIMIT ?2)
          RETURNING NULL AS token_hash"
     ),
     statement!(

@@ -42,6 +42,54 @@ pub fn upsert_user(batch: &mut Batch, identity: &Identity, now: Timestamp) {
         identity.name.as_deref(),
         now.0,
     ));
+    if identity.email_verified {
+        if let Some(email) = identity.email.as_deref() {
+            link_provisioned(batch, &identity.user_id, email);
+        }
+    }
+}
+
+/// Moves the memberships the identity provider made for `email` before anyone signed in as
+/// it (SCIM) to the signed-in user `user_id`, whose token carries that email verified: their
+/// teams and grants, then the memberships, then the provisioned user, once it belongs
+/// nowhere. A membership of an organization the user already belongs to stays where it is.
+/// The statements find nothing to do on every other request, through the partial index on
+/// provisioned users.
+fn link_provisioned(batch: &mut Batch, user_id: &str, email: &str) {
+    batch.push(sql!(
+        "UPDATE team_members SET user_id = ?1
+          WHERE (org_id, user_id) IN
+                (SELECT m.org_id, m.user_id FROM users u JOIN memberships m ON m.user_id = u.id
+                  WHERE u.provisioned = 1 AND u.email = ?2
+                    AND NOT EXISTS (SELECT 1 FROM memberships x
+                                     WHERE x.org_id = m.org_id AND x.user_id = ?1))",
+        user_id,
+        email,
+    ));
+    batch.push(sql!(
+        "UPDATE grants SET user_id = ?1
+          WHERE (org_id, user_id) IN
+                (SELECT m.org_id, m.user_id FROM users u JOIN memberships m ON m.user_id = u.id
+                  WHERE u.provisioned = 1 AND u.email = ?2
+                    AND NOT EXISTS (SELECT 1 FROM memberships x
+                                     WHERE x.org_id = m.org_id AND x.user_id = ?1))",
+        user_id,
+        email,
+    ));
+    batch.push(sql!(
+        "UPDATE memberships SET user_id = ?1
+          WHERE user_id IN (SELECT id FROM users WHERE provisioned = 1 AND email = ?2)
+            AND NOT EXISTS (SELECT 1 FROM memberships x
+                             WHERE x.org_id = memberships.org_id AND x.user_id = ?1)",
+        user_id,
+        email,
+    ));
+    batch.push(sql!(
+        "DELETE FROM users
+          WHERE provisioned = 1 AND email = ?1
+            AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id)",
+        email,
+    ));
 }
 
 /// Columns of [`OrgRow`] from `orgs o` (statement text must be static, hence a macro).
@@ -144,7 +192,7 @@ pub fn caller(batch: &mut Batch, principal: &Principal, slug: &str, now: Timesta
                     ", NULL AS key_id, NULL AS key_name, NULL AS key_scopes
                        FROM orgs o JOIN memberships m ON m.org_id = o.id AND m.user_id = ?1
                        LEFT JOIN roles ro ON ro.org_id = m.org_id AND ro.key = m.role
-                      WHERE o.slug = ?2 AND o.deleted_at IS NULL"
+                      WHERE o.slug = ?2 AND o.deleted_at IS NULL AND m.suspended_at IS NULL"
                 ),
                 &identity.user_id,
                 slug,
@@ -200,7 +248,7 @@ impl CallerQuery {
 
     /// The caller's standing, or the answer for a caller who has none: 401 for a key that is
     /// unknown or revoked, 404 for an organization the caller does not belong to (whether
-    /// or not it exists).
+    /// or not it exists) or where their membership is suspended (SCIM `active: false`).
     pub fn resolve(self, results: &super::Results) -> Result<Caller, Problem> {
         let row = results.first(self.rows)?;
         let not_found = || Problem::not_found("organization");
@@ -281,7 +329,8 @@ pub fn guard_actor(batch: &mut Batch, caller: &Caller) {
                 "NOT EXISTS (SELECT 1 FROM memberships m JOIN orgs o ON o.id = m.org_id
                                LEFT JOIN roles ro ON ro.org_id = m.org_id AND ro.key = m.role
                               WHERE m.org_id = ?2 AND m.user_id = ?3 AND m.role = ?4
-                                AND o.deleted_at IS NULL AND ro.permissions IS ?5
+                                AND o.deleted_at IS NULL AND m.suspended_at IS NULL
+                                AND ro.permissions IS ?5
                                 AND ro.resource_floor IS ?6 AND ro.resource_cap IS ?7)",
                 &caller.org.id,
                 id,

@@ -342,12 +342,7 @@ pub async fn delete(
 ) -> Result<(), Problem> {
     let mut batch = principal::write_batch(caller);
     guard_team_exists(&mut batch, &caller.org.id, &team.id);
-    batch.push(sql!("DELETE FROM team_grants WHERE team_id = ?1", &team.id));
-    batch.push(sql!(
-        "DELETE FROM team_members WHERE team_id = ?1",
-        &team.id
-    ));
-    batch.push(sql!("DELETE FROM teams WHERE id = ?1", &team.id));
+    delete_statements(&mut batch, &team.id);
     audit::by_caller(
         &mut batch,
         caller,
@@ -358,6 +353,13 @@ pub async fn delete(
         now,
     );
     batch.run(db).await.map(|_| ())
+}
+
+/// Adds the statements deleting team `team_id` with its grants and members.
+pub(super) fn delete_statements(batch: &mut Batch, team_id: &str) {
+    batch.push(sql!("DELETE FROM team_grants WHERE team_id = ?1", team_id));
+    batch.push(sql!("DELETE FROM team_members WHERE team_id = ?1", team_id));
+    batch.push(sql!("DELETE FROM teams WHERE id = ?1", team_id));
 }
 
 /// Adds member `user_id` to a team as `team_role`, or changes their `team_role` there.

@@ -407,12 +407,17 @@ impl Contract {
 
     /// Says what differs unless `reply` is one the document allows for `method path`:
     /// the operation, the response, each failure, and the reply itself. Wrangler's own
-    /// `/__scheduled` and CORS preflights are not part of the API; requests to undocumented
-    /// paths must get the 404 problem, undocumented methods the 405 problem with `Allow`
-    /// listing the documented ones (and HEAD with GET).
+    /// `/__scheduled`, CORS preflights and the SCIM service (`/scim/v2`, whose contract is
+    /// RFC 7644 and its own discovery endpoints, checked by `tests/scim.rs` and scim2-tester)
+    /// are not part of the document; requests to undocumented paths must get the 404
+    /// problem, undocumented methods the 405 problem with `Allow` listing the documented
+    /// ones (and HEAD with GET).
     fn check(&self, method: &str, path: &str, reply: &Reply) -> Result<(), String> {
         // The console's pages are HTML for people, not operations of the API.
-        if path.starts_with("/__scheduled") || path.starts_with("/console/") || method == "OPTIONS"
+        if path.starts_with("/__scheduled")
+            || path.starts_with("/console/")
+            || roster::routes::is_scim_path(path.split('?').next().unwrap_or(path))
+            || method == "OPTIONS"
         {
             return Ok(());
         }

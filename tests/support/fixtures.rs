@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The webhook events of the contract, as a client would list them.
-pub const WEBHOOK_EVENTS: [&str; 28] = [
+pub const WEBHOOK_EVENTS: [&str; 30] = [
     "member.added",
     "member.removed",
     "member.role_changed",
@@ -39,6 +39,8 @@ pub const WEBHOOK_EVENTS: [&str; 28] = [
     "join_request.denied",
     "invite_link.created",
     "invite_link.revoked",
+    "member.suspended",
+    "member.reactivated",
 ];
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);

@@ -17,6 +17,7 @@ pub mod dns;
 pub mod fixtures;
 pub mod hooks;
 pub mod mail;
+pub mod scim;
 pub mod server;
 
 // Test files reach the harness as `support::*`; each uses only part of it.
