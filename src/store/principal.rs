@@ -50,44 +50,15 @@ pub fn upsert_user(batch: &mut Batch, identity: &Identity, now: Timestamp) {
 }
 
 /// Moves the memberships the identity provider made for `email` before anyone signed in as
-/// it (SCIM) to the signed-in user `user_id`, whose token carries that email verified: their
-/// teams and grants, then the memberships, then the provisioned user, once it belongs
-/// nowhere. A membership of an organization the user already belongs to stays where it is.
-/// The statements find nothing to do on every other request, through the partial index on
-/// provisioned users.
+/// it (SCIM) to the signed-in user `user_id`, whose token carries that email verified. One
+/// statement, which finds nothing to do on almost every request (through the partial index
+/// on provisioned users); when it does, the trigger of `provisioned_links` moves the
+/// memberships with their teams and grants (`migrations/0016_provisioned_links.sql`).
 fn link_provisioned(batch: &mut Batch, user_id: &str, email: &str) {
     batch.push(sql!(
-        "UPDATE team_members SET user_id = ?1
-          WHERE (org_id, user_id) IN
-                (SELECT m.org_id, m.user_id FROM users u JOIN memberships m ON m.user_id = u.id
-                  WHERE u.provisioned = 1 AND u.email = ?2
-                    AND NOT EXISTS (SELECT 1 FROM memberships x
-                                     WHERE x.org_id = m.org_id AND x.user_id = ?1))",
+        "INSERT INTO provisioned_links (user_id, email)
+         SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM users WHERE provisioned = 1 AND email = ?2)",
         user_id,
-        email,
-    ));
-    batch.push(sql!(
-        "UPDATE grants SET user_id = ?1
-          WHERE (org_id, user_id) IN
-                (SELECT m.org_id, m.user_id FROM users u JOIN memberships m ON m.user_id = u.id
-                  WHERE u.provisioned = 1 AND u.email = ?2
-                    AND NOT EXISTS (SELECT 1 FROM memberships x
-                                     WHERE x.org_id = m.org_id AND x.user_id = ?1))",
-        user_id,
-        email,
-    ));
-    batch.push(sql!(
-        "UPDATE memberships SET user_id = ?1
-          WHERE user_id IN (SELECT id FROM users WHERE provisioned = 1 AND email = ?2)
-            AND NOT EXISTS (SELECT 1 FROM memberships x
-                             WHERE x.org_id = memberships.org_id AND x.user_id = ?1)",
-        user_id,
-        email,
-    ));
-    batch.push(sql!(
-        "DELETE FROM users
-          WHERE provisioned = 1 AND email = ?1
-            AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id)",
         email,
     ));
 }
