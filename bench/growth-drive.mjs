@@ -339,7 +339,7 @@ add(
     "(sqlite3 CLI, for `dbstat`)",
   `- Load: ${command("wrk", "-v").replace(/ Copyright.*/, "")}, ` +
     `\`wrk -t${load.threads} -c${load.connections} -d${load.duration}s --timeout 10s ` +
-    `-s bench/load.lua\` per scenario, size and pass (${seed.passes} passes), each after a ` +
+    `-s bench/load.lua\` per scenario, size and pass (${seed.passes} ${seed.passes === 1 ? "pass" : "passes"}), each after a ` +
     `${load.warmup} s warm-up with the same requests (shorter than \`bench/run.sh\`'s ` +
     "10 s + 3 s, to keep the run to minutes)",
   `- Data: one database holding \`g-100\`, \`g-10k\` and \`g-100k\` (business plan) among ` +
