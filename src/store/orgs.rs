@@ -440,102 +440,60 @@ pub async fn due_for_purge(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<St
     Ok(due.into_iter().map(|d| d.id).collect())
 }
 
+/// The statement deleting at most `?2` rows of organization `?1` from `$table`, found by
+/// `$key` (its rowid or `seq`), and returning `$returning` for each row
+/// (`NULL AS token_hash` unless given). Statement texts must be static, hence a macro; each
+/// goes through `statement!` to be planned in the tests like every other.
+macro_rules! purge {
+    ($table:literal, $key:literal) => {
+        purge!($table, $key, "NULL AS token_hash")
+    };
+    ($table:literal, $key:literal, $returning:literal) => {
+        statement!(concat!(
+            "DELETE FROM ",
+            $table,
+            " WHERE ",
+            $key,
+            " IN (SELECT ",
+            $key,
+            " FROM ",
+            $table,
+            " WHERE org_id = ?1 LIMIT ?2) RETURNING ",
+            $returning
+        ))
+    };
+}
+
 /// One statement per table holding a tenant's rows, children before their parents, each
 /// deleting at most `?2` rows of organization `?1` and returning the invitations' token
-/// digests (whose KV entries must go too). Sent with `Stmt::new`, so each text goes
-/// through `statement!` here to be planned in the tests like every other.
+/// digests (whose KV entries must go too). Sent with `Stmt::new`.
 const PURGE_STATEMENTS: [&str; 20] = [
-    statement!(
-        "DELETE FROM grants WHERE rowid IN (SELECT rowid FROM grants WHERE org_id = ?1 LIMIT ?2)
-         RETURNING NULL AS token_hash"
-    ),
-    statement!(
-        "DELETE FROM join_requests
-          WHERE seq IN (SELECT seq FROM join_requests WHERE org_id = ?1 LIMIT ?2)
-         RETURNING NULL AS token_hash"
-    ),
-    statement!(
-        "DELETE FROM domains WHERE seq IN (SELECT seq FROM domains WHERE org_id = ?1 LIMIT ?2)
-         RETURNING NULL AS token_hash"
-    ),
-    statement!(
-        "DELETE FROM team_grants
-          WHERE rowid IN (SELECT rowid FROM team_grants WHERE org_id = ?1 LIMIT ?2)
-         RETURNING NULL AS token_hash"
-    ),
-    statement!(
-        "DELETE FROM team_members
-          WHERE seq IN (SELECT seq FROM team_members WHERE org_id = ?1 LIMIT ?2)
-         RETURNING NULL AS token_hash"
-    ),
-    statement!(
-        "DELETE FROM teams WHERE seq IN (SELECT seq FROM teams WHERE org_id = ?1 LIMIT ?2)
-         RETURNING NULL AS token_hash"
-    ),
-    statement!(
-        "DELETE FROM roles WHERE seq IN (SELECT seq FROM roles WHERE org_id = ?1 LIMIT ?2)
-         RETURNING NULL AS token_hash"
-    ),
-    statement!(
-        "DELETE FROM memberships
-          WHERE seq IN (SELECT seq FROM memberships WHERE org_id = ?1 LIMIT ?2)
-         RETURNING NULL AS token_hash"
-    ),
+    purge!("grants", "rowid"),
+    purge!("join_requests", "seq"),
+    purge!("domains", "seq"),
+    purge!("team_grants", "rowid"),
+    purge!("team_members", "seq"),
+    purge!("teams", "seq"),
+    purge!("roles", "seq"),
+    purge!("memberships", "seq"),
+    // A table without rowid or `seq`: its key is the pair.
     statement!(
         "DELETE FROM role_counts
           WHERE org_id = ?1
             AND role IN (SELECT role FROM role_counts WHERE org_id = ?1 LIMIT ?2)
          RETURNING NULL AS token_hash"
     ),
-    statement!(
-        "DELETE FROM invitations
-          WHERE seq IN (SELECT seq FROM invitations WHERE org_id = ?1 LIMIT ?2)
-         RETURNING token_hash"
-    ),
-    statement!(
-        "DELETE FROM invite_links
-          WHERE seq IN (SELECT seq FROM invite_links WHERE org_id = ?1 LIMIT ?2)
-         RETURNING NULL AS token_hash"
-    ),
-    statement!(
-        "DELETE FROM resources WHERE seq IN (SELECT seq FROM resources WHERE org_id = ?1 LIMIT ?2)
-         RETURNING NULL AS token_hash"
-    ),
-    statement!(
-        "DELETE FROM usage_events
-          WHERE seq IN (SELECT seq FROM usage_events WHERE org_id = ?1 LIMIT ?2)
-         RETURNING NULL AS token_hash"
-    ),
-    statement!(
-        "DELETE FROM usage_by_member
-          WHERE rowid IN (SELECT rowid FROM usage_by_member WHERE org_id = ?1 LIMIT ?2)
-         RETURNING NULL AS token_hash"
-    ),
-    statement!(
-        "DELETE FROM ledger WHERE seq IN (SELECT seq FROM ledger WHERE org_id = ?1 LIMIT ?2)
-         RETURNING NULL AS token_hash"
-    ),
-    statement!(
-        "DELETE FROM api_keys WHERE seq IN (SELECT seq FROM api_keys WHERE org_id = ?1 LIMIT ?2)
-         RETURNING NULL AS token_hash"
-    ),
-    statement!(
-        "DELETE FROM scim_tokens
-          WHERE seq IN (SELECT seq FROM scim_tokens WHERE org_id = ?1 LIMIT ?2)
-         RETURNING NULL AS token_hash"
-    ),
-    statement!(
-        "DELETE FROM webhooks WHERE seq IN (SELECT seq FROM webhooks WHERE org_id = ?1 LIMIT ?2)
-         RETURNING NULL AS token_hash"
-    ),
-    statement!(
-        "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE org_id = ?1 LIMIT ?2)
-         RETURNING NULL AS token_hash"
-    ),
-    statement!(
-        "DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE org_id = ?1 LIMIT ?2)
-         RETURNING NULL AS token_hash"
-    ),
+    purge!("invitations", "seq", "token_hash"),
+    purge!("invite_links", "seq"),
+    purge!("resources", "seq"),
+    purge!("usage_events", "seq"),
+    purge!("usage_by_member", "rowid"),
+    purge!("ledger", "seq"),
+    purge!("api_keys", "seq"),
+    purge!("scim_tokens", "seq"),
+    purge!("webhooks", "seq"),
+    purge!("outbox", "seq"),
+    purge!("audit_log", "seq"),
 ];
 
 /// Where a purge stands after one step.
