@@ -192,6 +192,14 @@ impl Batch {
     }
 }
 
+/// Rows from their JSON text: an array of objects, a field per column.
+fn parse<T: DeserializeOwned>(text: &str) -> Result<Vec<T>, Problem> {
+    serde_json::from_str(text).map_err(|e| {
+        worker::console_error!("d1 row does not deserialize: {e}");
+        Problem::internal()
+    })
+}
+
 /// An error D1 threw, as text: its message and its cause's (where SQLite's words are).
 fn error_text(e: &JsValue) -> String {
     match e.dyn_ref::<JsError>() {
@@ -229,10 +237,7 @@ impl Results {
                 worker::console_error!("d1 rows do not stringify");
                 Problem::internal()
             })?;
-        serde_json::from_str(&text).map_err(|e| {
-            worker::console_error!("d1 row does not deserialize: {e}");
-            Problem::internal()
-        })
+        parse(&text)
     }
 
     pub fn all<T: DeserializeOwned>(&self, rows: Rows<T>) -> Result<Vec<T>, Problem> {
@@ -245,11 +250,7 @@ impl Results {
                 }
                 let mut all = Vec::new();
                 for packed in self.rows::<Packed>(rows.index)? {
-                    let page: Vec<T> = serde_json::from_str(&packed.rows).map_err(|e| {
-                        worker::console_error!("d1 packed row does not deserialize: {e}");
-                        Problem::internal()
-                    })?;
-                    all.extend(page);
+                    all.extend(parse::<T>(&packed.rows)?);
                 }
                 Ok(all)
             }
