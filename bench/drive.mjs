@@ -9,32 +9,16 @@
 // BENCH_HELLO_URL, BENCH_D1_URL, BENCH_ROSTER_URL, BENCH_THREADS, BENCH_CONNECTIONS,
 // BENCH_DURATION and BENCH_WARMUP (seconds), BENCH_CRITERION_DIR, BENCH_RESULTS (the file
 // to write). Exits 1 when a scenario failed (the report is written all the same).
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { request as httpRequest } from "node:http";
 import { cpus, release, totalmem } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import {
+  command, documents, loadAverage, ms, npmVersion, root, say, send, serverTiming, settings,
+} from "./driving.mjs";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set; run bench/run.sh`);
-  return value;
-};
-const runDir = env("BENCH_RUN_DIR");
-const urls = {
-  hello: env("BENCH_HELLO_URL"),
-  d1: env("BENCH_D1_URL"),
-  roster: env("BENCH_ROSTER_URL"),
-};
-const load = {
-  threads: Number(env("BENCH_THREADS")),
-  connections: Number(env("BENCH_CONNECTIONS")),
-  duration: Number(env("BENCH_DURATION")),
-  warmup: Number(env("BENCH_WARMUP")),
-};
+const { env, runDir, urls, load } = settings("bench/run.sh");
 const seed = JSON.parse(readFileSync(join(runDir, "seed.json"), "utf8"));
 const data = (name) => join(runDir, name);
 const memberJwt = readFileSync(data("member.jwt"), "utf8").trim();
@@ -89,38 +73,6 @@ const scenarios = [
   // Measured again last: how far the floor moved while Roster was measured.
   oneQuery("baseline: one D1 SELECT, again"),
 ];
-
-const say = (text) => process.stderr.write(`bench: ${text}\n`);
-
-/** `Server-Timing: d1;desc="2 round trips", kv;desc="1 read"` → `{d1: 2, kv: 1}`. */
-function serverTiming(header) {
-  const metrics = {};
-  for (const entry of (header ?? "").split(",")) {
-    const [name, ...params] = entry.trim().split(";");
-    const desc = params
-      .map((p) => p.trim())
-      .find((p) => p.startsWith("desc=") || p.startsWith("dur="));
-    const count = desc?.match(/[\d.]+/);
-    if (name && count) metrics[name.trim()] = Number(count[0]);
-  }
-  return metrics;
-}
-
-/** One request on a connection of its own: `{status, headers, text}`. */
-function send(url, { method = "GET", headers = {}, body } = {}) {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(url, { method, headers, agent: false }, (response) => {
-      let text = "";
-      response.setEncoding("utf8");
-      response.on("data", (chunk) => (text += chunk));
-      response.on("end", () =>
-        resolve({ status: response.statusCode, headers: response.headers, text }),
-      );
-    });
-    request.on("error", reject);
-    request.end(body);
-  });
-}
 
 /** The sample request: its status, problem code and Server-Timing metrics. */
 async function probe(scenario) {
@@ -218,24 +170,12 @@ function microBenchmarks(dir) {
     .sort((a, b) => a.id.localeCompare(b.id));
 }
 
-const command = (file, ...args) => {
-  try {
-    return execFileSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
-      .split("\n")[0].trim();
-  } catch (error) {
-    // wrk prints its version on the first line of its usage, and exits 1.
-    return `${error.stdout ?? ""}`.split("\n")[0].trim();
-  }
-};
 const lockedVersion = (name) => {
   const lock = readFileSync(join(root, "Cargo.lock"), "utf8");
   return lock.match(new RegExp(`name = "${name}"\\nversion = "([^"]+)"`))?.[1] ?? "?";
 };
-const npmVersion = (name) =>
-  JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")).version;
 
 const count = (n) => n.toLocaleString("en-US");
-const ms = (us) => (us / 1000).toFixed(1);
 const kib = (bytes) => `${(bytes / 1024).toFixed(0)} KiB`;
 const duration = (ns) => {
   if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;
@@ -408,16 +348,10 @@ function report(results, sizes, micro, started, load1) {
   return lines.join("\n") + "\n";
 }
 
-const loadAverage = () => readFileSync("/proc/loadavg", "utf8").split(" ")[0];
 const started = new Date();
 const load1 = { before: loadAverage() };
 const openapi = JSON.parse((await send(`${urls.roster}/openapi.json`)).text);
-// Paths compared by shape, whatever their parameters are called.
-const shape = (path) => path.replace(/\{[^}]*\}/g, "{}");
-const documented = (route, method) =>
-  Object.entries(openapi.paths ?? {}).some(
-    ([path, item]) => shape(path) === shape(route) && item[method.toLowerCase()],
-  );
+const documented = (route, method) => documents(openapi, route, method);
 const results = [];
 for (const scenario of scenarios) {
   let result;

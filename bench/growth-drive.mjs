@@ -13,32 +13,15 @@
 // is written all the same).
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
-import { request as httpRequest } from "node:http";
 import { cpus, release, totalmem } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import {
+  command, documents, loadAverage, ms, npmVersion, root, say, send, serverTiming, settings,
+} from "./driving.mjs";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set; run bench/growth.sh`);
-  return value;
-};
-const runDir = env("BENCH_RUN_DIR");
-const urls = {
-  hello: env("BENCH_HELLO_URL"),
-  d1: env("BENCH_D1_URL"),
-  roster: env("BENCH_ROSTER_URL"),
-};
-const load = {
-  threads: Number(env("BENCH_THREADS")),
-  connections: Number(env("BENCH_CONNECTIONS")),
-  duration: Number(env("BENCH_DURATION")),
-  warmup: Number(env("BENCH_WARMUP")),
-};
+const { env, runDir, urls, load } = settings("bench/growth.sh");
 const data = (name) => join(runDir, name);
 const seed = JSON.parse(readFileSync(data("growth.json"), "utf8"));
-const say = (text) => process.stderr.write(`bench: ${text}\n`);
 
 // The scenarios, each asked of every organization in turn (smallest first, so that the
 // sizes of one scenario are measured close together in time).
@@ -96,36 +79,6 @@ const kinds = [
     },
   },
 ];
-
-/** `Server-Timing: d1;desc="2 round trips", kv;desc="1 read"` → `{d1: 2, kv: 1}`. */
-function serverTiming(header) {
-  const metrics = {};
-  for (const entry of (header ?? "").split(",")) {
-    const [name, ...params] = entry.trim().split(";");
-    const desc = params
-      .map((p) => p.trim())
-      .find((p) => p.startsWith("desc=") || p.startsWith("dur="));
-    const count = desc?.match(/[\d.]+/);
-    if (name && count) metrics[name.trim()] = Number(count[0]);
-  }
-  return metrics;
-}
-
-/** One request on a connection of its own: `{status, headers, text}`. */
-function send(url, { method = "GET", headers = {}, body } = {}) {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(url, { method, headers, agent: false }, (response) => {
-      let text = "";
-      response.setEncoding("utf8");
-      response.on("data", (chunk) => (text += chunk));
-      response.on("end", () =>
-        resolve({ status: response.statusCode, headers: response.headers, text }),
-      );
-    });
-    request.on("error", reject);
-    request.end(body);
-  });
-}
 
 /** The sample request: its status, problem code and Server-Timing metrics. */
 async function probe(server, s) {
@@ -222,31 +175,15 @@ function bytes(file) {
   return { tables, pageSize, pageCount, free, fileBytes: statSync(file).size };
 }
 
-const command = (file, ...args) => {
-  try {
-    return execFileSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
-      .split("\n")[0].trim();
-  } catch (error) {
-    return `${error.stdout ?? ""}`.split("\n")[0].trim();
-  }
-};
-const npmVersion = (name) =>
-  JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")).version;
 const count = (n) => Math.round(n).toLocaleString("en-US");
-const ms = (us) => (us / 1000).toFixed(1);
 const pct = (x) => `${(100 * x).toFixed(0)} %`;
 const mb = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
-const loadAverage = () => readFileSync("/proc/loadavg", "utf8").split(" ")[0];
 
 // ---- run ----
 const started = new Date();
 const load1 = { before: loadAverage() };
 const openapi = JSON.parse((await send(`${urls.roster}/openapi.json`)).text);
-const shape = (path) => path.replace(/\{[^}]*\}/g, "{}");
-const documented = (route, method) =>
-  Object.entries(openapi.paths ?? {}).some(
-    ([path, item]) => shape(path) === shape(route) && item[method.toLowerCase()],
-  );
+const documented = (route, method) => documents(openapi, route, method);
 
 const baselineScenario = { method: "GET", path: "/items/item-0042" };
 const baselines = [];
