@@ -64,6 +64,15 @@ impl Ctx {
 /// A JSON response.
 pub fn json(status: u16, value: &impl Serialize) -> Answer {
     let body = serde_json::to_vec(value).map_err(|_| Problem::internal())?;
+    json_bytes(status, body)
+}
+
+/// A JSON answer already rendered as text.
+pub fn json_text(status: u16, body: String) -> Answer {
+    json_bytes(status, body.into_bytes())
+}
+
+fn json_bytes(status: u16, body: Vec<u8>) -> Answer {
     let response = Response::from_bytes(body)
         .map_err(|_| Problem::internal())?
         .with_status(status);

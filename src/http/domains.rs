@@ -4,7 +4,7 @@
 //! by their verified email's domain.
 
 use super::body::{one_of, string, strings, Fields};
-use super::members::member_of;
+use super::member_view::member_of;
 use super::{auth, json, no_content, Answer, Ctx};
 use crate::api::domains::{
     Domain, JoinRequest, JoinRequestRef, SuggestedOrganization, Verification, VerificationType,

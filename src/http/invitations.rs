@@ -4,7 +4,7 @@
 
 use super::auth;
 use super::body::{array, boolean, integer, one_of, string, strings, Fields, Slot};
-use super::members::grants;
+use super::member_view::grants;
 use super::{json, no_content, Answer, Ctx};
 use crate::api::invitations::{
     BulkInvitationResult, BulkInvitationResults, EmailDelivery, Invitation, InvitedBy,

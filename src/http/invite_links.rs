@@ -3,7 +3,7 @@
 
 use super::body::{integer, string, strings, Fields};
 use super::invitee::html;
-use super::members::member_of;
+use super::member_view::member_of;
 use super::{auth, json, no_content, Answer, Ctx};
 use crate::api::events::MemberAddedData;
 use crate::api::invitations::OrgSummary;

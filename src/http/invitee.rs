@@ -1,7 +1,7 @@
 //! Invitations on the invitee's side: the link's preview and landing page (no sign-in),
 //! accept and decline by token, and the signed-in user's own pending invitations.
 
-use super::members::member_of;
+use super::member_view::member_of;
 use super::{auth, json, no_content, Answer, Ctx};
 use crate::api::events::MemberAddedData;
 use crate::api::invitations::{InvitationPreview, Inviter, InviterName, MyInvitation, OrgSummary};

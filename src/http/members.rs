@@ -2,71 +2,37 @@
 //! transferring ownership. Changes take effect on the very next request.
 
 use super::body::{string, Fields};
+use super::member_view::{member_of, page_body};
 use super::orgs::metadata_changes;
-use super::{auth, json, no_content, Answer, Ctx};
-use crate::api::orgs::{Grant, Member, MemberTeam, OwnershipTransferred};
+use super::{auth, json, json_text, no_content, Answer, Ctx};
+use crate::api::orgs::{Member, OwnershipTransferred};
 use crate::api::List;
-use crate::domain::joining::JoinedVia;
 use crate::domain::metadata;
-use crate::domain::policy::{
-    authorize, sees_private_metadata, Action, Actor, Catalogue, MetadataOf, TeamRole,
-};
-use crate::domain::values::{Level, Role, RoleKey};
-use crate::domain::{Problem, Timestamp};
+use crate::domain::policy::{authorize, Action, Catalogue, MetadataOf};
+use crate::domain::values::{Role, RoleKey};
+use crate::domain::Problem;
 use crate::store::members::{self as store, MemberChange, MemberRow};
 use crate::store::principal::Caller;
 use crate::store::roles;
-
-/// The member as `viewer` sees them.
-pub fn member_of(row: &MemberRow, viewer: &Actor) -> Result<Member, Problem> {
-    let of = MetadataOf::Member {
-        is_self: viewer.user_id() == Some(row.user_id.as_str()),
-    };
-    let private_metadata = if sees_private_metadata(viewer, of) {
-        Some(row.private_metadata()?)
-    } else {
-        None
-    };
-    Ok(Member {
-        user_id: row.user_id.clone(),
-        email: row.email.clone(),
-        name: row.name.clone(),
-        role: row.role()?.0,
-        joined_at: Timestamp(row.joined_at),
-        joined_via: JoinedVia::parse(&row.joined_via).ok_or_else(Problem::internal)?,
-        last_active_at: Timestamp(row.last_active_at),
-        suspended_at: row.suspended_at.map(Timestamp),
-        grants: grants(row.grants()),
-        teams: row
-            .teams()
-            .into_iter()
-            .map(|(slug, team_role)| {
-                let team_role = TeamRole::parse(&team_role).ok_or_else(Problem::internal)?;
-                Ok(MemberTeam { slug, team_role })
-            })
-            .collect::<Result<_, Problem>>()?,
-        metadata: row.metadata()?,
-        private_metadata,
-    })
-}
-
-pub fn grants(grants: Vec<(String, Level)>) -> Vec<Grant> {
-    grants
-        .into_iter()
-        .map(|(resource_id, level)| Grant { resource_id, level })
-        .collect()
-}
 
 fn no_such_member() -> Problem {
     Problem::not_found("member")
 }
 
-/// `GET /v1/orgs/{slug}/members`
+/// `GET /v1/orgs/{slug}/members`: the page as SQLite renders it, passed on.
 pub async fn list(ctx: &Ctx) -> Answer {
-    json(200, &listing(ctx).await?.1)
+    let page = auth::valid(ctx, ctx.page()).await?;
+    let (mut batch, query) = auth::begin(ctx)?;
+    let rows = store::rendered_page(&mut batch, ctx.param("slug"), page.after, page.limit);
+    let results = batch.run(&ctx.db).await?;
+    let caller = query.resolve(&results)?;
+    authorize(&caller.actor, Action::ViewMembers)?;
+    let rendered = results.verbatim(rows)?.ok_or_else(Problem::internal)?;
+    json_text(200, page_body(rendered, &caller.actor)?)
 }
 
-/// The page of members the request asks for, with the caller who reads it.
+/// The page of members the request asks for, with the caller who reads it, as values
+/// (for the console).
 pub async fn listing(ctx: &Ctx) -> Result<(Caller, List<Member>), Problem> {
     let page = auth::valid(ctx, ctx.page()).await?;
     let (mut batch, query) = auth::begin(ctx)?;

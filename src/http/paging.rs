@@ -110,6 +110,19 @@ pub const CURSOR_PATTERN: &str = concat!(
     "(?:(?:[MN][DTjz]|O[DT])[AEIMQUYcgk][w-z0-5]|(?:[MN][AQgw]|O[AQ])|(?:[MN][DTjz]|O[DT])[AEIMQUYcgk])$",
 );
 
+/// The JSON of a `List` around `data`, a JSON array already rendered, whose last row is at
+/// `next_after` when more follow (as [`Page::envelope`] writes it).
+pub fn envelope_text(data: &str, next_after: Option<i64>) -> String {
+    match next_after {
+        // A cursor is base64url: nothing in it needs escaping in a JSON string.
+        Some(seq) => format!(
+            r#"{{"data":{data},"next_cursor":"{}"}}"#,
+            encode_cursor(seq)
+        ),
+        None => format!(r#"{{"data":{data},"next_cursor":null}}"#),
+    }
+}
+
 fn encode_cursor(seq: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("after:{seq}"))
 }
@@ -170,6 +183,21 @@ mod tests {
         assert_eq!(env.data, [9, 7]);
         let next = Page::parse(None, env.next_cursor.as_deref()).unwrap();
         assert_eq!(next.before(), 7);
+    }
+
+    #[test]
+    fn a_rendered_page_gets_the_envelope_a_typed_one_does() {
+        let page = Page::parse(Some("2"), None).unwrap();
+        for rows in [vec![1i64, 2, 3], vec![1, 2], vec![]] {
+            let typed = page.envelope(rows.clone(), |r| *r, |r| Ok(*r)).unwrap();
+            let shown: Vec<i64> = rows.iter().copied().take(2).collect();
+            let next_after = (rows.len() > 2).then(|| shown[1]);
+            let data = serde_json::to_string(&shown).unwrap();
+            assert_eq!(
+                envelope_text(&data, next_after),
+                serde_json::to_string(&typed).unwrap()
+            );
+        }
     }
 
     #[test]

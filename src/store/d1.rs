@@ -7,7 +7,7 @@
 //! members is some nine hundred values, and each one read across the boundary on its own
 //! cost more than the query.
 
-use super::{guard_code, Arg, Batch, Rows, Shape, Stmt};
+use super::{guard_code, Arg, Batch, Columns, FromColumns, Rows, Shape, Stmt};
 use crate::domain::values::is_bookmark;
 use crate::domain::{Code, Problem};
 use serde::de::DeserializeOwned;
@@ -220,14 +220,47 @@ fn error_text(e: &JsValue) -> String {
 /// returned.
 pub struct Results(Vec<JsValue>);
 
+/// A row as D1 answers it: an object with a property per column.
+struct JsRow(JsValue);
+
+impl JsRow {
+    fn column(&self, name: &str) -> Option<JsValue> {
+        Reflect::get(&self.0, &JsValue::from_str(name)).ok()
+    }
+}
+
+impl Columns for JsRow {
+    fn text(&self, name: &str) -> Option<String> {
+        self.column(name)?.as_string()
+    }
+
+    fn int(&self, name: &str) -> Option<i64> {
+        let number = self.column(name)?.as_f64()?;
+        (number.fract() == 0.0 && number.abs() <= 9_007_199_254_740_992.0).then_some(number as i64)
+    }
+}
+
 impl Results {
+    /// D1's array of rows for the statement at `index` (`None`: the statement has none).
+    fn js_rows(&self, index: usize) -> Result<Option<JsValue>, Problem> {
+        let result = self.0.get(index).ok_or_else(Problem::internal)?;
+        Ok(Reflect::get(result, &JsValue::from_str("results"))
+            .ok()
+            .filter(|rows| !rows.is_undefined() && !rows.is_null()))
+    }
+
+    /// The first row of the statement at `index`, as D1 answers it.
+    fn js_first(&self, index: usize) -> Result<Option<JsRow>, Problem> {
+        Ok(self
+            .js_rows(index)?
+            .map(|rows| Array::from(&rows).get(0))
+            .filter(|row| row.is_object())
+            .map(JsRow))
+    }
+
     /// The rows of the statement at `index`, through their JSON text.
     fn rows<T: DeserializeOwned>(&self, index: usize) -> Result<Vec<T>, Problem> {
-        let result = self.0.get(index).ok_or_else(Problem::internal)?;
-        let rows = Reflect::get(result, &JsValue::from_str("results"))
-            .ok()
-            .filter(|rows| !rows.is_undefined() && !rows.is_null());
-        let Some(rows) = rows else {
+        let Some(rows) = self.js_rows(index)? else {
             return Ok(Vec::new());
         };
         let text = JSON::stringify(&rows)
@@ -243,17 +276,27 @@ impl Results {
     pub fn all<T: DeserializeOwned>(&self, rows: Rows<T>) -> Result<Vec<T>, Problem> {
         match rows.shape {
             Shape::Columns => self.rows(rows.index),
-            Shape::Packed => {
-                #[derive(Deserialize)]
-                struct Packed {
-                    rows: String,
-                }
-                let mut all = Vec::new();
-                for packed in self.rows::<Packed>(rows.index)? {
-                    all.extend(parse::<T>(&packed.rows)?);
-                }
-                Ok(all)
+            // The packed text is read as it is: stringifying the row would escape it, and
+            // parsing that would unescape it again, for nothing.
+            Shape::Packed => match self.js_first(rows.index)? {
+                Some(row) => parse(&row.text("rows").ok_or_else(Problem::internal)?),
+                None => Ok(Vec::new()),
+            },
+            Shape::Verbatim => {
+                worker::console_error!("a verbatim row is read with Results::verbatim");
+                Err(Problem::internal())
             }
+        }
+    }
+
+    /// The row of a statement added by [`Batch::query_verbatim`], read as it is.
+    pub fn verbatim<T: FromColumns>(&self, rows: Rows<T>) -> Result<Option<T>, Problem> {
+        match self.js_first(rows.index)? {
+            Some(row) => T::from_columns(&row).map(Some).ok_or_else(|| {
+                worker::console_error!("a verbatim row lacks a column it needs");
+                Problem::internal()
+            }),
+            None => Ok(None),
         }
     }
 

@@ -8,7 +8,7 @@ use super::grants;
 use super::invitations::{guard_seat, SeatCheck};
 use super::principal::{self, Caller};
 use super::roles::{self, role_def_fields, StoredDef};
-use super::{Batch, Db, Rows};
+use super::{Batch, Columns, Db, FromColumns, Rows};
 use crate::api::events::{
     EventData, MemberAddedData, MemberRemovedData, MemberRoleChangedData, MemberUpdatedData,
     OwnershipTransferredData, TeamMemberAddedData,
@@ -151,6 +151,77 @@ pub fn list(batch: &mut Batch, slug: &str, after_seq: i64, limit: i64) -> Rows<M
             "m.org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)
              AND m.seq > ?2 ORDER BY m.seq LIMIT ?3"
         ),
+        slug,
+        after_seq,
+        limit
+    ))
+}
+
+/// A page of an organization's members as the API answers it, rendered by SQLite
+/// ([`rendered_page`]): the Worker passes the text on without parsing it, which on the
+/// busiest read saves the Worker more time than the query takes. `http::members` holds
+/// the rendering to `member_of`'s, member by member, in its tests.
+#[derive(Debug)]
+pub struct RenderedPage {
+    /// A JSON array of the page's members, each without `private_metadata`.
+    pub data: String,
+    /// A JSON array of their `private_metadata`, in the same order.
+    pub private: String,
+    /// The `seq` of the page's last member when more follow.
+    pub next_after: Option<i64>,
+}
+
+impl FromColumns for RenderedPage {
+    fn from_columns(row: &dyn Columns) -> Option<Self> {
+        Some(RenderedPage {
+            data: row.text("data")?,
+            private: row.text("private")?,
+            next_after: row.int("next_after"),
+        })
+    }
+}
+
+/// Adds the page of at most `limit` members of organization `slug` after `after_seq`, in
+/// the order they joined, rendered as `Member` objects are (timestamps in RFC 3339, levels
+/// by name, grants by resource and teams by slug).
+pub fn rendered_page(
+    batch: &mut Batch,
+    slug: &str,
+    after_seq: i64,
+    limit: i64,
+) -> Rows<RenderedPage> {
+    batch.query_verbatim(sql!(
+        "WITH picked AS (
+           SELECT m.* FROM memberships m
+            WHERE m.org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)
+              AND m.seq > ?2 ORDER BY m.seq LIMIT ?3 + 1),
+         page AS (SELECT * FROM picked ORDER BY seq LIMIT ?3)
+         SELECT
+           (SELECT json_group_array(json_object(
+                     'user_id', p.user_id, 'email', u.email, 'name', u.name, 'role', p.role,
+                     'joined_at', strftime('%Y-%m-%dT%H:%M:%SZ', p.joined_at, 'unixepoch'),
+                     'joined_via', p.joined_via,
+                     'last_active_at',
+                       strftime('%Y-%m-%dT%H:%M:%SZ', u.last_active_at, 'unixepoch'),
+                     'suspended_at', strftime('%Y-%m-%dT%H:%M:%SZ', p.suspended_at, 'unixepoch'),
+                     'grants', json((SELECT json_group_array(json_object(
+                                              'resource_id', g.resource_id,
+                                              'level', CASE g.level WHEN 1 THEN 'read'
+                                                                    WHEN 2 THEN 'write'
+                                                                    WHEN 3 THEN 'admin' END)
+                                              ORDER BY g.resource_id)
+                                       FROM grants g
+                                      WHERE g.org_id = p.org_id AND g.user_id = p.user_id)),
+                     'teams', json((SELECT json_group_array(json_object(
+                                             'slug', t.slug, 'team_role', tm.team_role)
+                                             ORDER BY t.slug)
+                                      FROM team_members tm JOIN teams t ON t.id = tm.team_id
+                                     WHERE tm.org_id = p.org_id AND tm.user_id = p.user_id)),
+                     'metadata', json(p.metadata))
+                   ORDER BY p.seq)
+              FROM page p JOIN users u ON u.id = p.user_id) AS data,
+           (SELECT json_group_array(json(private_metadata) ORDER BY seq) FROM page) AS private,
+           (SELECT max(seq) FROM page WHERE (SELECT count(*) FROM picked) > ?3) AS next_after",
         slug,
         after_seq,
         limit

@@ -47,7 +47,7 @@ mod d1;
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
 #[cfg(test)]
-mod plans;
+pub(crate) mod plans;
 
 #[cfg(target_arch = "wasm32")]
 pub use d1::{ping, Db, Results, Start, BOOKMARK_HEADER};
@@ -174,6 +174,23 @@ enum Shape {
     /// One row whose column `rows` is a JSON array of the rows as objects: a page of many
     /// rows crosses from the database as one value instead of one per field.
     Packed,
+    /// One row whose columns are read as they are ([`FromColumns`]), never parsed: for
+    /// text SQLite has already rendered as the API answers it.
+    Verbatim,
+}
+
+/// The columns of one row, read as they are: text as text, integers as integers.
+pub trait Columns {
+    /// Column `name` as text; `None` when it is NULL or not text.
+    fn text(&self, name: &str) -> Option<String>;
+    /// Column `name` as an integer; `None` when it is NULL or not a number.
+    fn int(&self, name: &str) -> Option<i64>;
+}
+
+/// A value read from one row's columns as they are (see [`Batch::query_verbatim`]).
+pub trait FromColumns: Sized {
+    /// The value, or `None` when a column it needs is missing.
+    fn from_columns(row: &dyn Columns) -> Option<Self>;
 }
 
 /// Statements to run together, in order, as one transaction and one round trip.
@@ -203,6 +220,12 @@ impl Batch {
     /// rows as objects (`json_group_array(json_object(…))`), and returns a handle on them.
     pub fn query_packed<T: DeserializeOwned>(&mut self, stmt: Stmt) -> Rows<T> {
         self.add(stmt, Shape::Packed)
+    }
+
+    /// Adds a statement answering one row whose columns are read as they are, without the
+    /// JSON round trip ([`FromColumns`]), and returns a handle on that row.
+    pub fn query_verbatim<T: FromColumns>(&mut self, stmt: Stmt) -> Rows<T> {
+        self.add(stmt, Shape::Verbatim)
     }
 
     fn add<T>(&mut self, stmt: Stmt, shape: Shape) -> Rows<T> {

@@ -2,7 +2,7 @@
 //! planned against the schema (`plans`), never run. [`Db`] and [`Results`] have no values,
 //! so nothing outside the Worker can send a batch or read one's rows.
 
-use super::{Batch, Rows, Stmt};
+use super::{Batch, FromColumns, Rows, Stmt};
 use crate::domain::Problem;
 use serde::de::DeserializeOwned;
 
@@ -30,6 +30,10 @@ impl Results {
     }
 
     pub fn first<T: DeserializeOwned>(&self, _rows: Rows<T>) -> Result<Option<T>, Problem> {
+        match *self {}
+    }
+
+    pub fn verbatim<T: FromColumns>(&self, _rows: Rows<T>) -> Result<Option<T>, Problem> {
         match *self {}
     }
 }

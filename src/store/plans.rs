@@ -6,9 +6,15 @@
 //! as do the purge's and the retention sweep's lists) places each text, in the crate's
 //! tests, in [`STATEMENTS`] where it is written. SQLite is the bundled one of `rusqlite`,
 //! close to D1's; parameters left unbound are NULL, which plans like any value.
+//!
+//! Tests elsewhere run statements here too ([`migrated`], [`rows`]) where what a statement
+//! answers is itself a rule, such as a page SQLite renders for the API.
 
+use super::{Arg, Batch, Columns, Rows};
 use linkme::distributed_slice;
+use rusqlite::types::{Value as Sql, ValueRef};
 use rusqlite::Connection;
+use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -22,7 +28,7 @@ const NEVER_HOLDS_ROWS: &[&str] = &["guard"];
 
 /// A fresh in-memory database with every migration applied in order, foreign keys on as
 /// in D1.
-fn migrated() -> Connection {
+pub(crate) fn migrated() -> Connection {
     let db = Connection::open_in_memory().expect("in-memory SQLite opens");
     db.pragma_update(None, "foreign_keys", true)
         .expect("foreign keys turn on");
@@ -40,6 +46,53 @@ fn migrated() -> Connection {
             .unwrap_or_else(|e| panic!("{} does not apply: {e}", file.display()));
     }
     db
+}
+
+/// Runs the statement of `batch` that `rows` is the handle of, and returns the rows it
+/// answers as JSON objects, a field per column.
+pub(crate) fn rows<T>(db: &Connection, batch: &Batch, rows: &Rows<T>) -> Vec<Map<String, Value>> {
+    let stmt = &batch.stmts[rows.index];
+    let args = stmt.args.iter().map(|arg| match arg {
+        Arg::Int(i) => Sql::Integer(*i),
+        Arg::Text(s) => Sql::Text(s.clone()),
+        Arg::Null => Sql::Null,
+    });
+    let mut prepared = db.prepare(stmt.sql).expect("the statement prepares");
+    let names: Vec<String> = prepared
+        .column_names()
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let mut answered = prepared
+        .query(rusqlite::params_from_iter(args))
+        .expect("the statement runs");
+    let mut all = Vec::new();
+    while let Some(row) = answered.next().expect("a row reads") {
+        let mut object = Map::new();
+        for (i, name) in names.iter().enumerate() {
+            let value = match row.get_ref(i).expect("a column reads") {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(n) => Value::from(n),
+                ValueRef::Real(x) => Value::from(x),
+                ValueRef::Text(t) => Value::from(String::from_utf8_lossy(t).into_owned()),
+                ValueRef::Blob(_) => panic!("column {name} is a blob"),
+            };
+            object.insert(name.clone(), value);
+        }
+        all.push(object);
+    }
+    all
+}
+
+/// A row as [`rows`] answers it, read the way D1's rows are read in the Worker.
+impl Columns for Map<String, Value> {
+    fn text(&self, name: &str) -> Option<String> {
+        self.get(name)?.as_str().map(String::from)
+    }
+
+    fn int(&self, name: &str) -> Option<i64> {
+        self.get(name)?.as_i64()
+    }
 }
 
 /// The tables that grow with the tenants: all of them but those that never hold a row.
