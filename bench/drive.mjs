@@ -15,10 +15,11 @@ import { cpus, release, totalmem } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import {
-  command, documents, loadAverage, ms, npmVersion, root, say, send, serverTiming, settings,
+  command, documents, loadAverage, ms, npmVersion, root, say, send, serverTiming,
+  sessionCpuMicros, settings,
 } from "./driving.mjs";
 
-const { env, runDir, urls, load } = settings("bench/run.sh");
+const { env, runDir, urls, sessions, load } = settings("bench/run.sh");
 const seed = JSON.parse(readFileSync(join(runDir, "seed.json"), "utf8"));
 const data = (name) => join(runDir, name);
 const memberJwt = readFileSync(data("member.jwt"), "utf8").trim();
@@ -106,6 +107,7 @@ function wrk(scenario, seconds, pairs) {
     "-t", String(load.threads), "-c", String(load.connections), "-d", `${seconds}s`,
     "--timeout", "10s", "-s", join(root, "bench/load.lua"), urls[scenario.server],
   ];
+  const cpuBefore = sessionCpuMicros(sessions[scenario.server]);
   const run = spawnSync("wrk", args, {
     encoding: "utf8",
     env: {
@@ -123,8 +125,13 @@ function wrk(scenario, seconds, pairs) {
   if (run.status !== 0 || !line) {
     throw new Error(`wrk failed (${run.status}): ${run.stderr || run.stdout}`);
   }
+  const cpu = sessionCpuMicros(sessions[scenario.server]) - cpuBefore;
   const numbers = JSON.parse(line.slice("BENCH ".length));
-  return { ...numbers, rps: numbers.requests / (numbers.duration_us / 1e6) };
+  return {
+    ...numbers,
+    rps: numbers.requests / (numbers.duration_us / 1e6),
+    cpuPerRequest: cpu / numbers.requests,
+  };
 }
 
 async function runScenario(scenario, documented) {
@@ -190,6 +197,11 @@ function report(results, sizes, micro, started, load1) {
     ? floors.reduce((sum, r) => sum + r.measured.rps, 0) / floors.length
     : undefined;
   const share = (rps) => (baseline ? (100 * rps) / baseline : NaN);
+  // The same by the server's CPU time per request: the baseline's over the scenario's.
+  const baselineCpu = floors.length
+    ? floors.reduce((sum, r) => sum + r.measured.cpuPerRequest, 0) / floors.length
+    : undefined;
+  const cpuShare = (micros) => (baselineCpu ? (100 * baselineCpu) / micros : NaN);
   const cpu = cpus();
   const lines = [];
   const add = (...l) => lines.push(...l);
@@ -201,7 +213,7 @@ function report(results, sizes, micro, started, load1) {
     "",
     "Roster's cost per request next to the platform's floor, measured in one run of",
     "`sh bench/run.sh` (see the README's Benchmark section). Every Worker is built the same",
-    "way (`worker-build --release --no-opt`, opt-level \"z\", LTO, one codegen unit) and served",
+    "way (`worker-build --release --no-opt`, opt-level \"s\", LTO, one codegen unit) and served",
     "by `wrangler dev` on local D1 and KV, so the numbers compare Roster with the floor on",
     "this machine; they are not production capacity. wrk and the servers share the CPUs.",
     "",
@@ -249,13 +261,14 @@ function report(results, sizes, micro, started, load1) {
     "",
     "## Results",
     "",
-    "| scenario | req/s | p50 | p99 | vs one-query baseline | D1 round trips | non-2xx |",
-    "|---|--:|--:|--:|--:|--:|--:|",
+    "| scenario | req/s | p50 | p99 | vs one-query baseline | server CPU per request | " +
+      "vs baseline by CPU | D1 round trips | non-2xx |",
+    "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
   );
   for (const r of results) {
     const name = r.scenario.name;
-    if (r.skipped) add(`| ${name} | skipped: ${r.skipped} | | | | | |`);
-    else if (r.failed) add(`| ${name} | failed: ${r.failed} | | | | | |`);
+    if (r.skipped) add(`| ${name} | skipped: ${r.skipped} | | | | | | | |`);
+    else if (r.failed) add(`| ${name} | failed: ${r.failed} | | | | | | | |`);
     else {
       const m = r.measured;
       const others = Object.entries(r.sample.timing).filter(([k]) => k !== "d1");
@@ -263,9 +276,10 @@ function report(results, sizes, micro, started, load1) {
       const ranOut = m.exhausted_threads ? " (ran out of tokens)" : "";
       const errors = `${m.non_2xx + m.socket_errors}${ranOut}`;
       const ratio = baseline ? `${share(m.rps).toFixed(0)} %` : "n/a";
+      const cpuRatio = baselineCpu ? `${cpuShare(m.cpuPerRequest).toFixed(0)} %` : "n/a";
       add(
         `| ${name} | ${m.rps.toFixed(0)} | ${ms(m.p50_us)} ms | ${ms(m.p99_us)} ms | ${ratio} | ` +
-          `${trips} | ${errors} |`,
+          `${(m.cpuPerRequest / 1000).toFixed(2)} ms | ${cpuRatio} | ${trips} | ${errors} |`,
       );
     }
   }
@@ -279,6 +293,11 @@ function report(results, sizes, micro, started, load1) {
     "",
     "\"vs one-query baseline\" divides by the mean of the baseline's two runs, first and last." +
       drift,
+    "Server CPU per request: the CPU time (user and system) of the server's processes during",
+    "the measured run — wrangler, its proxy, and the runtime running the Worker with local D1",
+    "— over the requests wrk counted; \"vs baseline by CPU\" divides the one-query baseline's",
+    "(the mean of its two runs) by it. It moves far less from run to run than req/s, which",
+    "also depends on how wrk and the servers share the CPUs.",
     "D1 round trips: Roster's `Server-Timing` on the sample request (the baselines: by",
     "construction). non-2xx: answers outside 2xx plus socket errors in the measured run.",
     "",

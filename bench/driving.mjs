@@ -1,8 +1,9 @@
 // What both benchmark drivers share (bench/drive.mjs, bench/growth-drive.mjs): the run's
 // settings from the environment, one HTTP request, `Server-Timing` read back, the tools'
-// versions, the machine's load, and whether /openapi.json documents a route.
+// versions, the machine's load, the CPU time a server has used, and whether /openapi.json
+// documents a route.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,6 +25,12 @@ export function settings(script) {
       d1: env("BENCH_D1_URL"),
       roster: env("BENCH_ROSTER_URL"),
     },
+    // The session of each server's processes (wrangler and its workerd), see bench/lib.sh.
+    sessions: {
+      hello: Number(env("BENCH_HELLO_SESSION")),
+      d1: Number(env("BENCH_D1_SESSION")),
+      roster: Number(env("BENCH_ROSTER_SESSION")),
+    },
     load: {
       threads: Number(env("BENCH_THREADS")),
       connections: Number(env("BENCH_CONNECTIONS")),
@@ -31,6 +38,29 @@ export function settings(script) {
       warmup: Number(env("BENCH_WARMUP")),
     },
   };
+}
+
+const clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }));
+
+/**
+ * The CPU time, in µs, that the live processes of session `sid` have used (user and system):
+ * one server's wrangler, its proxy and the runtime that runs the Worker and local D1.
+ */
+export function sessionCpuMicros(sid) {
+  let ticks = 0;
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue; // gone since the listing
+    }
+    // After the command's name in parentheses: state, ppid, pgrp, session, … utime, stime.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[3]) === sid) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return (ticks * 1e6) / clockTicks;
 }
 
 export const say = (text) => process.stderr.write(`bench: ${text}\n`);

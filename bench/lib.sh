@@ -53,7 +53,8 @@ free_port() {
 }
 
 # serve NAME DIR PORT [wrangler dev options…]: `wrangler dev` for the wrangler.toml in DIR,
-# in a session of its own so that stopping it stops workerd too.
+# in a session of its own so that stopping it stops workerd too; `$!` is then the session's
+# id, by which the drivers also add up the server's CPU time.
 serve() {
   serve_name=$1 serve_dir=$2 serve_port=$3
   shift 3
@@ -115,26 +116,30 @@ seed_d1() {
 }
 
 # start_baselines: serves the two baselines (the one-query baseline's D1 seeded) and
-# exports BENCH_HELLO_URL and BENCH_D1_URL.
+# exports BENCH_HELLO_URL and BENCH_D1_URL, and their sessions BENCH_HELLO_SESSION and
+# BENCH_D1_SESSION.
 start_baselines() {
   (cd bench/baselines/d1 && quietly "$wrangler" d1 execute DB --local \
     --persist-to "$run/state/d1" --file seed.sql)
   hello_port=$(free_port)
   d1_port=$(free_port)
   serve hello bench/baselines/hello "$hello_port"
+  export BENCH_HELLO_SESSION=$!
   serve d1 bench/baselines/d1 "$d1_port"
+  export BENCH_D1_SESSION=$!
   export BENCH_HELLO_URL=http://127.0.0.1:$hello_port
   export BENCH_D1_URL=http://127.0.0.1:$d1_port
 }
 
 # start_roster VARS-FILE: serves Roster with `--var` for each `NAME:value` line of VARS-FILE
-# and exports BENCH_ROSTER_URL.
+# and exports BENCH_ROSTER_URL and its session BENCH_ROSTER_SESSION.
 start_roster() {
   roster_port=$(free_port)
   roster_vars=$1
   set --
   while IFS= read -r var; do set -- "$@" --var "$var"; done <"$roster_vars"
   serve roster . "$roster_port" "$@"
+  export BENCH_ROSTER_SESSION=$!
   export BENCH_ROSTER_URL=http://127.0.0.1:$roster_port
 }
 
