@@ -690,6 +690,27 @@ fn a_suspended_member_has_no_access_until_reactivated() {
     );
 }
 
+/// The link in both of the upsert's ways: someone whose first request is the verified one
+/// (the user row is inserted), and someone who signed in moments before being provisioned
+/// (their row is a few seconds old, so only the waiting member makes the upsert write).
+#[test]
+fn a_provisioned_member_is_linked_whether_their_user_is_new_or_just_seen() {
+    let (_owner, slug, token) = scene();
+    let new = User::new("carl");
+    provision(&token, &new.email);
+    let org = get(&format!("/v1/orgs/{slug}")).auth(&new).send().ok(200);
+    assert_eq!(org["role"], "member");
+
+    let seen = User::new("dora");
+    get(&format!("/v1/orgs/{slug}"))
+        .auth(&seen)
+        .send()
+        .expect(404, "not_found");
+    provision(&token, &seen.email);
+    let org = get(&format!("/v1/orgs/{slug}")).auth(&seen).send().ok(200);
+    assert_eq!(org["role"], "member");
+}
+
 #[test]
 fn a_provisioned_member_is_linked_on_first_sign_in_with_the_verified_email() {
     let (owner, slug, token) = scene();

@@ -23,8 +23,13 @@ pub enum Principal {
     },
 }
 
-/// Refreshes the user row from the token, writing only when something changed or the last
-/// activity is a minute old: `last_active_at` costs at most one write per user per minute.
+/// Refreshes the user row from the token, writing only when something changed, the last
+/// activity is a minute old, or a member the identity provider provisioned (SCIM) waits
+/// for this user: `last_active_at` costs at most one write per user per minute. That last
+/// write links them: when a provisioned user has the token's email, verified, the triggers
+/// of `migrations/0017_link_in_upsert.sql` move its memberships, teams and grants to this
+/// user in the request's transaction (`migrations/0016_provisioned_links.sql`). The lookup
+/// runs along the partial index on provisioned users and finds nothing almost always.
 pub fn upsert_user(batch: &mut Batch, identity: &Identity, now: Timestamp) {
     batch.push(sql!(
         "INSERT INTO users (id, email, email_verified, name, created_at, last_active_at)
@@ -35,31 +40,15 @@ pub fn upsert_user(batch: &mut Batch, identity: &Identity, now: Timestamp) {
          WHERE users.last_active_at <= excluded.last_active_at - 60
             OR users.email IS NOT excluded.email
             OR users.email_verified IS NOT excluded.email_verified
-            OR users.name IS NOT excluded.name",
+            OR users.name IS NOT excluded.name
+            OR (excluded.email_verified = 1
+                AND EXISTS (SELECT 1 FROM users p
+                             WHERE p.provisioned = 1 AND p.email = excluded.email))",
         &identity.user_id,
         identity.email.as_deref(),
         identity.email_verified,
         identity.name.as_deref(),
         now.0,
-    ));
-    if identity.email_verified {
-        if let Some(email) = identity.email.as_deref() {
-            link_provisioned(batch, &identity.user_id, email);
-        }
-    }
-}
-
-/// Moves the memberships the identity provider made for `email` before anyone signed in as
-/// it (SCIM) to the signed-in user `user_id`, whose token carries that email verified. One
-/// statement, which finds nothing to do on almost every request (through the partial index
-/// on provisioned users); when it does, the trigger of `provisioned_links` moves the
-/// memberships with their teams and grants (`migrations/0016_provisioned_links.sql`).
-fn link_provisioned(batch: &mut Batch, user_id: &str, email: &str) {
-    batch.push(sql!(
-        "INSERT INTO provisioned_links (user_id, email)
-         SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM users WHERE provisioned = 1 AND email = ?2)",
-        user_id,
-        email,
     ));
 }
 
