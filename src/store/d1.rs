@@ -5,7 +5,8 @@
 //! A statement's rows cross from JavaScript into the Worker as one JSON text (one
 //! `JSON.stringify`, one copy, then `serde_json`), not value by value: a page of fifty
 //! members is some nine hundred values, and each one read across the boundary on its own
-//! cost more than the query.
+//! cost more than the query. Text that is already JSON — a packed page, or the page SQLite
+//! renders for the API — is read as it is, not stringified and parsed again.
 
 use super::{guard_code, Arg, Batch, Columns, FromColumns, Rows, Shape, Stmt};
 use crate::domain::values::is_bookmark;
