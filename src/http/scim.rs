@@ -11,8 +11,8 @@ use crate::api::scim as discovery;
 use crate::domain::plan::Seats;
 use crate::domain::policy::RoleDef;
 use crate::domain::scim::{
-    invalid_value, patch_ops, GroupAttributes, GroupChange, Projection, Query, Resource, ScimType,
-    UserAttributes, ERROR_SCHEMA, GROUP_SCHEMA, LIST_SCHEMA, USER_SCHEMA,
+    invalid_value, patch_ops, Filter, GroupAttributes, GroupChange, Projection, Query, Resource,
+    ScimType, UserAttributes, ERROR_SCHEMA, GROUP_SCHEMA, LIST_SCHEMA, USER_SCHEMA,
 };
 use crate::domain::secret::ScimSecret;
 use crate::domain::values::{Role, RoleKey, Slug};
@@ -21,6 +21,7 @@ use crate::routes::SCIM_BASE;
 use crate::store::invitations::SeatCheck;
 use crate::store::scim::{self as store, GroupRow, GroupUpdate, Known, ScimCaller, UserRow};
 use crate::store::{Batch, Results, Rows};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::Response;
@@ -323,18 +324,25 @@ fn search(ctx: &Ctx, resource: Resource) -> Result<Query, Problem> {
 /// `GET /scim/v2/Users` — members matching `filter`, in the order they joined.
 pub async fn list_users(ctx: &Ctx) -> Answer {
     let query = valid(ctx, query(ctx, Resource::User)).await?;
-    users(ctx, query).await
+    listing(ctx, query, store::users, user_of).await
 }
 
 /// `POST /scim/v2/Users/.search` — the same, asked in the body.
 pub async fn search_users(ctx: &Ctx) -> Answer {
     let query = valid(ctx, search(ctx, Resource::User)).await?;
-    users(ctx, query).await
+    listing(ctx, query, store::users, user_of).await
 }
 
-async fn users(ctx: &Ctx, query: Query) -> Answer {
+/// A list response: the page of resources `read` finds for `query`, each rendered by
+/// `render` and projected to the attributes asked for, with how many match in all.
+async fn listing<R: DeserializeOwned>(
+    ctx: &Ctx,
+    query: Query,
+    read: fn(&mut Batch, &str, &Filter, i64, i64) -> store::Page<R>,
+    render: fn(&str, &R) -> Value,
+) -> Answer {
     let mut begun = begin(ctx)?;
-    let (page, total) = store::users(
+    let (page, total) = read(
         &mut begun.batch,
         &begun.digest,
         &query.filter,
@@ -344,13 +352,13 @@ async fn users(ctx: &Ctx, query: Query) -> Answer {
     let results = begun.batch.run(&ctx.db).await?;
     resolve(&results, begun.caller)?;
     let base = base(ctx);
-    let users = results
+    let resources = results
         .all(page)?
         .iter()
-        .map(|row| query.projection.apply(user_of(&base, row)))
+        .map(|row| query.projection.apply(render(&base, row)))
         .collect();
     let total = results.first(total)?.map_or(0, |c| c.n);
-    scim_json(200, &list(users, total, query.start), None)
+    scim_json(200, &list(resources, total, query.start), None)
 }
 
 /// `GET /scim/v2/Users/{id}`
@@ -592,34 +600,13 @@ pub async fn delete_user(ctx: &Ctx) -> Answer {
 /// `GET /scim/v2/Groups` — teams matching `filter`, in creation order.
 pub async fn list_groups(ctx: &Ctx) -> Answer {
     let query = valid(ctx, query(ctx, Resource::Group)).await?;
-    groups(ctx, query).await
+    listing(ctx, query, store::groups, group_of).await
 }
 
 /// `POST /scim/v2/Groups/.search` — the same, asked in the body.
 pub async fn search_groups(ctx: &Ctx) -> Answer {
     let query = valid(ctx, search(ctx, Resource::Group)).await?;
-    groups(ctx, query).await
-}
-
-async fn groups(ctx: &Ctx, query: Query) -> Answer {
-    let mut begun = begin(ctx)?;
-    let (page, total) = store::groups(
-        &mut begun.batch,
-        &begun.digest,
-        &query.filter,
-        query.start,
-        query.count,
-    );
-    let results = begun.batch.run(&ctx.db).await?;
-    resolve(&results, begun.caller)?;
-    let base = base(ctx);
-    let groups = results
-        .all(page)?
-        .iter()
-        .map(|row| query.projection.apply(group_of(&base, row)))
-        .collect();
-    let total = results.first(total)?.map_or(0, |c| c.n);
-    scim_json(200, &list(groups, total, query.start), None)
+    listing(ctx, query, store::groups, group_of).await
 }
 
 /// `POST /scim/v2/.search` — a search across resource types, which Roster does not offer:

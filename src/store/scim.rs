@@ -160,6 +160,9 @@ pub struct Count {
     pub n: i64,
 }
 
+/// A page of a SCIM list, and how many resources match in all.
+pub type Page<R> = (Rows<R>, Rows<Count>);
+
 /// Adds a page of the organization's members matching `filter`, in the order they joined,
 /// from the `start`th (1-based), and how many match in all.
 pub fn users(
@@ -168,7 +171,7 @@ pub fn users(
     filter: &Filter,
     start: i64,
     count: i64,
-) -> (Rows<UserRow>, Rows<Count>) {
+) -> Page<UserRow> {
     let page = batch.query(sql!(
         concat!(
             user_select!("m.org_id = "),
@@ -616,7 +619,7 @@ pub fn groups(
     filter: &Filter,
     start: i64,
     count: i64,
-) -> (Rows<GroupRow>, Rows<Count>) {
+) -> Page<GroupRow> {
     let page = batch.query(sql!(
         concat!(
             group_select!("t.org_id = "),
