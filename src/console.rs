@@ -16,7 +16,7 @@ use crate::domain::event::WEBHOOK_EVENTS;
 use crate::domain::locale::Locale;
 use crate::domain::plan::{proration_cents, Plan, SEAT_PRICE_CENTS};
 use crate::domain::policy::{Permission, Scope, TeamRole};
-use crate::domain::values::{Role, RoleKey};
+use crate::domain::values::{Role, RoleKey, Slug};
 use crate::domain::{Code, Timestamp};
 use crate::i18n::strings;
 use maud::{html, Markup, DOCTYPE};
@@ -680,7 +680,10 @@ pub fn teams(
 pub struct TeamView<'a> {
     pub team: &'a Team,
     pub members: &'a [TeamMember],
+    /// Whether the viewer manages the team's members (a maintainer of it does).
     pub manage: bool,
+    /// Whether the viewer may rename the team (those who manage all teams).
+    pub rename: bool,
     /// `(user_id, name)` of the organization's members not in the team.
     pub addable: Vec<(String, String)>,
 }
@@ -694,6 +697,18 @@ pub fn team(frame: &Frame<'_>, notice: Option<&Notice<'_>>, view: &TeamView<'_>)
     );
     let content = html! {
         p { a href=(format!("/console/{}/teams", frame.slug)) { "All teams" } }
+        @if view.rename {
+            form.card method="post" action=(format!("{team_path}/rename")) {
+                h2 { "Rename the team" }
+                (csrf_field(frame.csrf))
+                label for="team-rename" { "Name" }
+                input id="team-rename" type="text" name="name" required maxlength="100" value=(view.team.name);
+                label for="team-slug" { "Slug" }
+                input id="team-slug" type="text" name="slug" required maxlength=(Slug::MAX_LEN) value=(view.team.slug) aria-describedby="team-slug-hint";
+                p.hint id="team-slug-hint" { "Lowercase letters, digits and hyphens; the team's address in the API and here." }
+                button type="submit" { "Save" }
+            }
+        }
         @if view.manage && !view.addable.is_empty() {
             form.card method="post" action=(format!("{team_path}/members")) {
                 h2 { "Add a member" }

@@ -557,16 +557,51 @@ fn teams_are_created_filled_emptied_and_deleted_from_the_console() {
         .ok(200);
     assert_eq!(in_team["data"][0]["user_id"], member.id.as_str());
 
+    // Renamed, the team's page moves to its new slug; a slug another team has is refused
+    // with the API's problem, and nothing changes.
+    assert!(page.text.contains("Rename the team"));
+    let renamed = session.submit(
+        &format!("teams/{team}/rename"),
+        &[("name", "Platform Guild"), ("slug", "platform-guild")],
+    );
+    assert_eq!(renamed.status, 303, "{}", renamed.text);
+    assert_eq!(
+        renamed.header("location"),
+        Some(format!("/console/{slug}/teams/platform-guild?done=team-renamed").as_str())
+    );
+    let team = "platform-guild".to_string();
+    let page = session.page(&format!("teams/{team}?done=team-renamed"));
+    assert!(page.text.contains("Platform Guild"), "{}", page.text);
+    assert!(page.text.contains("The team was renamed."));
+    session.submit("teams", &[("name", "Other Crew")]);
+    let taken = session.submit(
+        &format!("teams/{team}/rename"),
+        &[("name", "Platform Guild"), ("slug", "other-crew")],
+    );
+    assert_eq!(taken.status, 409, "{}", taken.text);
+    let still = get(&format!("/v1/orgs/{slug}/teams/{team}"))
+        .auth(&owner)
+        .send()
+        .ok(200);
+    assert_eq!(still["name"], "Platform Guild");
+    session.submit("teams/other-crew/delete", &[]);
+
     // A plain member sees the teams but cannot create one; as maintainer they manage
-    // their team's members.
+    // their team's members, but neither rename it nor forge the form that does.
     let theirs = Session::open(&member, &slug);
     assert!(!theirs.page("teams").text.contains("Create team"));
     let refused = theirs.submit("teams", &[("name", "Mine")]);
     assert_eq!(refused.status, 403, "{}", refused.text);
-    assert!(theirs
-        .page(&format!("teams/{team}"))
+    let their_page = theirs.page(&format!("teams/{team}"));
+    assert!(their_page
         .text
         .contains(&format!("/members/{}/remove", member.id)));
+    assert!(!their_page.text.contains("Rename the team"));
+    let forged = theirs.submit(
+        &format!("teams/{team}/rename"),
+        &[("name", "Mine Now"), ("slug", "mine-now")],
+    );
+    assert_eq!(forged.status, 403, "{}", forged.text);
 
     let removed = session.submit(&format!("teams/{team}/members/{}/remove", member.id), &[]);
     assert_eq!(removed.status, 303, "{}", removed.text);

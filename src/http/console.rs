@@ -329,6 +329,7 @@ fn done_message(key: &str) -> Option<&'static str> {
         "deleted" => "The endpoint was deleted.",
         "team-created" => "The team was created.",
         "team-deleted" => "The team was deleted.",
+        "team-renamed" => "The team was renamed.",
         "team-member" => "The team's members were changed.",
         "role-created" => "The role was created.",
         "link-revoked" => "The invite link was revoked.",
@@ -483,6 +484,26 @@ async fn act(
             .await,
             "team-created",
         ),
+        (Section::Teams, [team, "rename"]) => {
+            let body = json!({"name": value("name"), "slug": value("slug")});
+            let mut response =
+                match call(ctx, "PATCH", &format!("{org}/teams/{team}"), Some(body)).await {
+                    Ok(response) => response,
+                    Err(problem) => return refused(ctx, session, section, problem).await,
+                };
+            // The team's page is at its new slug.
+            let renamed = body_of(&mut response).await?;
+            let slug = renamed["slug"].as_str().ok_or_else(Problem::internal)?;
+            return see_other(
+                ctx,
+                &format!(
+                    "/console/{}/teams/{}?done=team-renamed",
+                    pages::encode_segment(&session.slug),
+                    pages::encode_segment(slug),
+                ),
+                None,
+            );
+        }
         (Section::Teams, [team, "delete"]) => (
             call(ctx, "DELETE", &format!("{org}/teams/{team}"), None).await,
             "team-deleted",
@@ -1034,6 +1055,7 @@ async fn render(
                 team: &team,
                 members: &list.data,
                 manage,
+                rename: authorize(&caller.actor, Action::ManageTeams).is_ok(),
                 addable,
             };
             Ok(pages::team(
