@@ -959,6 +959,32 @@ pub fn roles(frame: &Frame<'_>, notice: Option<&Notice<'_>>, view: &RolesView<'_
                 button type="submit" { "Create role" }
             }
         }
+        @if view.manage {
+            @for role in &custom {
+                @let key = role.key.as_str();
+                details.card {
+                    summary { "Edit the role " (role.name) }
+                    form method="post" action=(format!("/console/{}/roles/{}/edit", frame.slug, encode_segment(key))) {
+                        (csrf_field(frame.csrf))
+                        label for=(format!("edit-{key}-name")) { "Name" }
+                        input id=(format!("edit-{key}-name")) type="text" name="name" required maxlength="100" value=(role.name);
+                        fieldset {
+                            legend { "Permissions" }
+                            ul.choices {
+                                @for permission in CUSTOM_PERMISSIONS {
+                                    @let id = format!("edit-{key}-{}", permission.as_str().replace('.', "-"));
+                                    li {
+                                        input id=(id) type="checkbox" name="permission" value=(permission.as_str()) checked[role.permissions.contains(&permission)];
+                                        label.inline for=(id) { code { (permission.as_str()) } }
+                                    }
+                                }
+                            }
+                        }
+                        button type="submit" { "Save" span.hidden { " the role " (role.name) } }
+                    }
+                }
+            }
+        }
         h2 { "Roles" }
         table {
             thead { tr { th scope="col" { "Role" } th scope="col" { "Permissions" } th scope="col" { "Members" } @if view.manage && !custom.is_empty() { th scope="col" { "Actions" } } } }

@@ -649,8 +649,36 @@ fn custom_roles_are_created_and_deleted_from_the_console() {
         .contains(&json!("members.manage")));
     let page = session.page("roles");
     assert!(page.text.contains("Support"));
-    // Someone holds it: deleting reassigns them.
+    // Someone holds it: a change of its permissions is theirs on the next request.
     let holder = add_member(&owner, &slug, "support");
+    assert!(page.text.contains(r#"id="edit-support-billing-read" type="checkbox" name="permission" value="billing.read" checked"#));
+    get(&format!("/v1/orgs/{slug}/billing"))
+        .auth(&holder)
+        .send()
+        .ok(200);
+    let edited = session.submit(
+        "roles/support/edit",
+        &[("name", "Support desk"), ("permission", "members.manage")],
+    );
+    assert_eq!(edited.status, 303, "{}", edited.text);
+    assert_eq!(
+        edited.header("location"),
+        Some(format!("/console/{slug}/roles?done=role-saved").as_str())
+    );
+    let page = session.page("roles?done=role-saved");
+    assert!(page.text.contains("The role was changed."));
+    assert!(page.text.contains("Support desk"));
+    get(&format!("/v1/orgs/{slug}/billing"))
+        .auth(&holder)
+        .send()
+        .expect(403, "forbidden");
+    // A permission only the owner holds is refused with the API's problem.
+    let refused = session.submit(
+        "roles/support/edit",
+        &[("name", "Support desk"), ("permission", "org.delete")],
+    );
+    assert_eq!(refused.status, 400, "{}", refused.text);
+    // Deleting reassigns the holders.
     let taken = session.submit("roles", &[("key", "support"), ("name", "Again")]);
     assert_eq!(taken.status, 409, "{}", taken.text);
     let deleted = session.submit("roles/support/delete", &[("reassign_to", "viewer")]);
@@ -671,6 +699,7 @@ fn custom_roles_are_created_and_deleted_from_the_console() {
     let theirs = viewer.page("roles");
     assert_eq!(theirs.status, 200, "{}", theirs.text);
     assert!(!theirs.text.contains("Create role"));
+    assert!(!theirs.text.contains("Edit the role"));
 }
 
 #[test]

@@ -340,6 +340,7 @@ fn done_message(key: &str) -> Option<&'static str> {
         "approved" => "The join request was approved.",
         "denied" => "The join request was denied.",
         "role-deleted" => "The role was deleted.",
+        "role-saved" => "The role was changed.",
         _ => return None,
     })
 }
@@ -598,6 +599,14 @@ async fn act(
             (
                 call(ctx, "POST", &format!("{org}/roles"), Some(body)).await,
                 "role-created",
+            )
+        }
+        (Section::Roles, [key, "edit"]) => {
+            let permissions: Vec<&str> = values(form, "permission");
+            let body = json!({"name": value("name"), "permissions": permissions});
+            (
+                call(ctx, "PATCH", &format!("{org}/roles/{key}"), Some(body)).await,
+                "role-saved",
             )
         }
         (Section::Roles, [key, "delete"]) => {
