@@ -353,11 +353,11 @@ pub struct BulkOutcome {
     pub refused: Option<String>,
 }
 
-fn role_select(id: &str, roles: &[RoleKey]) -> Markup {
+fn role_select(id: &str, roles: &[RoleKey], selected: &str) -> Markup {
     html! {
         select id=(id) name="role" {
             @for role in roles {
-                option value=(role.as_str()) selected[role.as_str() == "member"] { (role_name(role)) }
+                option value=(role.as_str()) selected[role.as_str() == selected] { (role_name(role)) }
             }
         }
     }
@@ -394,7 +394,7 @@ pub fn invitations(
                     label for="invite-email" { "Email address" }
                     input id="invite-email" type="email" name="email" required autocomplete="off";
                     label for="invite-role" { "Role" }
-                    (role_select("invite-role", &view.roles))
+                    (role_select("invite-role", &view.roles, "member"))
                     button type="submit" { "Send invitation" }
                 }
                 form.card method="post" action=(format!("/console/{}/invitations/bulk", frame.slug)) {
@@ -404,7 +404,7 @@ pub fn invitations(
                     p.hint id="bulk-hint" { "One per line, or separated by commas or spaces; at most 100." }
                     textarea id="bulk-emails" name="emails" rows="5" required aria-describedby="bulk-hint" {}
                     label for="bulk-role" { "Role" }
-                    (role_select("bulk-role", &view.roles))
+                    (role_select("bulk-role", &view.roles, "member"))
                     button type="submit" { "Send invitations" }
                 }
             }
@@ -778,7 +778,7 @@ pub fn invite_links(
             p.hint { "Anyone with the link can join, with a verified email address, while it lasts." }
             (csrf_field(frame.csrf))
             label for="link-role" { "Role" }
-            (role_select("link-role", roles))
+            (role_select("link-role", roles, "member"))
             label for="link-uses" { "Most uses (empty: no limit)" }
             input id="link-uses" type="number" name="max_uses" min="1" max="10000";
             label for="link-lasts" { "Lasts" }
@@ -820,18 +820,25 @@ pub fn invite_links(
     page(frame, Section::InviteLinks, notice, content)
 }
 
+/// What the domains page offers; `None` for what the person may not see.
+pub struct DomainsView<'a> {
+    /// The verified domains, for whoever manages them.
+    pub domains: Option<&'a [Domain]>,
+    /// The join requests, for whoever decides them.
+    pub requests: Option<&'a [JoinRequest]>,
+    /// The roles people joining by a domain can be given by this person.
+    pub roles: Vec<RoleKey>,
+    /// The slugs of the teams they can join (the first hundred).
+    pub teams: Vec<String>,
+}
+
 /// `/console/{slug}/domains`: verified domains (with the record to publish, checking it,
-/// enrollment and removal) for whoever manages them, and join requests for whoever
-/// decides them; `None` for what the person may not see.
-pub fn domains(
-    frame: &Frame<'_>,
-    notice: Option<&Notice<'_>>,
-    domains: Option<&[Domain]>,
-    requests: Option<&[JoinRequest]>,
-) -> String {
+/// how people join by it — off, by request or automatically, with a role and teams — and
+/// removal), and join requests.
+pub fn domains(frame: &Frame<'_>, notice: Option<&Notice<'_>>, view: &DomainsView<'_>) -> String {
     let base = format!("/console/{}/domains", frame.slug);
     let content = html! {
-        @if let Some(domains) = domains {
+        @if let Some(domains) = view.domains {
             form.card method="post" action=(base) {
                 h2 { "Add a domain" }
                 p.hint { "People with a verified address on a verified domain can join or ask to join." }
@@ -859,12 +866,30 @@ pub fn domains(
                         }
                     } @else {
                         @let id = format!("enrollment-{}", d.id);
-                        form.inline method="post" action=(format!("{base}/{}/enrollment", encode_segment(&d.id))) {
+                        form method="post" action=(format!("{base}/{}/enrollment", encode_segment(&d.id))) {
                             (csrf_field(frame.csrf))
                             label for=(id) { "Joining" }
                             select id=(id) name="enrollment" {
                                 @for (value, label) in [("off", "Off"), ("request", "By request"), ("auto_join", "Automatic")] {
                                     option value=(value) selected[d.enrollment.as_str() == value] { (label) }
+                                }
+                            }
+                            label for=(format!("domain-role-{}", d.id)) { "Role" }
+                            (role_select(&format!("domain-role-{}", d.id), &view.roles, d.role.as_str()))
+                            // The domain's own teams are offered even beyond the page of teams.
+                            @let beyond: Vec<&String> = d.teams.iter().filter(|t| !view.teams.contains(t)).collect();
+                            @if !view.teams.is_empty() || !beyond.is_empty() {
+                                fieldset {
+                                    legend { "Teams they join" }
+                                    ul.choices {
+                                        @for team in view.teams.iter().chain(beyond) {
+                                            @let team_id = format!("domain-{}-team-{team}", d.id);
+                                            li {
+                                                input id=(team_id) type="checkbox" name="team" value=(team) checked[d.teams.contains(team)];
+                                                label.inline for=(team_id) { (team) }
+                                            }
+                                        }
+                                    }
                                 }
                             }
                             button type="submit" { "Save" span.hidden { " joining for " (d.domain) } }
@@ -877,7 +902,7 @@ pub fn domains(
                 }
             }
         }
-        @if let Some(requests) = requests {
+        @if let Some(requests) = view.requests {
             h2 { "Join requests" }
             @if requests.is_empty() {
                 p { "No one is waiting to join." }

@@ -777,6 +777,61 @@ fn domains_are_verified_opened_to_requests_and_requests_decided_from_the_console
         &[("enrollment", "request")],
     );
     assert_eq!(opened.status, 303, "{}", opened.text);
+    // The role and teams people join with are chosen on the same form.
+    let team = post(&format!("/v1/orgs/{slug}/teams"))
+        .auth(&owner)
+        .json(&json!({"name": "Support Crew"}))
+        .send()
+        .ok(201)["slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let page = session.page("domains");
+    assert!(page
+        .text
+        .contains(&format!(r#"name="team" value="{team}""#)));
+    let chosen = session.submit(
+        &format!("domains/{id}/enrollment"),
+        &[
+            ("enrollment", "request"),
+            ("role", "viewer"),
+            ("team", &team),
+        ],
+    );
+    assert_eq!(chosen.status, 303, "{}", chosen.text);
+    let saved = &get(&format!("/v1/orgs/{slug}/domains"))
+        .auth(&owner)
+        .send()
+        .ok(200)["data"][0];
+    assert_eq!(saved["role"], "viewer");
+    assert_eq!(saved["teams"], json!([team]));
+    let page = session.page("domains");
+    assert!(page
+        .text
+        .contains(&format!(r#"name="team" value="{team}" checked"#)));
+    assert!(
+        page.text.contains(r#"<option value="viewer" selected>"#),
+        "{}",
+        page.text
+    );
+    // A team that is not there is the API's 400, and nothing changes.
+    let wrong = session.submit(
+        &format!("domains/{id}/enrollment"),
+        &[
+            ("enrollment", "request"),
+            ("role", "member"),
+            ("team", "no-such-team"),
+        ],
+    );
+    assert_eq!(wrong.status, 400, "{}", wrong.text);
+    let kept = &get(&format!("/v1/orgs/{slug}/domains"))
+        .auth(&owner)
+        .send()
+        .ok(200)["data"][0];
+    assert_eq!(
+        (&kept["role"], &kept["teams"]),
+        (&json!("viewer"), &json!([team]))
+    );
 
     let person = User::new("Pat Person");
     let person = person

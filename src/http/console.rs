@@ -9,12 +9,13 @@
 //! and webhooks apply, and a refusal is the API's problem, shown on the page.
 
 use super::body::{string, Fields};
+use super::paging::Page;
 use super::router::decide;
 use super::{auth, billing, integrations, invitations, json, members, teams, usage, Answer, Ctx};
 use crate::api::console::ConsoleLink;
 use crate::console::{
-    self as pages, split_addresses, BillingView, BulkOutcome, Delivery, Frame, InvitationsView,
-    MemberView, Notice, RolesView, SeatAdvice, Section, TeamView,
+    self as pages, split_addresses, BillingView, BulkOutcome, Delivery, DomainsView, Frame,
+    InvitationsView, MemberView, Notice, RolesView, SeatAdvice, Section, TeamView,
 };
 use crate::domain::console::{
     cleared_cookie, parse_return_url, session_cookie, session_from_cookies, ConsoleSecret,
@@ -564,16 +565,17 @@ async fn act(
             call(ctx, "POST", &format!("{org}/domains/{id}/verify"), None).await,
             "domain-checked",
         ),
-        (Section::Domains, [id, "enrollment"]) => (
-            call(
-                ctx,
-                "PATCH",
-                &format!("{org}/domains/{id}"),
-                Some(json!({"enrollment": value("enrollment")})),
+        (Section::Domains, [id, "enrollment"]) => {
+            let mut body =
+                json!({"enrollment": value("enrollment"), "teams": values(form, "team")});
+            if field(form, "role").is_some() {
+                body["role"] = value("role");
+            }
+            (
+                call(ctx, "PATCH", &format!("{org}/domains/{id}"), Some(body)).await,
+                "domain-saved",
             )
-            .await,
-            "domain-saved",
-        ),
+        }
         (Section::Domains, [id, "remove"]) => (
             call(ctx, "DELETE", &format!("{org}/domains/{id}"), None).await,
             "domain-removed",
@@ -1098,11 +1100,29 @@ async fn render(
                 // Neither is theirs: the API's answer to the domains.
                 super::domains::require_domains(&caller)?;
             }
+            // Who manages domains chooses the role and teams people join with.
+            let (roles, teams) = match domains {
+                Some(_) => {
+                    let roles = invitable(&caller, &catalogue(ctx, &session.slug).await?)?;
+                    let all = Page {
+                        limit: Page::MAX_LIMIT,
+                        after: 0,
+                    };
+                    let (_, teams) = teams::listing_page(ctx, all).await?;
+                    (roles, teams.data.into_iter().map(|t| t.slug).collect())
+                }
+                None => (Vec::new(), Vec::new()),
+            };
+            let view = DomainsView {
+                domains: domains.as_deref(),
+                requests: requests.as_deref(),
+                roles,
+                teams,
+            };
             Ok(pages::domains(
                 &frame(&caller, session, &csrf),
                 notice(&shown, &detail, &caller).as_ref(),
-                domains.as_deref(),
-                requests.as_deref(),
+                &view,
             ))
         }
         Section::InviteLinks => {

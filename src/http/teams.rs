@@ -3,6 +3,7 @@
 //! teams hold on resources, given like a member's grant by `admin` on the resource.
 
 use super::body::{one_of, string, Fields};
+use super::paging::Page;
 use super::resources::{reach, require_admin, Reach};
 use super::{auth, json, no_content, Answer, Ctx};
 use crate::api::teams::{Team, TeamGrant, TeamMember};
@@ -97,6 +98,11 @@ pub async fn list(ctx: &Ctx) -> Answer {
 /// The page of teams the request asks for, with the caller who reads it.
 pub async fn listing(ctx: &Ctx) -> Result<(Caller, List<Team>), Problem> {
     let page = auth::valid(ctx, ctx.page()).await?;
+    listing_page(ctx, page).await
+}
+
+/// The page `page` of teams, with the caller who reads it.
+pub async fn listing_page(ctx: &Ctx, page: Page) -> Result<(Caller, List<Team>), Problem> {
     let (mut batch, query) = auth::begin(ctx)?;
     let rows = store::list(&mut batch, ctx.param("slug"), page.after, page.fetch());
     let results = batch.run(&ctx.db).await?;
