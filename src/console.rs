@@ -956,6 +956,25 @@ const CUSTOM_PERMISSIONS: [Permission; 9] = [
     Permission::TeamsManage,
 ];
 
+/// A checkbox for each permission a custom role can hold, those of `held` ticked; their
+/// ids start with `prefix`.
+fn permission_choices(prefix: &str, held: &[Permission]) -> Markup {
+    html! {
+        fieldset {
+            legend { "Permissions" }
+            ul.choices {
+                @for permission in CUSTOM_PERMISSIONS {
+                    @let id = format!("{prefix}-{}", permission.as_str().replace('.', "-"));
+                    li {
+                        input id=(id) type="checkbox" name="permission" value=(permission.as_str()) checked[held.contains(&permission)];
+                        label.inline for=(id) { code { (permission.as_str()) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// `/console/{slug}/roles`
 pub fn roles(frame: &Frame<'_>, notice: Option<&Notice<'_>>, view: &RolesView<'_>) -> String {
     let custom: Vec<&RoleObject> = view.roles.iter().filter(|r| !r.builtin).collect();
@@ -969,18 +988,7 @@ pub fn roles(frame: &Frame<'_>, notice: Option<&Notice<'_>>, view: &RolesView<'_
                 input id="role-key" type="text" name="key" required pattern="[a-z0-9-]{3,32}" aria-describedby="role-key-hint";
                 label for="role-name" { "Name" }
                 input id="role-name" type="text" name="name" required maxlength="100";
-                fieldset {
-                    legend { "Permissions" }
-                    ul.choices {
-                        @for permission in CUSTOM_PERMISSIONS {
-                            @let id = format!("permission-{}", permission.as_str().replace('.', "-"));
-                            li {
-                                input id=(id) type="checkbox" name="permission" value=(permission.as_str());
-                                label.inline for=(id) { code { (permission.as_str()) } }
-                            }
-                        }
-                    }
-                }
+                (permission_choices("permission", &[]))
                 button type="submit" { "Create role" }
             }
         }
@@ -993,18 +1001,7 @@ pub fn roles(frame: &Frame<'_>, notice: Option<&Notice<'_>>, view: &RolesView<'_
                         (csrf_field(frame.csrf))
                         label for=(format!("edit-{key}-name")) { "Name" }
                         input id=(format!("edit-{key}-name")) type="text" name="name" required maxlength="100" value=(role.name);
-                        fieldset {
-                            legend { "Permissions" }
-                            ul.choices {
-                                @for permission in CUSTOM_PERMISSIONS {
-                                    @let id = format!("edit-{key}-{}", permission.as_str().replace('.', "-"));
-                                    li {
-                                        input id=(id) type="checkbox" name="permission" value=(permission.as_str()) checked[role.permissions.contains(&permission)];
-                                        label.inline for=(id) { code { (permission.as_str()) } }
-                                    }
-                                }
-                            }
-                        }
+                        (permission_choices(&format!("edit-{key}"), &role.permissions))
                         button type="submit" { "Save" span.hidden { " the role " (role.name) } }
                     }
                 }
