@@ -586,15 +586,7 @@ pub fn api_keys(
             fieldset {
                 legend { "Scopes" }
                 p.hint { "A key without scopes can read the organization and nothing else." }
-                ul.choices {
-                    @for scope in Scope::ALL {
-                        @let id = format!("scope-{}", scope.as_str().replace(':', "-"));
-                        li {
-                            input id=(id) type="checkbox" name="scope" value=(scope.as_str());
-                            label.inline for=(id) { code { (scope.as_str()) } }
-                        }
-                    }
-                }
+                (checkboxes("scope", "scope", Scope::ALL.iter().map(|s| s.as_str()), |_| false))
             }
             button type="submit" { "Create key" }
         }
@@ -881,15 +873,12 @@ pub fn domains(frame: &Frame<'_>, notice: Option<&Notice<'_>>, view: &DomainsVie
                             @if !view.teams.is_empty() || !beyond.is_empty() {
                                 fieldset {
                                     legend { "Teams they join" }
-                                    ul.choices {
-                                        @for team in view.teams.iter().chain(beyond) {
-                                            @let team_id = format!("domain-{}-team-{team}", d.id);
-                                            li {
-                                                input id=(team_id) type="checkbox" name="team" value=(team) checked[d.teams.contains(team)];
-                                                label.inline for=(team_id) { (team) }
-                                            }
-                                        }
-                                    }
+                                    (checkboxes(
+                                        &format!("domain-{}-team", d.id),
+                                        "team",
+                                        view.teams.iter().chain(beyond).map(String::as_str),
+                                        |team| d.teams.iter().any(|t| t == team),
+                                    ))
                                 }
                             }
                             button type="submit" { "Save" span.hidden { " joining for " (d.domain) } }
@@ -956,21 +945,39 @@ const CUSTOM_PERMISSIONS: [Permission; 9] = [
     Permission::TeamsManage,
 ];
 
+/// A checkbox named `name` for each of `values`, those `ticked` checked; each one's id is
+/// `prefix`, a hyphen and the value with its punctuation as hyphens.
+fn checkboxes<'v>(
+    prefix: &str,
+    name: &str,
+    values: impl IntoIterator<Item = &'v str>,
+    ticked: impl Fn(&str) -> bool,
+) -> Markup {
+    html! {
+        ul.choices {
+            @for value in values {
+                @let id = format!("{prefix}-{}", value.replace(['.', ':'], "-"));
+                li {
+                    input id=(id) type="checkbox" name=(name) value=(value) checked[ticked(value)];
+                    label.inline for=(id) { code { (value) } }
+                }
+            }
+        }
+    }
+}
+
 /// A checkbox for each permission a custom role can hold, those of `held` ticked; their
 /// ids start with `prefix`.
 fn permission_choices(prefix: &str, held: &[Permission]) -> Markup {
     html! {
         fieldset {
             legend { "Permissions" }
-            ul.choices {
-                @for permission in CUSTOM_PERMISSIONS {
-                    @let id = format!("{prefix}-{}", permission.as_str().replace('.', "-"));
-                    li {
-                        input id=(id) type="checkbox" name="permission" value=(permission.as_str()) checked[held.contains(&permission)];
-                        label.inline for=(id) { code { (permission.as_str()) } }
-                    }
-                }
-            }
+            (checkboxes(
+                prefix,
+                "permission",
+                CUSTOM_PERMISSIONS.iter().map(|p| p.as_str()),
+                |name| held.iter().any(|p| p.as_str() == name),
+            ))
         }
     }
 }
@@ -1066,15 +1073,7 @@ pub fn webhooks(
             input id="hook-url" type="url" name="url" required placeholder="https://";
             fieldset {
                 legend { "Events" }
-                ul.choices {
-                    @for event in WEBHOOK_EVENTS {
-                        @let id = format!("event-{}", event.as_str().replace('.', "-"));
-                        li {
-                            input id=(id) type="checkbox" name="event" value=(event.as_str());
-                            label.inline for=(id) { code { (event.as_str()) } }
-                        }
-                    }
-                }
+                (checkboxes("event", "event", WEBHOOK_EVENTS.iter().map(|e| e.as_str()), |_| false))
             }
             button type="submit" { "Add endpoint" }
         }
