@@ -5,7 +5,6 @@
 
 use super::paging::envelope_text;
 use crate::api::orgs::{Grant, Member, MemberTeam};
-use crate::domain::joining::JoinedVia;
 use crate::domain::policy::{sees_private_metadata, Actor, MetadataOf, TeamRole};
 use crate::domain::values::Level;
 use crate::domain::{Problem, Timestamp};
@@ -28,7 +27,7 @@ pub fn member_of(row: &MemberRow, viewer: &Actor) -> Result<Member, Problem> {
         name: row.name.clone(),
         role: row.role()?.0,
         joined_at: Timestamp(row.joined_at),
-        joined_via: JoinedVia::parse(&row.joined_via).ok_or_else(Problem::internal)?,
+        joined_via: row.joined_via()?,
         last_active_at: Timestamp(row.last_active_at),
         suspended_at: row.suspended_at.map(Timestamp),
         grants: grants(row.grants()),

@@ -254,7 +254,8 @@ impl Results {
     fn js_first(&self, index: usize) -> Result<Option<JsRow>, Problem> {
         Ok(self
             .js_rows(index)?
-            .map(|rows| Array::from(&rows).get(0))
+            .and_then(|rows| rows.dyn_into::<Array>().ok())
+            .map(|rows| rows.get(0))
             .filter(|row| row.is_object())
             .map(JsRow))
     }
