@@ -163,6 +163,16 @@ pub struct Count {
 /// A page of a SCIM list, and how many resources match in all.
 pub type Page<R> = (Rows<R>, Rows<Count>);
 
+/// The conditions of a Users filter, over `m` and `u`: `?2` matches nothing, `?3` the
+/// `userName`, `?4` the `externalId`, `?5` the `displayName` (each NULL: any). The page and
+/// its total both narrow by them.
+macro_rules! users_matching {
+    () => {
+        " AND NOT ?2 AND (?3 IS NULL OR u.email = ?3)
+          AND (?4 IS NULL OR m.external_id = ?4) AND (?5 IS NULL OR m.display_name = ?5)"
+    };
+}
+
 /// Adds a page of the organization's members matching `filter`, in the order they joined,
 /// from the `start`th (1-based), and how many match in all.
 pub fn users(
@@ -176,9 +186,8 @@ pub fn users(
         concat!(
             user_select!("m.org_id = "),
             token_org!(),
-            " AND NOT ?2 AND (?3 IS NULL OR u.email = ?3)
-             AND (?4 IS NULL OR m.external_id = ?4) AND (?5 IS NULL OR m.display_name = ?5)
-             ORDER BY m.seq LIMIT ?6 OFFSET ?7"
+            users_matching!(),
+            " ORDER BY m.seq LIMIT ?6 OFFSET ?7"
         ),
         digest,
         filter.matches_nothing,
@@ -193,8 +202,7 @@ pub fn users(
             "SELECT count(*) AS n FROM memberships m JOIN users u ON u.id = m.user_id
               WHERE m.org_id = ",
             token_org!(),
-            " AND NOT ?2 AND (?3 IS NULL OR u.email = ?3)
-              AND (?4 IS NULL OR m.external_id = ?4) AND (?5 IS NULL OR m.display_name = ?5)"
+            users_matching!()
         ),
         digest,
         filter.matches_nothing,
@@ -612,6 +620,15 @@ macro_rules! group_select {
     };
 }
 
+/// The conditions of a Groups filter, over `t`: `?2` matches nothing, `?3` the
+/// `displayName`, `?4` the `externalId` (each NULL: any). The page and its total both
+/// narrow by them.
+macro_rules! groups_matching {
+    () => {
+        " AND NOT ?2 AND (?3 IS NULL OR t.name = ?3) AND (?4 IS NULL OR t.external_id = ?4)"
+    };
+}
+
 /// Adds a page of the organization's teams matching `filter`, and how many match in all.
 pub fn groups(
     batch: &mut Batch,
@@ -624,9 +641,8 @@ pub fn groups(
         concat!(
             group_select!("t.org_id = "),
             token_org!(),
-            " AND NOT ?2 AND (?3 IS NULL OR t.name = ?3)
-             AND (?4 IS NULL OR t.external_id = ?4)
-             ORDER BY t.seq LIMIT ?5 OFFSET ?6"
+            groups_matching!(),
+            " ORDER BY t.seq LIMIT ?5 OFFSET ?6"
         ),
         digest,
         filter.matches_nothing,
@@ -639,7 +655,7 @@ pub fn groups(
         concat!(
             "SELECT count(*) AS n FROM teams t WHERE t.org_id = ",
             token_org!(),
-            " AND NOT ?2 AND (?3 IS NULL OR t.name = ?3) AND (?4 IS NULL OR t.external_id = ?4)"
+            groups_matching!()
         ),
         digest,
         filter.matches_nothing,
