@@ -165,6 +165,35 @@ fn csrf_field(csrf: &str) -> Markup {
     html! { input type="hidden" name="csrf" value=(csrf); }
 }
 
+/// How a one-button form looks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Button {
+    Plain,
+    /// For what removes, revokes or refuses something.
+    Danger,
+}
+
+/// A form of one button posting to `action` with the session's CSRF token: `label` shown,
+/// and `hidden` after it for screen readers only (what the button acts on, as a row's
+/// other buttons would otherwise read the same).
+fn post_button(
+    frame: &Frame<'_>,
+    action: &str,
+    label: &str,
+    hidden: Markup,
+    kind: Button,
+) -> Markup {
+    html! {
+        form.inline method="post" action=(action) {
+            (csrf_field(frame.csrf))
+            button class=[(kind == Button::Danger).then_some("danger")] type="submit" {
+                (label)
+                @if !hidden.0.is_empty() { span.hidden { (hidden) } }
+            }
+        }
+    }
+}
+
 /// A page of a session: the navigation, the notice and `content` under the section's
 /// title.
 fn page(
@@ -317,9 +346,11 @@ pub fn members(
                                 }
                             }
                             @if row.removable {
-                                form.inline method="post" action=(format!("/console/{}/members/{}/remove", frame.slug, encode_segment(&m.user_id))) {
-                                    (csrf_field(frame.csrf))
-                                    button.danger type="submit" { @if row.is_self { "Leave" } @else { "Remove" span.hidden { " " (who) } } }
+                                @let remove = format!("/console/{}/members/{}/remove", frame.slug, encode_segment(&m.user_id));
+                                @if row.is_self {
+                                    (post_button(frame, &remove, "Leave", html! {}, Button::Danger))
+                                } @else {
+                                    (post_button(frame, &remove, "Remove", html! { " " (who) }, Button::Danger))
                                 }
                             }
                         }
@@ -423,14 +454,8 @@ pub fn invitations(
                             td { (date(invitation.expires_at)) }
                             @if view.manage {
                                 td.actions {
-                                    form.inline method="post" action=(format!("/console/{}/invitations/{}/resend", frame.slug, encode_segment(&invitation.id))) {
-                                        (csrf_field(frame.csrf))
-                                        button type="submit" { "Resend" span.hidden { " to " (invitation.email) } }
-                                    }
-                                    form.inline method="post" action=(format!("/console/{}/invitations/{}/cancel", frame.slug, encode_segment(&invitation.id))) {
-                                        (csrf_field(frame.csrf))
-                                        button.danger type="submit" { "Cancel" span.hidden { " the invitation of " (invitation.email) } }
-                                    }
+                                    (post_button(frame, &format!("/console/{}/invitations/{}/resend", frame.slug, encode_segment(&invitation.id)), "Resend", html! { " to " (invitation.email) }, Button::Plain))
+                                    (post_button(frame, &format!("/console/{}/invitations/{}/cancel", frame.slug, encode_segment(&invitation.id)), "Cancel", html! { " the invitation of " (invitation.email) }, Button::Danger))
                                 }
                             }
                         }
@@ -604,10 +629,7 @@ pub fn api_keys(
                             td { (date(key.created_at)) }
                             td { @match key.last_used_at { Some(at) => (date(at)), None => "never" } }
                             td.actions {
-                                form.inline method="post" action=(format!("/console/{}/api-keys/{}/revoke", frame.slug, encode_segment(&key.id))) {
-                                    (csrf_field(frame.csrf))
-                                    button.danger type="submit" { "Revoke" span.hidden { " " (key.name) } }
-                                }
+                                (post_button(frame, &format!("/console/{}/api-keys/{}/revoke", frame.slug, encode_segment(&key.id)), "Revoke", html! { " " (key.name) }, Button::Danger))
                             }
                         }
                     }
@@ -651,10 +673,7 @@ pub fn teams(
                             td { (date(team.created_at)) }
                             @if manage {
                                 td.actions {
-                                    form.inline method="post" action=(format!("/console/{}/teams/{}/delete", frame.slug, encode_segment(&team.slug))) {
-                                        (csrf_field(frame.csrf))
-                                        button.danger type="submit" { "Delete" span.hidden { " " (team.name) } }
-                                    }
+                                    (post_button(frame, &format!("/console/{}/teams/{}/delete", frame.slug, encode_segment(&team.slug)), "Delete", html! { " " (team.name) }, Button::Danger))
                                 }
                             }
                         }
@@ -732,10 +751,7 @@ pub fn team(frame: &Frame<'_>, notice: Option<&Notice<'_>>, view: &TeamView<'_>)
                             td { (date(m.added_at)) }
                             @if view.manage {
                                 td.actions {
-                                    form.inline method="post" action=(format!("{team_path}/members/{}/remove", encode_segment(&m.user_id))) {
-                                        (csrf_field(frame.csrf))
-                                        button.danger type="submit" { "Remove" span.hidden { " " (who) " from the team" } }
-                                    }
+                                    (post_button(frame, &format!("{team_path}/members/{}/remove", encode_segment(&m.user_id)), "Remove", html! { " " (who) " from the team" }, Button::Danger))
                                 }
                             }
                         }
@@ -796,10 +812,7 @@ pub fn invite_links(
                             td { (link.status.as_str()) }
                             td.actions {
                                 @if link.revoked_at.is_none() {
-                                    form.inline method="post" action=(format!("/console/{}/invite-links/{}/revoke", frame.slug, encode_segment(&link.id))) {
-                                        (csrf_field(frame.csrf))
-                                        button.danger type="submit" { "Revoke" span.hidden { " the link created " (date(link.created_at)) } }
-                                    }
+                                    (post_button(frame, &format!("/console/{}/invite-links/{}/revoke", frame.slug, encode_segment(&link.id)), "Revoke", html! { " the link created " (date(link.created_at)) }, Button::Danger))
                                 }
                             }
                         }
@@ -852,10 +865,7 @@ pub fn domains(frame: &Frame<'_>, notice: Option<&Notice<'_>>, view: &DomainsVie
                             dt { "Name" } dd { code.secret { (d.verification.name) } }
                             dt { "Value" } dd { code.secret { (d.verification.value) } }
                         }
-                        form.inline method="post" action=(format!("{base}/{}/verify", encode_segment(&d.id))) {
-                            (csrf_field(frame.csrf))
-                            button type="submit" { "Check the record" span.hidden { " of " (d.domain) } }
-                        }
+                        (post_button(frame, &format!("{base}/{}/verify", encode_segment(&d.id)), "Check the record", html! { " of " (d.domain) }, Button::Plain))
                     } @else {
                         @let id = format!("enrollment-{}", d.id);
                         form method="post" action=(format!("{base}/{}/enrollment", encode_segment(&d.id))) {
@@ -884,10 +894,7 @@ pub fn domains(frame: &Frame<'_>, notice: Option<&Notice<'_>>, view: &DomainsVie
                             button type="submit" { "Save" span.hidden { " joining for " (d.domain) } }
                         }
                     }
-                    form.inline method="post" action=(format!("{base}/{}/remove", encode_segment(&d.id))) {
-                        (csrf_field(frame.csrf))
-                        button.danger type="submit" { "Remove" span.hidden { " " (d.domain) } }
-                    }
+                    (post_button(frame, &format!("{base}/{}/remove", encode_segment(&d.id)), "Remove", html! { " " (d.domain) }, Button::Danger))
                 }
             }
         }
@@ -905,14 +912,8 @@ pub fn domains(frame: &Frame<'_>, notice: Option<&Notice<'_>>, view: &DomainsVie
                                 th scope="row" { (who) br; span.email { (r.email) } }
                                 td { (date(r.created_at)) }
                                 td.actions {
-                                    form.inline method="post" action=(format!("{base}/requests/{}/approve", encode_segment(&r.id))) {
-                                        (csrf_field(frame.csrf))
-                                        button type="submit" { "Approve" span.hidden { " " (who) } }
-                                    }
-                                    form.inline method="post" action=(format!("{base}/requests/{}/deny", encode_segment(&r.id))) {
-                                        (csrf_field(frame.csrf))
-                                        button.danger type="submit" { "Deny" span.hidden { " " (who) } }
-                                    }
+                                    (post_button(frame, &format!("{base}/requests/{}/approve", encode_segment(&r.id)), "Approve", html! { " " (who) }, Button::Plain))
+                                    (post_button(frame, &format!("{base}/requests/{}/deny", encode_segment(&r.id)), "Deny", html! { " " (who) }, Button::Danger))
                                 }
                             }
                         }
@@ -1106,10 +1107,7 @@ pub fn webhooks(
                         }
                     }
                 }
-                form.inline method="post" action=(format!("/console/{}/webhooks/{}/delete", frame.slug, encode_segment(&hook.id))) {
-                    (csrf_field(frame.csrf))
-                    button.danger type="submit" { "Delete" span.hidden { " the endpoint " (hook.url) } }
-                }
+                (post_button(frame, &format!("/console/{}/webhooks/{}/delete", frame.slug, encode_segment(&hook.id)), "Delete", html! { " the endpoint " (hook.url) }, Button::Danger))
             }
         }
         (next_page(frame, Section::Webhooks, next_cursor))
