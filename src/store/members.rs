@@ -191,13 +191,15 @@ pub fn rendered_page(
     limit: i64,
 ) -> Rows<RenderedPage> {
     batch.query_verbatim(sql!(
-        "WITH picked AS (
+        "WITH page AS (
            SELECT m.* FROM memberships m
             WHERE m.org_id = (SELECT id FROM orgs WHERE slug = ?1 AND deleted_at IS NULL)
-              AND m.seq > ?2 ORDER BY m.seq LIMIT ?3 + 1),
-         page AS (SELECT * FROM picked ORDER BY seq LIMIT ?3)
-         SELECT
-           (SELECT json_group_array(json_object(
+              AND m.seq > ?2 ORDER BY m.seq LIMIT ?3)
+         SELECT data, private,
+                CASE WHEN EXISTS (SELECT 1 FROM memberships m
+                                   WHERE m.org_id = rendered.org_id AND m.seq > rendered.last)
+                     THEN rendered.last END AS next_after
+           FROM (SELECT json_group_array(json_object(
                      'user_id', p.user_id, 'email', u.email, 'name', u.name, 'role', p.role,
                      'joined_at', strftime('%Y-%m-%dT%H:%M:%SZ', p.joined_at, 'unixepoch'),
                      'joined_via', p.joined_via,
@@ -218,10 +220,10 @@ pub fn rendered_page(
                                       FROM team_members tm JOIN teams t ON t.id = tm.team_id
                                      WHERE tm.org_id = p.org_id AND tm.user_id = p.user_id)),
                      'metadata', json(p.metadata))
-                   ORDER BY p.seq)
-              FROM page p JOIN users u ON u.id = p.user_id) AS data,
-           (SELECT json_group_array(json(private_metadata) ORDER BY seq) FROM page) AS private,
-           (SELECT max(seq) FROM page WHERE (SELECT count(*) FROM picked) > ?3) AS next_after",
+                   ORDER BY p.seq) AS data,
+                   json_group_array(json(p.private_metadata) ORDER BY p.seq) AS private,
+                   max(p.seq) AS last, max(p.org_id) AS org_id
+              FROM page p JOIN users u ON u.id = p.user_id) AS rendered",
         slug,
         after_seq,
         limit
