@@ -1,6 +1,6 @@
-//! Micro-benchmarks of the work every request does before and after its I/O: verifying the
-//! caller's JWT (HS256, and EdDSA with a key from a JWKS), asking the policy, and rendering
-//! a problem body. Native code at the release profile: it ranks the costs, it does not
+//! Micro-benchmarks of the work every request does before and after its I/O: finding its
+//! route, verifying the caller's JWT (HS256, and EdDSA with a key from a JWKS), asking the
+//! policy, and rendering a problem body. Native code at the release profile: it ranks the costs, it does not
 //! predict wasm timings. `bench/run.sh` runs it and summarises it in `bench/RESULTS.md`;
 //! alone: `cargo bench --bench hot_paths`.
 
@@ -15,6 +15,7 @@ use roster::domain::policy::{
 };
 use roster::domain::values::{Level, Role, RoleKey};
 use roster::domain::{FieldError, Problem, Timestamp};
+use roster::routes::resolve;
 use serde_json::{json, Value};
 use std::hint::black_box;
 
@@ -138,5 +139,19 @@ fn problem(c: &mut Criterion) {
     });
 }
 
-criterion_group!(hot_paths, jwt, policy, problem);
+fn routing(c: &mut Criterion) {
+    c.bench_function("routes/resolve_org", |b| {
+        b.iter(|| resolve(black_box("GET"), black_box("/v1/orgs/acme")))
+    });
+    c.bench_function("routes/resolve_member", |b| {
+        b.iter(|| {
+            resolve(
+                black_box("PATCH"),
+                black_box("/v1/orgs/acme/members/user_123"),
+            )
+        })
+    });
+}
+
+criterion_group!(hot_paths, routing, jwt, policy, problem);
 criterion_main!(hot_paths);
