@@ -214,8 +214,9 @@ function report(results, sizes, micro, started, load1) {
     "Roster's cost per request next to the platform's floor, measured in one run of",
     "`sh bench/run.sh` (see the README's Benchmark section). Every Worker is built the same",
     "way (`worker-build --release --no-opt`, opt-level \"s\", LTO, one codegen unit) and served",
-    "by `wrangler dev` on local D1 and KV, so the numbers compare Roster with the floor on",
-    "this machine; they are not production capacity. wrk and the servers share the CPUs.",
+    "as `wrangler dev` serves it on local D1 and KV, so the numbers compare Roster with the",
+    "floor on this machine; they are not production capacity. wrk and the servers share the",
+    "CPUs.",
     "",
     `- Date: ${started.toISOString().replace(/\.\d+Z$/, "Z")}`,
     `- Machine: ${cpu.length} CPUs (nproc), ${cpu[0]?.model ?? "unknown CPU"}, ` +
@@ -232,8 +233,11 @@ function report(results, sizes, micro, started, load1) {
       `\`wrk -t${load.threads} -c${load.connections} -d${load.duration}s --timeout 10s ` +
       "-s bench/load.lua\` per scenario, one scenario at a time, each after a " +
       `${load.warmup} s warm-up with the same requests`,
-    "- Servers: `wrangler dev --log-level warn` (local mode; no log line per request), each",
-    "  on fresh `--persist-to` state; Roster with an HS256 secret, issuer and audience of the run",
+    "- Servers: `bench/serve.mjs`, wrangler's `unstable_startWorker` in local mode with log",
+    "  level warn (no log line per request) and without the DevTools inspector, whose relay",
+    "  `wrangler dev` always attaches and which costs more CPU per request than the one-query",
+    "  baseline itself; each on fresh persisted state; Roster with an HS256 secret, issuer and",
+    "  audience of the run",
     `- Data: one organization (\`${seed.slug}\`, business plan, ${count(seed.seats)} seats) ` +
       `with ${count(seed.members)} members in ${seed.teams} teams, ${count(seed.pending)} ` +
       `pending invitations, ${seed.resources} resources (each granted to a team, and one to ` +
@@ -355,6 +359,8 @@ function report(results, sizes, micro, started, load1) {
   }
   add(
     "",
+    "- `routes/resolve_*`: `routes::resolve` of an organization's path and of a member's,",
+    "  held against every route",
     "- `jwt/hs256`, `jwt/eddsa_jwks`: `JwtVerifier::verify` of a typical token; the JWKS",
     "  holds two Ed25519 keys and the token names its key",
     "- `policy/authorize_*`: `domain::policy::authorize` for a member, allowed and refused",

@@ -262,9 +262,10 @@ add(
   "one run of `sh bench/growth.sh` (see the README's Benchmark section), the same requests",
   "to three organizations of one local D1 database, next to the one-query baseline measured",
   "in the same run; then the bytes each kind of row takes, which ARCHITECTURE.md's capacity",
-  "note works from. Served by `wrangler dev` on local D1 and KV: the numbers compare sizes",
-  "and the floor on this machine, not production capacity. wrk and the servers share the",
-  "CPUs, and anything else running on the machine shows in the numbers.",
+  "note works from. Served as `wrangler dev` serves them, without DevTools",
+  "(`bench/serve.mjs`), on local D1 and KV: the numbers compare sizes and the floor on this",
+  "machine, not production capacity. wrk and the servers share the CPUs, and anything else",
+  "running on the machine shows in the numbers.",
   "",
   `- Date: ${started.toISOString().replace(/\.\d+Z$/, "Z")}`,
   `- Machine: ${cpu.length} CPUs (nproc), ${cpu[0]?.model ?? "unknown CPU"}, ` +

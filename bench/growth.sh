@@ -6,7 +6,7 @@
 # bench/lib.sh), generates the data (bench/growth-seed.mjs: organizations `g-100`, `g-10k`,
 # `g-100k` among 10,000 small ones) and seeds one local D1 database with it by SQL
 # (`wrangler d1 execute --local --file`, timed), copies the seeded database file for
-# `dbstat`, serves the three Workers with `wrangler dev`, drives every scenario at every
+# `dbstat`, serves the three Workers (bench/serve.mjs), drives every scenario at every
 # size with wrk (bench/growth-drive.mjs, bench/load.lua), and writes bench/GROWTH.md (also
 # printed). Not part of the test command: it takes several minutes. Everything the run
 # makes goes to bench/out/growth (git-ignored).
@@ -15,10 +15,11 @@
 # BENCH_DURATION (3 s), BENCH_WARMUP (1 s), BENCH_PASSES (1; with 2, each scenario is
 # measured at every size twice, in turn and then in reverse order).
 #
-# The run is kept to some 60,000 requests: the local runtime under `wrangler dev` keeps
-# memory for every request it served (seen at 20-35 KB a request for the one-query
-# baseline Worker, more for larger answers) and aborts when its JavaScript heap reaches
-# about 1.3 GB, which 5 s + 2 s and two passes reached at the third scenario.
+# The run is kept to some 60,000 requests. Under `wrangler dev`, whose DevTools relay keeps
+# 20-35 KB for every request served, a server aborted when its JavaScript heap reached about
+# 1.3 GB, which 5 s + 2 s and two passes reached at the third scenario; served without the
+# relay (bench/serve.mjs), each of a server's two runtime processes still keeps some 6 KB a
+# request.
 set -eu
 run=$(cd "$(dirname "$0")" && pwd)/out/growth
 . "$(dirname "$0")/lib.sh"

@@ -1,6 +1,7 @@
 # Shared by bench/run.sh and bench/growth.sh (sourced, not run): the paths, logging, building
-# the release Roster Worker and the baseline Workers, serving Workers with `wrangler dev` on
-# fresh local state and free ports, and stopping them on exit whatever happens.
+# the release Roster Worker and the baseline Workers, serving Workers as `wrangler dev` does
+# (bench/serve.mjs) on fresh local state and free ports, and stopping them on exit whatever
+# happens.
 #
 # The sourcing script sets `run` (its working directory under bench/out) first; sourcing
 # changes to the repository's root.
@@ -52,16 +53,15 @@ free_port() {
   });'
 }
 
-# serve NAME DIR PORT [wrangler dev options…]: `wrangler dev` for the wrangler.toml in DIR,
-# in a session of its own so that stopping it stops workerd too; `$!` is then the session's
-# id, by which the drivers also add up the server's CPU time.
+# serve NAME DIR PORT [NAME:value vars…]: the Worker of the wrangler.toml in DIR as `wrangler
+# dev` serves it, without DevTools (bench/serve.mjs), in a session of its own so that
+# stopping it stops workerd too; `$!` is then the session's id, by which the drivers also
+# add up the server's CPU time.
 serve() {
   serve_name=$1 serve_dir=$2 serve_port=$3
   shift 3
-  (cd "$serve_dir" && exec setsid "$wrangler" dev --ip 127.0.0.1 --port "$serve_port" \
-    --inspector-port "$(free_port)" --persist-to "$run/state/$serve_name" \
-    --show-interactive-dev-session=false --log-level warn "$@" \
-    </dev/null >"$run/$serve_name.log" 2>&1) &
+  (cd "$serve_dir" && exec setsid node "$root/bench/serve.mjs" wrangler.toml "$serve_port" \
+    "$run/state/$serve_name" "$@" </dev/null >"$run/$serve_name.log" 2>&1) &
   servers="$servers $!"
 }
 
@@ -131,13 +131,13 @@ start_baselines() {
   export BENCH_D1_URL=http://127.0.0.1:$d1_port
 }
 
-# start_roster VARS-FILE: serves Roster with `--var` for each `NAME:value` line of VARS-FILE
+# start_roster VARS-FILE: serves Roster with each `NAME:value` line of VARS-FILE as a var
 # and exports BENCH_ROSTER_URL and its session BENCH_ROSTER_SESSION.
 start_roster() {
   roster_port=$(free_port)
   roster_vars=$1
   set --
-  while IFS= read -r var; do set -- "$@" --var "$var"; done <"$roster_vars"
+  while IFS= read -r var; do set -- "$@" "$var"; done <"$roster_vars"
   serve roster . "$roster_port" "$@"
   export BENCH_ROSTER_SESSION=$!
   export BENCH_ROSTER_URL=http://127.0.0.1:$roster_port

@@ -4,7 +4,7 @@
 # Sets up the machine (scripts/setup.sh --bench), builds the release Roster Worker and two
 # baseline Workers the same way (bench/baselines: hello world, and exactly one D1 SELECT by
 # primary key), runs the micro-benchmarks (benches/hot_paths.rs) while the CPUs are quiet,
-# seeds Roster's local D1 (bench/seed.mjs), serves the three Workers with `wrangler dev` on
+# seeds Roster's local D1 (bench/seed.mjs), serves the three Workers (bench/serve.mjs) on
 # fresh local state and free ports, drives each scenario with wrk (bench/drive.mjs,
 # bench/load.lua), and writes bench/RESULTS.md (also printed). Servers are stopped on exit,
 # whatever happens. Everything the run makes goes to bench/out (git-ignored).
