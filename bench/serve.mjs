@@ -8,7 +8,7 @@
 // proxy Worker to wrangler's Node process; with no DevTools client connected, every request
 // still costs that relay about 1.8 ms of CPU (measured on the one-query baseline: 2.6 ms a
 // request with it, 0.8 ms without), and wrangler's process and the proxy hold on to some
-// 25-40 KB more memory for every request served. Both would be the benchmark's, not the
+// 25-35 KB more memory for every request served. Both would be the benchmark's, not the
 // Worker's, so the benchmark serves through wrangler's API with the inspector off
 // (`unstable_startWorker`, the engine of `wrangler dev`).
 import { unstable_startWorker } from "wrangler";
