@@ -52,7 +52,26 @@ const scenarios = [
   {
     name: "GET /v1/orgs/{slug}/members?limit=50", server: "roster",
     route: "/v1/orgs/{slug}/members", method: "GET", path: `${org}/members?limit=50`,
-    jwt: memberJwt, authenticatedRead: true,
+    jwt: memberJwt, authenticatedRead: true, page: true,
+  },
+  {
+    name: "baseline: the members page's text, read in a session", server: "d1", method: "GET",
+    path: "/session/texts/members-page", roundTrips: 1, pageFloor: true,
+    // The text is the very page Roster answered for the scenario before.
+    prepare: async () => {
+      const page = await send(`${urls.roster}${org}/members?limit=50`, {
+        headers: { authorization: `Bearer ${memberJwt}` },
+      });
+      const stored = await send(`${urls.d1}/session/texts/members-page`, {
+        method: "PUT",
+        headers: { "content-length": String(Buffer.byteLength(page.text)) },
+        body: page.text,
+      });
+      if (page.status !== 200 || stored.status !== 204) {
+        throw new Error(`storing the members page: ${page.status}, then ${stored.status}`);
+      }
+      return Buffer.byteLength(page.text);
+    },
   },
   {
     name: "POST /v1/orgs/{slug}/authorize", server: "roster", route: "/v1/orgs/{slug}/authorize",
@@ -138,6 +157,7 @@ async function runScenario(scenario, documented) {
   if (scenario.route && !documented(scenario.route, scenario.method)) {
     return { scenario, skipped: "endpoint not available (not in /openapi.json)" };
   }
+  const bytes = await scenario.prepare?.();
   const sample = await probe(scenario);
   if (sample.status === 404 && sample.detail?.startsWith("No such path")) {
     return { scenario, skipped: "endpoint not available (No such path)" };
@@ -150,7 +170,7 @@ async function runScenario(scenario, documented) {
   wrk(scenario, load.warmup, scenario.warmupPairs ?? scenario.pairs);
   const measured = wrk(scenario, load.duration, scenario.pairs);
   const roundTrips = scenario.roundTrips ?? sample.timing.d1;
-  return { scenario, sample, measured, roundTrips };
+  return { scenario, sample, measured, roundTrips, bytes };
 }
 
 function wasmSize(path) {
@@ -254,6 +274,10 @@ function report(results, sizes, micro, started, load1) {
     "- baseline: one D1 SELECT in a session — `GET /session/items/item-0042`: the same",
     "  query in a D1 session starting at the nearest copy (`first-unconstrained`), its",
     "  bookmark in the answer, as every Roster read now runs",
+    "- baseline: the members page's text, read in a session — `GET",
+    "  /session/texts/members-page`: the page Roster answered for the scenario before, stored",
+    "  in the baseline's D1 and read back as it is by primary key: the floor for an answer of",
+    "  its size, with nothing to authenticate or build",
     `- Roster's reads — as one member (role \`${seed.caller_role}\`), with an HS256 JWT the`,
     "  run minted",
     `- \`authorize\` — as a holder of the custom role \`${seed.custom_role}\` (cap \`write\`), ` +
@@ -338,6 +362,19 @@ function report(results, sizes, micro, started, load1) {
     );
   } else {
     add(`- accept: ≤ 2 D1 round trips, ≤ 1 KV read — ${notMeasured(accept)}`);
+  }
+  const page = results.find((r) => r.scenario.page);
+  const pageFloor = results.find((r) => r.scenario.pageFloor);
+  if (page?.measured && pageFloor?.measured) {
+    const p = page.measured;
+    const f = pageFloor.measured;
+    add(
+      `- For scale: the members page's text (${count(pageFloor.bytes)} B), read ready-made, ` +
+        `is at ${share(f.rps).toFixed(0)} % of the one-query baseline ` +
+        `(${cpuShare(f.cpuPerRequest).toFixed(0)} % by CPU); the members page is at ` +
+        `${((100 * p.rps) / f.rps).toFixed(0)} % of that floor ` +
+        `(${((100 * f.cpuPerRequest) / p.cpuPerRequest).toFixed(0)} % by CPU)`,
+    );
   }
   const roster = sizes.find((s) => s.name === "Roster");
   add(
