@@ -78,14 +78,7 @@ fn tenant() -> Tenant {
         .auth(&member)
         .send()
         .ok(200);
-    let resource = post(&format!("/v1/orgs/{slug}/resources"))
-        .auth(&owner)
-        .json(&json!({"name": "Board"}))
-        .send()
-        .ok(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let resource = create_resource(&owner, &slug, "Board");
     put(&format!(
         "/v1/orgs/{slug}/resources/{resource}/grants/{}",
         member.id

@@ -217,7 +217,7 @@ fn a_key_without_the_scope_is_refused_and_one_of_another_organization_sees_nothi
         .send()
         .expect(403, "forbidden");
     // A resource-less key reads the organization but no resources.
-    create_resource_as(&owner, &slug);
+    create_resource(&owner, &slug, "Hidden");
     assert_eq!(
         get(&format!("/v1/orgs/{slug}/resources"))
             .bearer(&reader)
@@ -245,14 +245,6 @@ fn a_key_without_the_scope_is_refused_and_one_of_another_organization_sees_nothi
         answer,
         json!({"allowed": true, "role": "owner", "level": null})
     );
-}
-
-fn create_resource_as(owner: &User, slug: &str) {
-    post(&format!("/v1/orgs/{slug}/resources"))
-        .auth(owner)
-        .json(&json!({"name": "Hidden"}))
-        .send()
-        .ok(201);
 }
 
 #[test]

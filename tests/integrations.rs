@@ -749,12 +749,7 @@ fn unreachable_endpoints_fail_deliveries_without_disturbing_other_requests() {
     let owner = User::new("owner");
     let slug = create_org(&owner, "business");
     let member = add_member(&owner, &slug, "member");
-    let resource = post(&format!("/v1/orgs/{slug}/resources"))
-        .auth(&owner)
-        .json(&json!({"name": "Shared"}))
-        .send()
-        .ok(201);
-    let resource_id = resource["id"].as_str().unwrap();
+    let resource_id = &create_resource(&owner, &slug, "Shared");
     let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

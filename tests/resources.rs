@@ -9,17 +9,6 @@ fn resources(slug: &str) -> String {
     format!("/v1/orgs/{slug}/resources")
 }
 
-fn create_resource(by: &User, slug: &str, name: &str) -> String {
-    post(&resources(slug))
-        .auth(by)
-        .json(&json!({"name": name, "kind": "property"}))
-        .send()
-        .ok(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 fn grant(by: &User, slug: &str, resource: &str, user: &User, level: &str) -> Reply {
     put(&format!(
         "{}/{resource}/grants/{}",

@@ -287,12 +287,7 @@ fn lowering_a_roles_cap_lowers_its_holders_grants() {
     let slug = create_org(&owner, "business");
     create_role(&owner, &slug, role("editor", &["usage.consume"])).ok(201);
     let editor = add_member(&owner, &slug, "editor");
-    let resource = post(&format!("/v1/orgs/{slug}/resources"))
-        .auth(&owner)
-        .json(&json!({"name": "Docs"}))
-        .send()
-        .ok(201);
-    let id = resource["id"].as_str().unwrap();
+    let id = &create_resource(&owner, &slug, "Docs");
     put(&format!(
         "/v1/orgs/{slug}/resources/{id}/grants/{}",
         editor.id
@@ -342,12 +337,7 @@ fn a_floor_gives_a_level_on_every_resource() {
     )
     .ok(201);
     let auditor = add_member(&owner, &slug, "auditor");
-    let resource = post(&format!("/v1/orgs/{slug}/resources"))
-        .auth(&owner)
-        .json(&json!({"name": "Ledger"}))
-        .send()
-        .ok(201);
-    let id = resource["id"].as_str().unwrap();
+    let id = &create_resource(&owner, &slug, "Ledger");
     let listed = get(&format!("/v1/orgs/{slug}/resources"))
         .auth(&auditor)
         .send()
@@ -619,12 +609,7 @@ fn a_capped_role_stays_capped_whatever_its_teams_hold() {
             .send()
             .ok(200);
     }
-    let resource = post(&format!("/v1/orgs/{slug}/resources"))
-        .auth(&owner)
-        .json(&json!({"name": "Mockups"}))
-        .send()
-        .ok(201);
-    let id = resource["id"].as_str().unwrap();
+    let id = &create_resource(&owner, &slug, "Mockups");
     put(&format!(
         "/v1/orgs/{slug}/resources/{id}/team-grants/{team}"
     ))

@@ -621,11 +621,7 @@ fn one_organizations_token_sees_nothing_of_another() {
 fn a_suspended_member_has_no_access_until_reactivated() {
     let (owner, slug, token) = scene();
     let ana = User::new("ana");
-    post(&format!("/v1/orgs/{slug}/resources"))
-        .auth(&owner)
-        .json(&json!({"name": "Site"}))
-        .send()
-        .ok(201);
+    create_resource(&owner, &slug, "Site");
     let user = provision(&token, &ana.email);
     let id = user["id"].as_str().unwrap().to_string();
     get(&format!("/v1/orgs/{slug}")).auth(&ana).send().ok(200);
@@ -727,14 +723,7 @@ fn a_provisioned_member_is_linked_on_first_sign_in_with_the_verified_email() {
     .send()
     .ok(201);
     // A grant given before the first sign-in, to the member the identity provider made.
-    let resource = post(&format!("/v1/orgs/{slug}/resources"))
-        .auth(&owner)
-        .json(&json!({"name": "Site"}))
-        .send()
-        .ok(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let resource = create_resource(&owner, &slug, "Site");
     put(&format!(
         "/v1/orgs/{slug}/resources/{resource}/grants/{scim_id}"
     ))

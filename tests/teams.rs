@@ -34,17 +34,6 @@ fn slugs(by: &User, slug: &str) -> Vec<String> {
         .collect()
 }
 
-fn create_resource(by: &User, slug: &str) -> String {
-    post(&format!("/v1/orgs/{slug}/resources"))
-        .auth(by)
-        .json(&json!({"name": "Site"}))
-        .send()
-        .ok(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 fn team_grant(by: &User, slug: &str, resource: &str, team: &str, level: &str) -> Reply {
     put(&format!(
         "/v1/orgs/{slug}/resources/{resource}/team-grants/{team}"
@@ -429,7 +418,7 @@ fn a_teams_grant_reaches_its_members_while_they_are_in_it() {
     let slug = create_org(&owner, "business");
     let alice = add_member(&owner, &slug, "member");
     let viewer = add_member(&owner, &slug, "viewer");
-    let site = create_resource(&owner, &slug);
+    let site = create_resource(&owner, &slug, "Site");
     create_team(&owner, &slug, json!({"name": "Eng"})).ok(201);
     team_member(&owner, &slug, "eng", &alice, "member").ok(200);
     team_member(&owner, &slug, "eng", &viewer, "member").ok(200);
@@ -539,7 +528,7 @@ fn team_changes_are_audited_and_delivered() {
         .json(&json!({"url": url, "events": ["team.member_added"]}))
         .send()
         .ok(201);
-    let site = create_resource(&owner, &slug);
+    let site = create_resource(&owner, &slug, "Site");
 
     create_team(&owner, &slug, json!({"name": "Eng"})).ok(201);
     team_member(&owner, &slug, "eng", &alice, "member").ok(200);

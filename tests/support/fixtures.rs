@@ -145,6 +145,18 @@ pub fn create_org(owner: &User, plan: &str) -> String {
     slug
 }
 
+/// Creates a resource named `name` (kind `property`) in `slug` and returns its id.
+pub fn create_resource(by: &User, slug: &str, name: &str) -> String {
+    post(&format!("/v1/orgs/{slug}/resources"))
+        .auth(by)
+        .json(&json!({"name": name, "kind": "property"}))
+        .send()
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 /// Runs `f` on `n` threads released at the same instant; returns their results in order.
 pub fn in_parallel<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let barrier = std::sync::Barrier::new(n);
