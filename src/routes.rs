@@ -227,25 +227,13 @@ fn matches(pattern: &'static str, path: &str) -> Option<Params> {
     if !fits(pattern, path) {
         return None;
     }
-    let mut params = Vec::new();
-    let mut pattern_segments = pattern.split('/');
-    let mut path_segments = path.split('/');
-    loop {
-        match (pattern_segments.next(), path_segments.next()) {
-            (None, None) => return Some(Params(params)),
-            (Some(p), Some(s)) => {
-                if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-                    if s.is_empty() {
-                        return None;
-                    }
-                    params.push((name, percent_decode(s)?));
-                } else if p != s {
-                    return None;
-                }
-            }
-            _ => return None,
-        }
-    }
+    let params = pattern
+        .split('/')
+        .zip(path.split('/'))
+        .filter_map(|(p, s)| Some((param_name(p)?, s)))
+        .map(|(name, s)| Some((name, percent_decode(s)?)))
+        .collect::<Option<_>>()?;
+    Some(Params(params))
 }
 
 /// Whether `path` has `pattern`'s segments: as many, its literal ones, and a non-empty one
@@ -253,13 +241,18 @@ fn matches(pattern: &'static str, path: &str) -> Option<Params> {
 fn fits(pattern: &str, path: &str) -> bool {
     let slashes = |s: &str| s.bytes().filter(|b| *b == b'/').count();
     slashes(pattern) == slashes(path)
-        && pattern.split('/').zip(path.split('/')).all(|(p, s)| {
-            if p.starts_with('{') {
-                !s.is_empty()
-            } else {
-                p == s
-            }
-        })
+        && pattern
+            .split('/')
+            .zip(path.split('/'))
+            .all(|(p, s)| match param_name(p) {
+                Some(_) => !s.is_empty(),
+                None => p == s,
+            })
+}
+
+/// The name of a pattern's `{name}` segment; `None` for a literal one.
+fn param_name(segment: &str) -> Option<&str> {
+    segment.strip_prefix('{')?.strip_suffix('}')
 }
 
 /// Decodes `%XX` escapes; `None` for a malformed escape or invalid UTF-8.
