@@ -1,7 +1,8 @@
 //! The HTTP edge: turns a request into typed inputs, asks the policy and the store, and
 //! renders JSON or `application/problem+json`.
 //!
-//! `body`, `member_view` and `paging` are pure and tested natively; the rest runs only in the Worker.
+//! `body`, `member_view` and `paging` are pure and tested natively; the rest runs only in
+//! the Worker.
 
 pub mod body;
 pub mod member_view;

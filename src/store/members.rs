@@ -158,9 +158,8 @@ pub fn list(batch: &mut Batch, slug: &str, after_seq: i64, limit: i64) -> Rows<M
 }
 
 /// A page of an organization's members as the API answers it, rendered by SQLite
-/// ([`rendered_page`]): the Worker passes the text on without parsing it, which on the
-/// busiest read saves the Worker more time than the query takes. `http::members` holds
-/// the rendering to `member_of`'s, member by member, in its tests.
+/// ([`rendered_page`]): the Worker passes the text on without parsing it. The tests of
+/// `http::member_view` hold the rendering to `member_of`'s, member by member.
 #[derive(Debug)]
 pub struct RenderedPage {
     /// A JSON array of the page's members, each without `private_metadata`.
