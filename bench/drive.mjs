@@ -28,6 +28,7 @@ const authorizeBody = readFileSync(data("authorize.json"), "utf8").trim();
 const firstToken = readFileSync(data("preview.tokens"), "utf8").split("\n")[0];
 const [probeToken, probeJwt] = readFileSync(data("accept-probe.pair"), "utf8").trim().split(" ");
 const org = `/v1/orgs/${seed.slug}`;
+const membersPage = `${org}/members?limit=50`;
 
 function oneQuery(name) {
   return {
@@ -51,7 +52,7 @@ const scenarios = [
   },
   {
     name: "GET /v1/orgs/{slug}/members?limit=50", server: "roster",
-    route: "/v1/orgs/{slug}/members", method: "GET", path: `${org}/members?limit=50`,
+    route: "/v1/orgs/{slug}/members", method: "GET", path: membersPage,
     jwt: memberJwt, authenticatedRead: true, page: true,
   },
   {
@@ -59,7 +60,7 @@ const scenarios = [
     path: "/session/texts/members-page", roundTrips: 1, pageFloor: true,
     // The text is the very page Roster answered for the scenario before.
     prepare: async () => {
-      const page = await send(`${urls.roster}${org}/members?limit=50`, {
+      const page = await send(urls.roster + membersPage, {
         headers: { authorization: `Bearer ${memberJwt}` },
       });
       const stored = await send(`${urls.d1}/session/texts/members-page`, {
